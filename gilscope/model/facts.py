@@ -1,0 +1,50 @@
+"""Facts: the flat, documented values that rule conditions may read, and nothing else.
+
+Every field's description is the documentation a rule author sees (`gilscope rules facts`).
+"""
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Facts(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scope: Literal["hotspot", "run"] = Field("hotspot", description="'hotspot' for a function, 'run' for the whole run")
+    function: str = Field("", description="the hotspot's function (qualified name)")
+    file: str = Field("", description="the hotspot's file")
+    line: int = Field(0, description="the line the function is defined on")
+    kind: str = Field("", description="the hotspot's kind: cpu, native, io, gil, lock or mixed")
+    role: str = Field("main", description="main, worker thread, background thread, pool worker or child")
+    share_of_wall: float = Field(0.0, description="the hotspot's share of the run's wall time (0-1)")
+    wall_s: float = Field(0.0, description="wall seconds the hotspot was on the stack of its threads")
+    cpu_s: float = Field(0.0, description="CPU seconds used while in the hotspot")
+    cpu_share: float = Field(0.0, description="cpu_s / wall_s of the hotspot")
+    python_share: float = Field(0.0, description="share of the hotspot's time on CPU holding the GIL")
+    native_share: float = Field(0.0, description="share of the hotspot's time on CPU with the GIL released")
+    io_share: float = Field(0.0, description="share of the hotspot's time blocked on I/O, sleep or a subprocess")
+    gil_share: float = Field(0.0, description="share of the hotspot's time runnable but waiting for the GIL")
+    lock_share: float = Field(0.0, description="share of the hotspot's time waiting on a lock, queue, event or join")
+    blocker: str = Field("", description="the blocking call most of the waiting went to, e.g. time.sleep")
+    threads: int = Field(0, description="how many threads ran the hotspot")
+    busy_threads: int = Field(0, description="threads that wanted the CPU (running or waiting for the GIL)")
+    process_cpu_cores: float = Field(0.0, description="the process's CPU seconds / wall seconds over the run")
+    cpu_count: int = Field(1, description="CPU cores available to the process")
+    calls: int = Field(0, description="exact call count (deterministic engines), else 0")
+    waits: int = Field(0, description="estimated number of separate blocking waits in the hotspot")
+    in_event_loop: bool = Field(False, description="the hotspot ran inside an asyncio event loop callback")
+    loop_stall_s: float = Field(0.0, description="seconds the event loop was stalled by this hotspot")
+    loop_stalls: int = Field(0, description="how many separate stalls of the event loop it caused")
+    in_child_process: bool = Field(False, description="the hotspot ran in a worker or child process")
+    ipc_share: float = Field(0.0, description="share of the run spent moving tasks between processes")
+    tasks: int = Field(0, description="tasks sent to worker processes")
+    mean_task_s: float = Field(0.0, description="mean worker-side seconds per task sent to processes")
+    lock_holder: str = Field("", description="the function that held the lock waited on, when known")
+    free_threaded: bool = Field(False, description="the interpreter is a free-threaded build")
+    gil_enabled: bool = Field(True, description="the GIL was enabled during the run")
+    gil_measured: bool = Field(True, description="the engine measured GIL holding and waiting")
+    run_wall_s: float = Field(0.0, description="the run's wall seconds")
+    samples: int = Field(0, description="samples behind the hotspot (or the run, at run scope)")
+    estimated_speedup: float = Field(1.0, description="the whole-program speedup the hotspot's strategy could give")
+    gil_reenabled_by: str = Field("", description="the module that turned the GIL back on (free-threaded builds)")
+    exit_code: int = Field(0, description="the target's exit status")

@@ -1,0 +1,86 @@
+"""The collected profile: aggregated samples, as every engine hands them to the classifier.
+
+It is saved inside the JSON report so that reports can be re-rendered without running the target again.
+"""
+from pydantic import BaseModel, ConfigDict, Field
+
+from gilscope.model.common import Seconds, State
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class Frame(BaseModel):
+    """One code location: a function and the line the sample was on."""
+
+    model_config = _FROZEN
+    function: str
+    file: str
+    line: int = Field(ge=0)          # the line the function is defined on
+    user: bool                       # the user's own code, not stdlib or site-packages
+
+
+class StackCount(BaseModel):
+    """Samples that shared one thread, stack and state, summed."""
+
+    model_config = _FROZEN
+    thread: int                      # index into Profile.threads
+    frames: tuple[int, ...]          # indexes into Profile.frames, outermost first
+    line: int = 0                    # the line executing in the innermost frame
+    state: State
+    blocker: str | None = None       # the blocking call, e.g. "time.sleep", "socket.recv", "Lock.acquire"
+    samples: int = Field(ge=0)
+    wall_s: Seconds
+    cpu_s: Seconds
+    critical_s: Seconds = 0.0        # wall time during which the program's main thread waited on this thread
+
+
+class ThreadProfile(BaseModel):
+    model_config = _FROZEN
+    tid: int                         # native (OS) thread id
+    name: str
+    process: int = 0                 # index into Profile.processes
+    is_main: bool = False
+    daemon: bool = False
+    wall_s: Seconds = 0.0
+    cpu_s: Seconds = 0.0
+    states: dict[State, Seconds] = Field(default_factory=dict)
+
+
+class LoopStall(BaseModel):
+    """One stretch during which an asyncio callback kept the event loop from running anything else."""
+
+    model_config = _FROZEN
+    thread: int
+    frames: tuple[int, ...]          # the stack of the user code that stalled the loop (outermost first)
+    duration_s: Seconds
+    state: State                     # what the stalling code did: io (blocking call) or cpu
+
+
+class ProcessProfile(BaseModel):
+    model_config = _FROZEN
+    pid: int
+    role: str = "main"               # "main", "pool worker", "child"
+    argv: list[str] = Field(default_factory=list)
+    wall_s: Seconds = 0.0
+    cpu_s: Seconds = 0.0
+
+
+class Profile(BaseModel):
+    """Everything one run of the target produced, merged over its processes."""
+
+    model_config = _FROZEN
+    engine: str
+    interval_s: Seconds
+    wall_s: Seconds
+    cpu_s: Seconds
+    samples: int = 0
+    gil_measured: bool = True        # False when the engine cannot see the GIL (or there is none)
+    frames: list[Frame] = Field(default_factory=list)
+    threads: list[ThreadProfile] = Field(default_factory=list)
+    processes: list[ProcessProfile] = Field(default_factory=list)
+    stacks: list[StackCount] = Field(default_factory=list)
+    loop_stalls: list[LoopStall] = Field(default_factory=list)
+    calls: dict[int, int] = Field(default_factory=dict)   # frame index -> exact call count (deterministic engines)
+    gil_reenabled_by: list[str] = Field(default_factory=list)
+    ipc: dict[str, float] = Field(default_factory=dict)   # inter-process counters: tasks, pickled_bytes, ...
+    notes: list[str] = Field(default_factory=list)        # collector caveats, shown in the report

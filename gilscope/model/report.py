@@ -1,0 +1,145 @@
+"""The report: what every renderer reads and what `--json` writes."""
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gilscope.model.common import Kind, Ratio, Seconds, Severity, State, Strategy
+from gilscope.model.profile import Profile
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+SCHEMA_VERSION = 1
+
+
+class Evidence(BaseModel):
+    """One measured number behind a classification or a finding, with where it came from."""
+
+    model_config = _FROZEN
+    metric: str
+    value: float | str
+    source: str          # the engine or signal that produced it, e.g. "sampler:/proc schedstat"
+    detail: str = ""
+
+
+class TimeSplit(BaseModel):
+    """Seconds of a hotspot's (or thread's) wall time, by what the thread was doing."""
+
+    model_config = _FROZEN
+    cpu_s: Seconds = 0.0
+    native_s: Seconds = 0.0
+    io_s: Seconds = 0.0
+    gil_s: Seconds = 0.0
+    lock_s: Seconds = 0.0
+
+    def seconds(self, state: State) -> float:
+        return getattr(self, f"{state.value}_s")
+
+    @property
+    def total_s(self) -> float:
+        return self.cpu_s + self.native_s + self.io_s + self.gil_s + self.lock_s
+
+
+class Location(BaseModel):
+    model_config = _FROZEN
+    file: str
+    line: int
+    function: str = ""
+    code: str = ""        # the source line(s), for context
+
+
+class Hotspot(BaseModel):
+    model_config = _FROZEN
+    function: str
+    file: str
+    line: int
+    kind: Kind
+    wall_s: Seconds
+    cpu_s: Seconds
+    share: Ratio                    # share of the run's wall time the program spent here (critical path)
+    split: TimeSplit
+    role: str = "main"
+    threads: list[str] = Field(default_factory=list)
+    blockers: dict[str, Seconds] = Field(default_factory=dict)
+    samples: int = 0
+    calls: int = 0
+    confidence: Literal["low", "medium", "high"] = "medium"
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class Speedup(BaseModel):
+    """An estimate of the whole-program speedup, with the assumptions it rests on."""
+
+    model_config = _FROZEN
+    factor: float = Field(ge=1)
+    formula: str
+    assumptions: list[str]
+
+
+class Finding(BaseModel):
+    model_config = _FROZEN
+    rule: str                       # stable id, e.g. GS101
+    name: str                       # kebab-case slug
+    title: str
+    severity: Severity
+    confidence: Literal["low", "medium", "high"] = "medium"
+    function: str
+    file: str
+    line: int
+    strategy: Strategy
+    message: str
+    fingerprint: str
+    because: list[str] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    estimated_speedup: Speedup | None = None
+    change_at: Location | None = None   # the construct to change, found in the source (may differ from the hotspot)
+    before: str = ""
+    after: str = ""
+    diff: str = ""                      # a unified diff built from the user's own lines, never applied
+
+
+class ThreadSummary(BaseModel):
+    model_config = _FROZEN
+    name: str
+    tid: int
+    pid: int = 0
+    role: str
+    wall_s: Seconds
+    cpu_s: Seconds
+    split: TimeSplit
+    gil_held: Ratio | None = None     # share of the thread's time on CPU holding the GIL (None: not measured)
+    gil_wait: Ratio | None = None
+    native: Ratio | None = None
+    idle: Ratio = 0.0
+
+
+class RunInfo(BaseModel):
+    model_config = _FROZEN
+    argv: list[str]
+    python_version: str
+    implementation: str = "CPython"
+    gil_enabled: bool
+    free_threaded_build: bool
+    cpu_count: int
+    wall_s: Seconds
+    cpu_s: Seconds
+    exit_code: int | None
+    exception: str | None = None
+    engine: str
+    samples: int = 0
+    interval_s: Seconds = 0.0
+    interrupted: str | None = None     # "SIGINT", "SIGTERM" or "timeout" when the run was cut short
+    cwd: str = ""
+    platform: str = ""
+    started_at: str = ""
+
+
+class Report(BaseModel):
+    model_config = _FROZEN
+    schema_version: Literal[1] = SCHEMA_VERSION
+    tool: str = "gilscope"
+    version: str = ""
+    run: RunInfo
+    hotspots: list[Hotspot] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    threads: list[ThreadSummary] = Field(default_factory=list)
+    caveats: list[str] = Field(default_factory=list)
+    profile: Profile | None = None
