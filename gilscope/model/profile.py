@@ -44,6 +44,8 @@ class ThreadProfile(BaseModel):
     wall_s: Seconds = 0.0
     cpu_s: Seconds = 0.0
     states: dict[State, Seconds] = Field(default_factory=dict)
+    # (start_s, end_s, state) from the run's start, adjacent equal states merged, capped in count
+    segments: list[tuple[float, float, State]] = Field(default_factory=list)
 
 
 class LoopStall(BaseModel):
