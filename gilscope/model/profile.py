@@ -49,13 +49,15 @@ class ThreadProfile(BaseModel):
 
 
 class LoopStall(BaseModel):
-    """One stretch during which an asyncio callback kept the event loop from running anything else."""
+    """Stretches during which asyncio callbacks with one stack kept the event loop from running anything else."""
 
     model_config = _FROZEN
     thread: int
     frames: tuple[int, ...]          # the stack of the user code that stalled the loop (outermost first)
-    duration_s: Seconds
-    state: State                     # what the stalling code did: io (blocking call) or cpu
+    state: State                     # what the stalling code did: io (blocking call), cpu or native
+    count: int = Field(ge=0)         # how many separate stalls
+    total_s: Seconds
+    max_s: Seconds
 
 
 class ProcessProfile(BaseModel):
