@@ -1,0 +1,56 @@
+"""Collectors that run inside the target process. Each has `name`, `start()` and `stop_and_collect() -> dict`."""
+from gilscope.agent.sampler import Sampler
+
+DEFAULT_INTERVAL = 0.005
+
+
+class SamplerCollector:
+    """The default engine: the statistical sampler with per-thread OS state (see sampler.py)."""
+
+    name = "sampler"
+
+    def __init__(self, settings: dict, gil_enabled: bool):
+        self.sampler = Sampler(float(settings.get("interval", DEFAULT_INTERVAL)), gil_enabled)
+        self.gil_enabled = gil_enabled
+
+    def start(self) -> None:
+        _hook_thread_exit(self.sampler)
+        self.sampler.start()
+
+    def stop_and_collect(self) -> dict:
+        import threading
+        self.sampler.stop()
+        for ident in list(self.sampler.threads):   # book every live thread's last interval
+            self.sampler.finish_thread(ident)
+        data = self.sampler.snapshot()
+        data["interval_s"] = self.sampler.interval
+        data["gil_measured"] = self.gil_enabled
+        return data
+
+
+def _hook_thread_exit(sampler) -> None:
+    """Threads that end between two samples still get their last interval booked."""
+    import threading
+    original = threading.Thread._bootstrap_inner  # noqa: SLF001 - stable since 3.x; run() may be overridden
+
+    def _bootstrap_inner(self):
+        try:
+            original(self)
+        finally:
+            if not sampler._stop_event.is_set():  # noqa: SLF001
+                sampler.finish_thread(threading.get_ident(), self)
+
+    threading.Thread._bootstrap_inner = _bootstrap_inner  # noqa: SLF001
+
+
+def make_collector(engine: str, settings: dict, gil_enabled: bool, in_forked_child: bool = False):
+    if engine in ("auto", "sampler", "pyspy"):
+        # pyspy samples from outside; inside, the sampler still reads the GIL and OS states cheaply.
+        return SamplerCollector(settings, gil_enabled)
+    if engine == "cprofile":
+        from gilscope.agent.deterministic import CProfileCollector
+        return CProfileCollector(settings, gil_enabled)
+    if engine == "yappi":
+        from gilscope.agent.deterministic import YappiCollector
+        return YappiCollector(settings, gil_enabled)
+    raise ValueError(f"unknown engine {engine!r}")

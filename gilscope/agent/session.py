@@ -1,0 +1,173 @@
+"""One profiled process: starts the collector, runs the target, and writes what was collected."""
+import atexit
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+from gilscope.agent import target as target_mod
+
+
+def settings_from_env() -> dict:
+    return json.loads(os.environ["GILSCOPE_AGENT"])
+
+
+def free_threaded_build() -> bool:
+    import sysconfig
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def gil_enabled() -> bool:
+    probe = getattr(sys, "_is_gil_enabled", None)
+    return True if probe is None else bool(probe())
+
+
+class Session:
+    def __init__(self, settings: dict, argv: list[str], role: str = "main"):
+        self.settings = settings
+        self.argv = argv
+        self.role = role
+        self.out = settings["out"]
+        self.engine = settings.get("engine", "auto")
+        self.collector = None
+        self.started_wall = time.perf_counter()
+        self.started_cpu = time.process_time()
+        self.exit_code = None
+        self.exception = None
+        self.interrupted = None
+        self.gil_reenabled_by: list[str] = []
+        self.free_threaded = free_threaded_build()
+        self._written = False
+        self._write_lock = threading.Lock()
+
+    # ---- lifecycle ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        from gilscope.agent.collectors import make_collector
+        self.collector = make_collector(self.engine, self.settings, gil_enabled())
+        self.collector.start()
+        atexit.register(_finish_current)
+        self._install_exit_hooks()
+        if self.free_threaded:
+            self._watch_gil_warnings()
+
+    def run_target(self) -> int:
+        code, exc = target_mod.run(self.argv, self.collector)
+        self.exit_code, self.exception = code, exc
+        if code == 130 and exc == "KeyboardInterrupt":
+            self.interrupted = "SIGINT"
+        return code
+
+    def finish(self, exit_code=None) -> None:
+        """Stop collecting and write the data file (atomically). Safe to call more than once."""
+        with self._write_lock:
+            if self._written:
+                return
+            self._written = True
+        if exit_code is not None:
+            self.exit_code = exit_code
+        data = self.collector.stop_and_collect() if self.collector else {}
+        data.update({
+            "version": 1, "pid": os.getpid(), "ppid": os.getppid(), "role": self._role(),
+            "argv": self.argv, "engine": self.collector.name if self.collector else self.engine,
+            "wall_s": time.perf_counter() - self.started_wall,
+            "cpu_s": time.process_time() - self.started_cpu,
+            "exit_code": self.exit_code, "exception": self.exception, "interrupted": self.interrupted,
+            "free_threaded": self.free_threaded, "gil_enabled": gil_enabled(),
+            "gil_reenabled_by": self.gil_reenabled_by, "python": sys.version.split()[0],
+            "cpu_count": _cpu_count(),
+        })
+        tmp = f"{self.out}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(data, fh)
+            os.replace(tmp, self.out)
+        except OSError as exc:
+            sys.stderr.write(f"gilscope: could not write profile data: {exc}\n")
+
+    def _role(self) -> str:
+        if self.role != "main":
+            mp = sys.modules.get("multiprocessing")
+            if mp is not None:
+                name = mp.current_process().name
+                if "PoolWorker" in name or "Process" in name:
+                    return "pool worker"
+        return self.role
+
+    # ---- the ways a process can end without atexit --------------------------------------------------
+    def _install_exit_hooks(self) -> None:
+        global _CURRENT
+        _CURRENT = self
+        os._exit = _exit_with_data
+        for name in ("execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp", "execlpe"):
+            real = getattr(os, name, None)
+            if real is not None:
+                setattr(os, name, _before(real, _finish_current))
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=_after_fork_in_child)
+
+    def _watch_gil_warnings(self) -> None:
+        import warnings
+        original = warnings.showwarning
+
+        def showwarning(message, category, filename, lineno, file=None, line=None):
+            text = str(message)
+            if "global interpreter lock" in text.lower() and "'" in text:
+                self.gil_reenabled_by.append(text.split("'")[1])
+            return original(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = showwarning
+
+
+_REAL_EXIT = os._exit
+_CURRENT: Session | None = None
+
+
+def _finish_current(exit_code=None) -> None:
+    if _CURRENT is not None:
+        _CURRENT.finish(exit_code)
+
+
+def _exit_with_data(code):
+    _finish_current(code)
+    _REAL_EXIT(code)
+
+
+def _on_sigterm(signum, frame) -> None:
+    if _CURRENT is not None:
+        _CURRENT.interrupted = "SIGTERM"
+    _finish_current(143)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _after_fork_in_child() -> None:
+    """A forked child (e.g. a multiprocessing worker) gets its own collector and its own data file."""
+    global _CURRENT
+    parent = _CURRENT
+    if parent is None:
+        return
+    parent._written = True   # the parent's data belongs to the parent
+    settings = dict(parent.settings, out=f"{parent.settings['out']}.child-{os.getpid()}")
+    child = Session(settings, parent.argv, role="child")
+    from gilscope.agent.collectors import make_collector
+    child.collector = make_collector(parent.engine, settings, gil_enabled(), in_forked_child=True)
+    child.collector.start()
+    _CURRENT = child
+
+
+def _before(func, hook):
+    def wrapper(*args, **kwargs):
+        hook()
+        return func(*args, **kwargs)
+    return wrapper
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1

@@ -1,0 +1,84 @@
+"""Run the target script or module the way `python` itself would: same __name__, sys.argv, sys.path[0],
+cwd, stdin and stdout, same traceback on an uncaught exception, same exit status."""
+import os
+import sys
+import traceback
+import types
+
+_AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def run(argv: list[str], collector=None) -> tuple[int, str | None]:
+    """Run `SCRIPT ARGS...` or `-m MODULE ARGS...`. Returns (exit status, exception type name or None)."""
+    try:
+        if argv[0] == "-m":
+            _run_module(argv[1], argv[2:])
+        else:
+            _run_script(argv[0], argv[1:])
+    except SystemExit as exc:
+        return _exit_status(exc), None
+    except KeyboardInterrupt:
+        _print_exception(*sys.exc_info())
+        return 130, "KeyboardInterrupt"
+    except BaseException:  # noqa: BLE001 - the target's own failure, reported the way Python reports it
+        etype, value, tb = sys.exc_info()
+        _print_exception(etype, value, tb)
+        return 1, etype.__name__
+    return 0, None
+
+
+def _run_script(path: str, args: list[str]) -> None:
+    sys.argv = [path, *args]
+    if os.path.isdir(path) or not path.endswith((".py", ".pyw")) and _is_zip(path):
+        sys.path[0] = path
+        import runpy
+        runpy.run_path(path, run_name="__main__")
+        return
+    sys.path[0] = os.path.dirname(os.path.realpath(path))
+    with open(path, "rb") as fh:   # io.open_code semantics: bytes, so coding cookies are honoured
+        source = fh.read()
+    try:
+        code = compile(source, os.path.abspath(path), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        sys.stderr.write("".join(traceback.format_exception_only(type(exc), exc)))
+        raise SystemExit(1) from None
+    main = types.ModuleType("__main__")
+    main.__file__ = os.path.abspath(path)
+    main.__cached__ = None
+    main.__spec__ = None
+    main.__loader__ = None
+    main.__builtins__ = __builtins__
+    sys.modules["__main__"] = main
+    exec(code, main.__dict__)  # noqa: S102 - this *is* running the user's program, as `python` does
+
+
+def _run_module(name: str, args: list[str]) -> None:
+    import runpy
+    sys.argv = [name, *args]       # runpy replaces argv[0] with the module's path, as `python -m` does
+    sys.path[0] = os.getcwd()
+    runpy._run_module_as_main(name, alter_argv=True)  # noqa: SLF001 - exactly what `python -m` calls
+
+
+def _is_zip(path: str) -> bool:
+    import zipfile
+    return os.path.isfile(path) and zipfile.is_zipfile(path)
+
+
+def _exit_status(exc: SystemExit) -> int:
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF if code >= 0 else code & 0xFF
+    sys.stderr.write(f"{code}\n")
+    return 1
+
+
+def _print_exception(etype, value, tb) -> None:
+    """The traceback as Python prints it: without gilscope's own frames, through sys.excepthook."""
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_AGENT_DIR):
+        tb = tb.tb_next
+    try:
+        sys.excepthook(etype, value, tb)
+    except Exception:  # noqa: BLE001 - a broken user hook must not hide the original error
+        traceback.print_exception(etype, value, tb)
