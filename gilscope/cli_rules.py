@@ -1,0 +1,110 @@
+"""`gilscope rules ...`: list, show and check the rules, and list the facts they can read."""
+from __future__ import annotations
+
+import difflib
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gilscope.engine import Rule, load_rules, rule_markdown, run_rule_tests
+from gilscope.engine.conditions import fact_type
+from gilscope.errors import RuleLoadError
+from gilscope.model import Facts
+
+rules_app = typer.Typer(help="List, explain and check the rules.", no_args_is_help=True)
+
+RulesDirs = Annotated[
+    Optional[list[Path]],
+    typer.Option("--rules", help="An extra folder of rule files (repeatable).", file_okay=False),
+]
+
+
+class ShowFormat(str, Enum):
+    markdown = "markdown"
+    json = "json"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `rules` command group to the main app."""
+    app.add_typer(rules_app, name="rules")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _load(dirs: list[Path] | None) -> list[Rule]:
+    try:
+        return load_rules(dirs or [])
+    except RuleLoadError as exc:
+        raise _fail(str(exc)) from None
+
+
+def find_rule(rules: list[Rule], key: str) -> Rule | None:
+    """A rule by id (any case) or by name."""
+    for rule in rules:
+        if key.upper() == rule.id or key == rule.name:
+            return rule
+    return None
+
+
+@rules_app.command("list")
+def list_rules(rules: RulesDirs = None) -> None:
+    """List every rule: id, name, severity and title."""
+    table = Table("id", "name", "severity", "title", title=None, box=None, pad_edge=False)
+    for rule in _load(rules):
+        table.add_row(rule.id, rule.name, rule.severity.value, rule.title)
+    Console().print(table)
+
+
+@rules_app.command("show")
+def show(
+    rule: Annotated[str, typer.Argument(help="A rule id (GS301) or name (threads-serialised-by-gil).")],
+    format: Annotated[ShowFormat, typer.Option("--format", help="Markdown docs, or JSON with the docs.")] = (
+        ShowFormat.markdown
+    ),
+    rules: RulesDirs = None,
+) -> None:
+    """Explain one rule: what it detects, when it fires, what to do, with an example."""
+    loaded = _load(rules)
+    found = find_rule(loaded, rule)
+    if found is None:
+        keys = [r.id for r in loaded] + [r.name for r in loaded]
+        close = difflib.get_close_matches(rule.upper(), keys, n=3) or difflib.get_close_matches(rule, keys, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `gilscope rules list` shows them all"
+        raise _fail(f"unknown rule '{rule}'{hint}")
+    markdown = rule_markdown(found)
+    if format is ShowFormat.json:
+        typer.echo(json.dumps({**found.model_dump(mode="json"), "markdown": markdown}, indent=2))
+    else:
+        typer.echo(markdown, nl=False)
+
+
+@rules_app.command("check")
+def check(rules: RulesDirs = None) -> None:
+    """Load every rule (the lint) and run its inline tests; exit 1 if any test fails."""
+    loaded = _load(rules)
+    failures = [failure for rule in loaded for failure in run_rule_tests(rule)]
+    for failure in failures:
+        typer.echo(f"FAIL {failure}")
+    tests = sum(len(rule.tests) for rule in loaded)
+    typer.echo(f"{len(loaded)} rules, {tests} tests, {len(failures)} failed")
+    if failures:
+        raise typer.Exit(1)
+
+
+@rules_app.command("facts")
+def facts() -> None:
+    """List the facts rule conditions and messages can read."""
+    table = Table("fact", "type", "default", "description", box=None, pad_edge=False)
+    for name, field in Facts.model_fields.items():
+        choices = fact_type(name).choices
+        kind = " | ".join(choices) if choices else getattr(field.annotation, "__name__", str(field.annotation))
+        table.add_row(name, kind, repr(field.default), field.description or "")
+    Console().print(table)
