@@ -1,0 +1,210 @@
+"""What every renderer shares: the Format enum, rule docs, text cleaning and the `render` dispatch.
+
+Renderers are pure: `Report` in, `str` out. They never detect a TTY or write files (the CLI does).
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path, PurePath, PurePosixPath
+from typing import Any, Iterable, Protocol
+from urllib.parse import quote
+
+from gilscope.model import Finding, Report, Severity
+
+INFORMATION_URI = "https://pypi.org/project/gilscope/"
+STATES = ("cpu", "native", "io", "gil", "lock")   # the order of every split, chart and legend
+
+
+class Format(str, Enum):
+    text = "text"
+    md = "md"
+    html = "html"
+    sarif = "sarif"
+    json = "json"
+    speedscope = "speedscope"   # an export of Report.profile, not of the findings
+
+
+_SUFFIXES = {
+    ".txt": Format.text, ".text": Format.text, ".md": Format.md, ".markdown": Format.md,
+    ".html": Format.html, ".htm": Format.html, ".sarif": Format.sarif, ".json": Format.json,
+}
+
+
+def guess_format(path: str | os.PathLike[str]) -> Format | None:
+    """The format an output file name asks for (`x.sarif.json`, `x.speedscope.json` too), else None."""
+    name = PurePath(path).name.lower()
+    if name.endswith(".sarif.json"):
+        return Format.sarif
+    if name.endswith(".speedscope.json") or name.endswith(".speedscope"):
+        return Format.speedscope
+    return _SUFFIXES.get(PurePath(name).suffix)
+
+
+class RuleDoc(Protocol):
+    """What renderers need from a rule: gilscope.engine's Rule adapted by `rule_docs`."""
+
+    id: str
+    name: str
+    title: str
+    severity: Any
+    summary: str
+    markdown: str
+
+
+@dataclass(frozen=True)
+class SimpleRuleDoc:
+    id: str
+    name: str
+    title: str
+    severity: Severity
+    summary: str
+    markdown: str
+    category: str = ""
+
+
+def _as_rule_doc(rule: Any) -> RuleDoc:
+    if all(hasattr(rule, a) for a in ("summary", "markdown")):
+        return rule
+    docs = getattr(rule, "docs", None)
+    summary = getattr(docs, "summary", "") or rule.title
+    try:
+        from gilscope.engine.docs import rule_markdown
+        markdown = rule_markdown(rule)
+    except (ImportError, AttributeError, TypeError):   # no engine, or a rule-like object it cannot document
+        markdown = f"# {rule.id} {rule.name}\n\n{clean(summary)}\n"
+    return SimpleRuleDoc(id=rule.id, name=rule.name, title=rule.title, severity=Severity(_value(rule.severity)),
+                         summary=summary, markdown=markdown, category=str(_value(getattr(rule, "category", ""))))
+
+
+def _from_finding(f: Finding) -> RuleDoc:
+    return SimpleRuleDoc(id=f.rule, name=f.name, title=f.title, severity=f.severity, summary=f.title,
+                         markdown=f"# {f.rule} {f.name}\n\n{clean(f.title)}\n")
+
+
+def rule_docs(rules: Iterable[Any] | None, findings: Iterable[Finding] = ()) -> list[RuleDoc]:
+    """Every given rule (engine Rules or RuleDocs) plus a stand-in for each rule a finding names, by id."""
+    by_id: dict[str, RuleDoc] = {}
+    for rule in rules or ():
+        doc = _as_rule_doc(rule)
+        by_id.setdefault(doc.id, doc)
+    for f in findings:
+        by_id.setdefault(f.rule, _from_finding(f))
+    return [by_id[k] for k in sorted(by_id)]
+
+
+def _value(x: Any) -> Any:
+    return x.value if isinstance(x, Enum) else x
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def clean(text: object) -> str:
+    """One visible line: control, line-separator and bidi-override characters become escapes."""
+    return _CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\u{ord(m.group()):04x}"), str(text))
+
+
+_CONTROL_BLOCK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_block(text: str) -> str:
+    """Like `clean` but keeps newlines and tabs (for code and diffs)."""
+    text = text.replace("\r\n", "\n")
+    return _CONTROL_BLOCK.sub(lambda m: _NAMED.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
+
+
+def sorted_findings(report: Report) -> list[Finding]:
+    """Most severe first, then by the hotspot's share of the run, then by rule and place."""
+    share = {(h.file, h.function): h.share for h in report.hotspots}
+    return sorted(report.findings, key=lambda f: (-f.severity.rank, -share.get((f.file, f.function), 0.0),
+                                                  f.rule, f.file, f.line, f.function))
+
+
+def finding_share(report: Report, finding: Finding) -> float:
+    for h in report.hotspots:
+        if (h.file, h.function) == (finding.file, finding.function):
+            return h.share
+    return 0.0
+
+
+def relative_path(file: str, root: str | os.PathLike[str] | None = None, *, run_cwd: str = "") -> str:
+    """`file` relative to `root` (default: cwd) with forward slashes.
+
+    A relative `file` is taken as already relative to the project. An absolute one outside `root` but inside
+    `run_cwd` (the profiled run's directory, when re-rendering elsewhere) is made relative to that; else it stays
+    absolute.
+    """
+    if not Path(file).is_absolute():
+        return file.replace("\\", "/")
+    path = Path(file)
+    bases = [Path(root) if root is not None else Path.cwd()] + ([Path(run_cwd)] if run_cwd else [])
+    for base in bases:
+        try:
+            return path.relative_to(base.absolute()).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()
+
+
+def where(file: str, line: int, report: Report) -> str:
+    """`file:line` for people: relative to the run's directory; "(whole run)" for run-level findings."""
+    if not file:
+        return "(whole run)"
+    path = relative_path(file, report.run.cwd or None)
+    return f"{path}:{line}" if line > 0 else path
+
+
+def artifact_uri(file: str, root: str | os.PathLike[str] | None = None, *, run_cwd: str = "") -> str:
+    """A SARIF artifactLocation.uri: repo-relative and percent-encoded, or a file:// URI when outside root."""
+    rel = relative_path(file, root, run_cwd=run_cwd)
+    if PurePosixPath(rel).is_absolute():
+        return Path(rel).as_uri()
+    return quote(rel, safe="/")
+
+
+def seconds(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def percent(x: float | None) -> str:
+    return "not measured" if x is None else f"{x * 100:.1f}%"
+
+
+def value_text(value: float | str) -> str:
+    """An Evidence value as people write it: 4 not 4.0, 0.125 not 0.12500000000000001."""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.4g}"
+    return str(value)
+
+
+def cores(report: Report) -> float:
+    return report.run.cpu_s / report.run.wall_s if report.run.wall_s else 0.0
+
+
+def render(report: Report, fmt: Format | str, *, color: bool = False, width: int = 100,
+           rules: Iterable[Any] | None = None, root: str | os.PathLike[str] | None = None) -> str:
+    """Render `report` as `fmt`.
+
+    `rules` (engine Rules or RuleDocs) feed SARIF descriptors and HTML rule docs; `root` makes SARIF paths relative.
+    """
+    fmt = Format(fmt)
+    if fmt is Format.text:
+        from gilscope.render.terminal import render_text
+        return render_text(report, color=color, width=width)
+    if fmt is Format.md:
+        from gilscope.render.markdown import render_markdown
+        return render_markdown(report)
+    if fmt is Format.html:
+        from gilscope.render.html import render_html
+        return render_html(report, rules=rules)
+    if fmt is Format.sarif:
+        from gilscope.render.sarif import render_sarif
+        return render_sarif(report, rules=rules, root=root)
+    if fmt is Format.speedscope:
+        from gilscope.render.speedscope import render_speedscope
+        return render_speedscope(report)
+    return report.model_dump_json(indent=2) + "\n"
