@@ -1,0 +1,154 @@
+"""One self-contained HTML file: charts as inline SVG, no script, no network; the report JSON embedded as data."""
+from __future__ import annotations
+
+import json
+from html import escape
+from importlib.resources import files
+from string import Template
+from typing import Any, Iterable
+
+from gilscope.model import Finding, Report
+from gilscope.render.base import (
+    STATES, clean, clean_block, cores, percent, rule_docs, seconds, sorted_findings, value_text, where,
+)
+from gilscope.render.mdhtml import markdown_to_html
+from gilscope.render.svg import Bar, legend, stacked_bars
+
+
+def e(value: object) -> str:
+    """Untrusted text, escaped for HTML text and attribute values."""
+    return escape(clean(value), quote=True)
+
+
+def embed_json(report: Report) -> str:
+    """The report as JSON safe inside <script>: ASCII only, and `<`, `>`, `&` as \\u escapes (so no `</`)."""
+    text = json.dumps(report.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _run(report: Report) -> str:
+    r = report.run
+    rows = [("command", f'<code>{e(" ".join(r.argv))}</code>'),
+            ("python", e(f"{r.implementation} {r.python_version} ({'GIL enabled' if r.gil_enabled else 'GIL disabled'}"
+                         f"{', free-threaded build' if r.free_threaded_build else ''})")),
+            ("platform", e(r.platform or "?")),
+            ("engine", e(f"{r.engine}, {r.samples} samples every {r.interval_s * 1000:g} ms")),
+            ("time", e(f"wall {seconds(r.wall_s)} s, cpu {seconds(r.cpu_s)} s, "
+                       f"{cores(report):.2f} of {r.cpu_count} cores")),
+            ("exit code", e("not recorded" if r.exit_code is None else r.exit_code))]
+    optional = (("exception", r.exception), ("interrupted", r.interrupted), ("started", r.started_at))
+    rows += [(k, e(v)) for k, v in optional if v]
+    return '<dl class="run">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
+
+
+def _parts(split: Any) -> dict[str, float]:
+    return {s: getattr(split, f"{s}_s") for s in STATES}
+
+
+def _hotspots(report: Report) -> str:
+    if not report.hotspots:
+        return '<p class="muted">No hotspots.</p>'
+    bars = [Bar(f"{h.function} ({where(h.file, h.line, report)})", _parts(h.split), f"{seconds(h.wall_s)} s")
+            for h in report.hotspots]
+    chart = stacked_bars(bars, title="Wall seconds per hotspot, by what the threads were doing")
+    head = "".join(f'<th class="{"num" if n in ("wall s", "cpu s", "share") else ""}">{n}</th>'
+                   for n in ("function", "file:line", "kind", "wall s", "cpu s", "share", *STATES))
+    rows = "".join(
+        f'<tr><td class="mono">{e(h.function)}</td><td class="mono">{e(where(h.file, h.line, report))}</td>'
+        f"<td>{h.kind.value}</td><td class=num>{seconds(h.wall_s)}</td><td class=num>{seconds(h.cpu_s)}</td>"
+        f"<td class=num>{h.share * 100:.1f}%</td>"
+        + "".join(f"<td class=num>{getattr(h.split, f'{s}_s'):.3f}</td>" for s in STATES) + "</tr>"
+        for h in report.hotspots)
+    return f"{chart}\n{legend(STATES)}\n<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _threads(report: Report) -> str:
+    if not report.threads:
+        return '<p class="muted">No thread data.</p>'
+    bars = []
+    for t in report.threads:
+        parts = _parts(t.split)
+        parts["idle"] = max(0.0, t.wall_s - sum(parts.values()))
+        bars.append(Bar(f"{t.name} ({t.role})", parts, f"{seconds(t.wall_s)} s"))
+    scale = max([report.run.wall_s] + [t.wall_s for t in report.threads])
+    chart = stacked_bars(bars, title="Each thread's wall time, by state", scale=scale)
+    rows = "".join(
+        f'<tr><td class="mono">{e(t.name)}</td><td>{e(t.role)}</td><td class=num>{seconds(t.wall_s)}</td>'
+        f"<td class=num>{seconds(t.cpu_s)}</td>"
+        + "".join(f"<td class=num>{percent(v)}</td>" for v in (t.gil_held, t.gil_wait, t.native, t.idle)) + "</tr>"
+        for t in report.threads)
+    names = ("thread", "role", "wall s", "cpu s", "GIL held", "GIL wait", "native", "idle")
+    head = "".join(f"<th>{n}</th>" for n in names)
+    return f"{chart}\n{legend()}\n<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _code(text: str, css: str = "") -> str:
+    return f'<pre class="{css}"><code>{escape(clean_block(text))}</code></pre>'
+
+
+def _diff(text: str) -> str:
+    def line_class(line: str) -> str:
+        if line.startswith(("+++", "---", "@@")):
+            return "hunk"
+        return {"+": "add", "-": "del"}.get(line[:1], "")
+    lines = "\n".join(f'<span class="{line_class(ln)}">{escape(ln)}</span>' for ln in clean_block(text).splitlines())
+    return f'<pre class="diff"><code>{lines}</code></pre>'
+
+
+def _finding(f: Finding, report: Report) -> str:
+    sev = f.severity.value
+    out = [f'<article class="finding {sev}" id="finding-{e(f.fingerprint)}">',
+           f'<h3><span class="sev">{sev}</span> {e(f.rule)} {e(f.title)}</h3>',
+           f'<p class="meta"><code>{e(f.name)}</code> at <code>{e(where(f.file, f.line, report))}</code>'
+           + (f" in <code>{e(f.function)}</code>" if f.function else "")
+           + f" &middot; confidence {e(f.confidence)} &middot; strategy {e(f.strategy.value)}</p>",
+           f"<p>{e(f.message)}</p>"]
+    items = [f"<li>because {e(b)}</li>" for b in f.because]
+    items += [f"<li>evidence: {e(ev.metric)} = {e(value_text(ev.value))} <span class=muted>({e(ev.source)})</span>"
+              + (f" {e(ev.detail)}" if ev.detail else "") + "</li>" for ev in f.evidence]
+    if items:
+        out.append("<ul>" + "".join(items) + "</ul>")
+    if s := f.estimated_speedup:
+        out.append(f"<p><strong>Estimated gain: {s.factor:.2f}x</strong> for the whole program "
+                   f"(<code>{e(s.formula)}</code>), assuming:</p><ul>"
+                   + "".join(f"<li>{e(a)}</li>" for a in s.assumptions) + "</ul>")
+    if c := f.change_at:
+        out.append(f"<p>Change at <code>{e(where(c.file, c.line, report))}</code>"
+                   + (f" in <code>{e(c.function)}</code>" if c.function else "") + "</p>")
+        if c.code:
+            out.append(_code(c.code))
+    for label, text in (("Before", f.before), ("After", f.after)):
+        if text.strip():
+            out.append(f"<p>{label}:</p>{_code(text)}")
+    if f.diff.strip():
+        out.append(f"<p>Diff:</p>{_diff(f.diff)}")
+    out.append("</article>")
+    return "\n".join(out)
+
+
+def _rules(report: Report, rules: Iterable[Any] | None) -> str:
+    fired = {f.rule for f in report.findings}
+    docs = [d for d in rule_docs(rules, report.findings) if d.id in fired]
+    if not docs:
+        return '<p class="muted">No rules fired.</p>'
+    return "\n".join(f'<details id="rule-{e(d.id)}"><summary><strong>{e(d.id)}</strong> {e(d.name)}: {e(d.title)}'
+                     f"</summary>\n{markdown_to_html(d.markdown)}\n</details>" for d in docs)
+
+
+def render_html(report: Report, *, rules: Iterable[Any] | None = None) -> str:
+    template = Template(files("gilscope.render").joinpath("templates/report.html").read_text(encoding="utf-8"))
+    findings = sorted_findings(report)
+    caveats = "".join(f"<li>{e(c)}</li>" for c in report.caveats)
+    n = len(findings)
+    return template.substitute(
+        title=e(f"gilscope: {' '.join(report.run.argv) or 'report'}"),
+        subtitle=e(f"{n} finding{'s' if n != 1 else ''}, {len(report.hotspots)} hotspots, "
+                   f"gilscope {report.version or '?'}"),
+        run=_run(report),
+        hotspots=_hotspots(report),
+        threads=_threads(report),
+        findings="\n".join(_finding(f, report) for f in findings) or '<p class="muted">No findings.</p>',
+        caveats=f'<ul class="caveats">{caveats}</ul>' if caveats else '<p class="muted">None.</p>',
+        rules=_rules(report, rules),
+        report_json=embed_json(report),
+    )

@@ -1,0 +1,66 @@
+"""Export Report.profile to speedscope's file format: one "sampled" profile per thread, weights in seconds.
+
+Samples that were not running Python (waiting on I/O, a lock or the GIL, or in native code) get a leaf frame
+named after their state, e.g. "[io] socket.recv", so the flame graph shows where waiting happened.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gilscope import __version__
+from gilscope.errors import UsageError
+from gilscope.model import Profile, Report
+
+SCHEMA = "https://www.speedscope.app/file-format-schema.json"
+
+
+def speedscope_document(report: Report, name: str = "") -> dict[str, Any]:
+    profile = report.profile
+    if profile is None:
+        raise UsageError("the report has no saved profile (stacks), so there is nothing to export to speedscope")
+    frames: list[dict[str, Any]] = [{"name": f.function, "file": f.file, "line": f.line} for f in profile.frames]
+    synthetic: dict[str, int] = {}
+
+    def state_frame(label: str) -> int:
+        if label not in synthetic:
+            synthetic[label] = len(frames)
+            frames.append({"name": label})
+        return synthetic[label]
+
+    profiles = []
+    for index, thread in enumerate(profile.threads):
+        samples, weights = [], []
+        for stack in (s for s in profile.stacks if s.thread == index):
+            frames_ = list(stack.frames)
+            if stack.state.value != "cpu":
+                frames_.append(state_frame(f"[{stack.state.value}] {stack.blocker}" if stack.blocker
+                                           else f"[{stack.state.value}]"))
+            samples.append(frames_)
+            weights.append(stack.wall_s)
+        profiles.append({
+            "type": "sampled",
+            "name": f"{thread.name} (tid {thread.tid})",
+            "unit": "seconds",
+            "startValue": 0,
+            "endValue": round(sum(weights), 9),
+            "samples": samples,
+            "weights": weights,
+        })
+    return {
+        "$schema": SCHEMA,
+        "shared": {"frames": frames},
+        "profiles": profiles,
+        "name": name or " ".join(report.run.argv) or "gilscope",
+        "activeProfileIndex": _busiest(profile),
+        "exporter": f"gilscope {report.version or __version__}",
+    }
+
+
+def _busiest(profile: Profile) -> int:
+    totals = [sum(s.wall_s for s in profile.stacks if s.thread == i) for i in range(len(profile.threads))]
+    return max(range(len(totals)), key=totals.__getitem__) if totals else 0
+
+
+def render_speedscope(report: Report) -> str:
+    return json.dumps(speedscope_document(report), separators=(",", ":"), ensure_ascii=False) + "\n"
