@@ -1,0 +1,88 @@
+"""The HTML report in a real headless Chromium, driven over the DevTools protocol (stdlib pipe client).
+
+Checks that the page renders, its charts are drawn, nothing logs an error and no request leaves the file.
+`--update-golden` also refreshes docs/report.png.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from devtools_pipe import CHROMIUM, Chromium
+from gilscope.model import Severity
+from gilscope.render import Format, SimpleRuleDoc, render
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed "
+                                "(apt-get install chromium); the HTML report is not checked in a browser")
+
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "report.png"
+RULES = [SimpleRuleDoc(id="GS301", name="threads-serialised-by-gil", title="Threads serialised by the GIL",
+                       severity=Severity.warning, summary="Flags threads that queue for the GIL.",
+                       markdown="# GS301 threads-serialised-by-gil\n\n## What it does\n\nFlags threads.\n\n"
+                                "## References\n\n- [PEP 703](https://peps.python.org/pep-0703/)\n")]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with Chromium() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def page(browser, tmp_path, load_report_fixture):
+    report = load_report_fixture("rich")
+    path = tmp_path / "report.html"
+    path.write_text(render(report, Format.html, rules=RULES), encoding="utf-8")
+    return browser.open(path.as_uri()), path, report
+
+
+def test_report_renders_without_errors_or_network(page):
+    page, path, report = page
+    assert page.requests() == [path.as_uri()], "the report must load nothing but itself"
+    assert page.console() == []
+    assert page.evaluate("document.title") == "gilscope: app.py --rate 100%"
+    text = page.evaluate("document.body.innerText")
+    for name in ("score", "fetch", "<listcomp>", "<lambda>", "compress", "weird%name\\nline2"):
+        assert name in text, name
+    assert "not measured" in text and "Estimated gain: 2.60x" in text and "Rule docs" in text
+    assert page.evaluate("document.querySelectorAll('script:not([type=\"application/json\"])').length") == 0
+    embedded = page.evaluate("document.getElementById('gilscope-report').textContent")
+    assert json.loads(embedded) == json.loads(report.model_dump_json())
+
+
+def test_charts_are_drawn(page):
+    page, _, report = page
+    charts = page.evaluate("Array.from(document.querySelectorAll('svg.chart')).map(s => "
+                           "[s.querySelectorAll('rect').length, s.getBoundingClientRect().width])")
+    assert len(charts) == 2
+    parts = sum(1 for h in report.hotspots for s in ("cpu", "native", "io", "gil", "lock")
+                if getattr(h.split, f"{s}_s") > 0)
+    assert charts[0][0] == parts and charts[1][0] >= len(report.threads)
+    assert all(width > 300 for _, width in charts)
+    widths = page.evaluate("Array.from(document.querySelectorAll('svg.chart rect')).map(r => r.getBBox().width)")
+    assert all(w > 0 for w in widths)
+
+
+def test_screenshot(page, tmp_path, update_golden):
+    page, _, _ = page
+    shot = tmp_path / "report.png"
+    page.screenshot(shot)
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    if update_golden:
+        DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
+        shutil.copyfile(shot, DOCS_SCREENSHOT)
+
+
+def test_the_harness_sees_requests_and_errors(browser, tmp_path):
+    """A control page proves that the checks above would catch a load and a console error."""
+    control = tmp_path / "control.html"
+    control.write_text('<!DOCTYPE html><title>c</title><img src="http://example.test/x.png">'
+                       '<script>console.error("boom"); missingFunction();</script>', encoding="utf-8")
+    page = browser.open(control.as_uri())
+    assert "http://example.test/x.png" in page.requests()
+    errors = page.errors()
+    assert any("boom" in e for e in errors) and any("missingFunction" in e for e in errors)
