@@ -1,0 +1,140 @@
+"""How good gilscope's speed-up estimates are: predicted vs measured, on the before/after example pairs.
+
+    python benchmarks/advice.py [--examples a.py,b.py] [--runs 5] [--engine E]
+                                [--out benchmarks/results/advice.json]
+
+For each pair examples/X.py -> examples/after/X.py (listed in examples/after/pairs.json, which
+names the function and the accepted strategies), it runs `gilscope profile --json` on X.py and
+reads estimated_speedup.factor of the finding about that function (the first accepted strategy
+that has an estimate wins). Then it runs the two versions bare, alternately, one warm-up and
+--runs measured runs each; measured speed-up = median(before) / median(after). The error is
+(predicted - measured) / measured. Prints a Markdown table and writes JSON with the machine.
+"""
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from bench_common import (EXAMPLES, RESULTS, last, load_cases, load_pairs, machine, machine_line, pick,
+                          run_measured, spread, write_json)
+
+
+def predict(report, function, strategies):
+    """The finding about `function` with the most preferred strategy that carries an estimate."""
+    about = [f for f in report.get("findings", []) if last(f.get("function")) == function]
+    for strategy in strategies:
+        for f in about:
+            if f.get("strategy") == strategy and (f.get("estimated_speedup") or {}).get("factor"):
+                return f
+    return None
+
+
+def profile_before(name, args, engine, python, cwd):
+    report = Path(cwd) / "report.json"
+    argv = [python, "-m", "gilscope", "profile", *(["--engine", engine] if engine else []),
+            "--json", str(report), str(EXAMPLES / name), *args]
+    m = run_measured(argv, cwd)
+    if not report.exists():
+        return argv, None, f"no JSON report (exit {m.exit_code}): {m.stderr_tail}"
+    return argv, json.loads(report.read_text()), None
+
+
+def bench_pair(name, pair, label, ns, log):
+    args = label.get("args", [])
+    row = {"example": name, "after": f"after/{name}", "function": pair["function"],
+           "strategies": pair["strategy"], "change": pair.get("change", ""), "error": None}
+    with tempfile.TemporaryDirectory(prefix="gilscope-advice-") as cwd:
+        argv, report, why = profile_before(name, args, ns.engine, ns.python, cwd)
+        row["profile_argv"] = argv
+        finding = predict(report, pair["function"], pair["strategy"]) if report else None
+        if report and not finding:
+            seen = [(last(f.get("function")), f.get("strategy"), (f.get("estimated_speedup") or {}).get("factor"))
+                    for f in report.get("findings", [])]
+            why = f"no finding about {pair['function']} with a strategy in {pair['strategy']} and an estimate; " \
+                  f"findings: {seen[:8]}"
+        row["error"] = why
+        row["rule"] = finding.get("rule") if finding else None
+        row["strategy"] = finding.get("strategy") if finding else None
+        speedup = finding["estimated_speedup"] if finding else None
+        row["predicted"] = speedup["factor"] if speedup else None
+        row["formula"] = speedup.get("formula") if speedup else None
+        row["assumptions"] = speedup.get("assumptions") if speedup else None
+        log(f"  {name}: predicted {row['predicted']}" + (f" ({why.splitlines()[0][:200]})" if why else ""))
+
+        before_argv = [ns.python, str(EXAMPLES / name), *args]
+        after_argv = [ns.python, str(EXAMPLES / "after" / name), *args]
+        times = {"before": [], "after": []}
+        for i in range(ns.runs + 1):                    # run 0 is the warm-up
+            for side, argv_ in (("before", before_argv), ("after", after_argv)):
+                m = run_measured(argv_, cwd)
+                if m.exit_code != label.get("exit_code", 0):
+                    sys.exit(f"{name} ({side}) exited {m.exit_code}: {m.stderr_tail}")
+                if i:
+                    times[side].append(m.wall_s)
+    row["before_s"] = spread(times["before"])
+    row["after_s"] = spread(times["after"])
+    row["measured"] = statistics.median(times["before"]) / statistics.median(times["after"])
+    row["measured_pairs"] = spread([b / a for b, a in zip(times["before"], times["after"])])
+    row["error_pct"] = (100 * (row["predicted"] - row["measured"]) / row["measured"]) if row["predicted"] else None
+    log(f"  {name}: measured {row['measured']:.2f}x")
+    return row
+
+
+def markdown(data):
+    lines = [f"# gilscope advice: predicted vs measured speed-up, {data['config']['runs']} runs each",
+             "", f"Machine: {machine_line(data['machine'])}", "",
+             "| example | function | change | rule / strategy | predicted | measured (min-max of pairs) | error | "
+             "before s | after s |",
+             "|---|---|---|---|---:|---|---:|---:|---:|"]
+    for r in data["results"]:
+        pred = f"{r['predicted']:.2f}x" if r["predicted"] else "none"
+        err = f"{r['error_pct']:+.0f}%" if r["error_pct"] is not None else "-"
+        mp = r["measured_pairs"]
+        lines.append(f"| {r['example']} | {r['function']} | {r['change']} | {r['rule'] or '-'} / "
+                     f"{r['strategy'] or '-'} | {pred} | {r['measured']:.2f}x ({mp['min']:.2f}-{mp['max']:.2f}) "
+                     f"| {err} | {r['before_s']['median']:.2f} | {r['after_s']['median']:.2f} |")
+    s = data["summary"]
+    lines += ["", f"Predictions: {s['predicted']}/{s['pairs']}; median |error| "
+              + (f"{s['median_abs_error_pct']:.0f}%" if s["median_abs_error_pct"] is not None else "-")
+              + f"; within 25%: {s['within_25pct']}; worst: "
+              + (f"{s['worst_example']} {s['worst_error_pct']:+.0f}%" if s["worst_example"] else "-"), ""]
+    missing = [r for r in data["results"] if r["error"]]
+    if missing:
+        lines += ["## No prediction", ""] + [f"- {r['example']}: {r['error'].splitlines()[0][:300]}" for r in missing]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main():
+    cases, pairs = load_cases(), load_pairs()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--examples", default="", help="comma-separated before-version names (default: all pairs)")
+    parser.add_argument("--runs", type=int, default=5, help="measured bare runs of each version (default: 5)")
+    parser.add_argument("--engine", default="", help="gilscope engine for the profile (default: gilscope's own)")
+    parser.add_argument("--python", default=sys.executable, help="interpreter for every run (default: this one)")
+    parser.add_argument("--out", default=str(RESULTS / "advice.json"), help="JSON file (default: %(default)s)")
+    ns = parser.parse_args()
+    names = pick(ns.examples, list(pairs), "pairs")
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    results = []
+    for name in names:
+        log(f"{name}:")
+        results.append(bench_pair(name, pairs[name], cases[name], ns, log))
+    errors = {r["example"]: r["error_pct"] for r in results if r["error_pct"] is not None}
+    worst = max(errors, key=lambda k: abs(errors[k]), default=None)
+    data = {"machine": machine(ns.python),
+            "config": {"pairs": names, "runs": ns.runs, "warmup_runs": 1, "engine": ns.engine or "default"},
+            "results": results,
+            "summary": {"pairs": len(results), "predicted": len(errors),
+                        "median_abs_error_pct": statistics.median(map(abs, errors.values())) if errors else None,
+                        "within_25pct": sum(abs(e) <= 25 for e in errors.values()),
+                        "worst_example": worst, "worst_error_pct": errors[worst] if worst else None}}
+    print(markdown(data))
+    log(f"wrote {write_json(ns.out, data)}")
+
+
+if __name__ == "__main__":
+    main()
