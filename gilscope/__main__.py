@@ -1,3 +1,3 @@
-from gilscope.cli import main
+from gilscope.entry import main
 
 main()

@@ -78,13 +78,14 @@ class ThreadProbe:
         self._syscall = _open(base + "syscall")
 
     def read(self):
-        """(on_cpu_ns, runqueue_ns, state, syscall name or "" when running/unknown); None when the thread is gone."""
+        """(on_cpu_ns, runqueue_ns, state, syscall name or "" when running/unknown, times scheduled in);
+        None when the thread is gone."""
         try:
             if self._sched is not None:
                 fields = pread(self._sched, 64, 0).split()
-                on_cpu, runq = int(fields[0]), int(fields[1])
+                on_cpu, runq, slices = int(fields[0]), int(fields[1]), int(fields[2])
             else:
-                on_cpu = runq = -1
+                on_cpu = runq = slices = -1
             state = "?"
             if self._stat is not None:
                 raw = pread(self._stat, 256, 0)
@@ -94,7 +95,7 @@ class ThreadProbe:
                 first = pread(self._syscall, 32, 0).split(b" ", 1)[0]
                 if first.isdigit():
                     call = SYSCALLS.get(int(first), "syscall " + first.decode())
-            return on_cpu, runq, state, call
+            return on_cpu, runq, state, call, slices
         except (OSError, ValueError, IndexError):
             return None
 

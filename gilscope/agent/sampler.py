@@ -23,7 +23,7 @@ _POLL_CALLS = {"select", "pselect6", "poll", "ppoll", "epoll_wait", "epoll_pwait
 
 
 class _Thread:
-    __slots__ = ("index", "ident", "tid", "name", "is_main", "daemon", "probe", "last_cpu", "last_runq",
+    __slots__ = ("index", "ident", "tid", "name", "is_main", "daemon", "probe", "last_cpu", "last_runq", "last_slices",
                  "last_wall", "wall", "cpu", "states", "segments", "stall_key", "stall_start", "stall_end", "stall_state", "last", "critical_ratio", "target")
 
     def __init__(self, index, ident, tid, name, is_main, daemon, now):
@@ -31,7 +31,7 @@ class _Thread:
         self.is_main, self.daemon = is_main, daemon
         self.probe = procfs.ThreadProbe(tid) if (procfs.AVAILABLE and tid) else None
         reading = self.probe.read() if self.probe else None
-        self.last_cpu, self.last_runq = (reading[0], reading[1]) if reading else (-1, -1)
+        self.last_cpu, self.last_runq, self.last_slices = (reading[0], reading[1], reading[4]) if reading else (-1, -1, -1)
         self.last_wall = now
         self.wall = self.cpu = 0.0
         self.states: dict[str, float] = {}
@@ -56,7 +56,8 @@ class Sampler(threading.Thread):
         self.thread_list: list[_Thread] = []
         self.code_index: dict = {}             # code object -> (frame index, flags)
         self.frames: list = []                 # [qualname, file, firstlineno, user]
-        self.stacks: dict = {}                 # (thread, frames, line, state, blocker) -> [samples, wall, cpu, critical]
+        # (thread, frames, line, state, blocker) -> [samples, wall, cpu, critical, waits]
+        self.stacks: dict = {}
         self.stalls: dict = {}                 # (thread, frames, state) -> [count, total_s, max_s]
         self.rounds = 0
         self.late_s = 0.0                      # total delay in getting the GIL back after each sleep
@@ -122,6 +123,8 @@ class Sampler(threading.Thread):
                 main_waiting = True   # the main thread has returned: the interpreter is joining the others
             busy = [1 for th, rec in seen if not th.is_main and rec[3] not in ("lock",) and rec[4] != "idle"]
             share = 1.0 / len(busy) if busy else 0.0
+            if not busy:
+                main_waiting = False   # waiting on nothing we can see here (e.g. worker processes): its own wait
             for th, (frames_key, line, dwall, state, blocker, cpu_part, off_state) in seen:
                 if th.is_main:
                     critical = 0.0 if main_waiting else dwall
@@ -143,17 +146,18 @@ class Sampler(threading.Thread):
         dwall = now - th.last_wall
         th.last_wall = now
         if reading is not None and reading[0] >= 0 and th.last_cpu >= 0:
-            on_cpu, runq, os_state, call = reading
+            on_cpu, runq, os_state, call, slices = reading
             dcpu = min(dwall, (on_cpu - th.last_cpu) / 1e9)
             drun = min(dwall - dcpu, max(0.0, (runq - th.last_runq) / 1e9))
-            th.last_cpu, th.last_runq = on_cpu, runq
+            wakeups = max(0, slices - th.last_slices)
+            th.last_cpu, th.last_runq, th.last_slices = on_cpu, runq, slices
         else:
             os_state, call = ("?", "") if reading is None else (reading[2], reading[3])
-            dcpu, drun = 0.0, 0.0
-        return dwall, dcpu, drun, os_state, call
+            dcpu, drun, wakeups = 0.0, 0.0, 0
+        return dwall, dcpu, drun, os_state, call, wakeups
 
     def _observe(self, th, frame, now, reading):
-        dwall, dcpu, drun, os_state, call = self._deltas(th, now, reading)
+        dwall, dcpu, drun, os_state, call, wakeups = self._deltas(th, now, reading)
         if dwall <= 0:
             return None
         # Walk the stack once: frame indexes, the innermost user frame's line, and context flags.
@@ -194,7 +198,7 @@ class Sampler(threading.Thread):
         elif th.stall_key is not None:
             self._close_stall(th)
         th.last = (tuple(key), line, off_state, blocker)
-        return tuple(key), line, dwall, state, blocker, running_share, (off_state, run_state)
+        return tuple(key), line, dwall, state, blocker, running_share, (off_state, run_state, wakeups)
 
     def finish_thread(self, ident, thread=None) -> None:
         """Book a thread's time since its last sample; called as the thread exits (and for all at stop)."""
@@ -208,7 +212,7 @@ class Sampler(threading.Thread):
             if th.probe is None:
                 return
             reading = th.probe.read()
-            dwall, dcpu, drun, os_state, call = self._deltas(th, now, reading)
+            dwall, dcpu, drun, os_state, call, wakeups = self._deltas(th, now, reading)
             if dwall <= 0:
                 return
             if th.last is not None:
@@ -220,7 +224,7 @@ class Sampler(threading.Thread):
                 th.critical_ratio = 1.0 if not th.is_main else 0.0
             running = dcpu + drun
             state = "cpu" if running >= dwall * 0.5 else off_state
-            self._add(th, key, line, dwall, state, blocker, running, (off_state, "cpu"),
+            self._add(th, key, line, dwall, state, blocker, running, (off_state, "cpu", wakeups),
                       dwall * th.critical_ratio, now)
             th.probe.close()
             th.probe = None
@@ -256,7 +260,7 @@ class Sampler(threading.Thread):
 
     # ---- aggregation --------------------------------------------------------------------------------
     def _add(self, th, frames_key, line, dwall, state, blocker, running_s, off_run, critical, now):
-        off_state, run_state = off_run
+        off_state, run_state, wakeups = off_run
         run_s = min(running_s, dwall)
         off_s = dwall - run_s
         cpu_s = run_s
@@ -272,7 +276,9 @@ class Sampler(threading.Thread):
             k = (th.index, frames_key, line, part_state, part_blocker)
             agg = self.stacks.get(k)
             if agg is None:
-                agg = self.stacks[k] = [0, 0.0, 0.0, 0.0]
+                agg = self.stacks[k] = [0, 0.0, 0.0, 0.0, 0]
+            if part_state in ("io", "lock") and cpu == 0.0:
+                agg[4] += wakeups   # each time a blocked thread was scheduled in again, one wait ended
             agg[0] += 1 if part_state == state else 0
             agg[1] += seconds
             agg[2] += cpu
@@ -353,7 +359,7 @@ def _settled_readings(probes, gil_enabled):
             if again is None or again[2] != "R":
                 # Keep the first reading's CPU counters (taken at the round's timestamp), take the new state.
                 if again is not None:
-                    readings[i] = (readings[i][0], readings[i][1], again[2], again[3])
+                    readings[i] = (readings[i][0], readings[i][1], again[2], again[3], readings[i][4])
             else:
                 still.append(i)
         running = still

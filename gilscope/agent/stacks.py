@@ -1,11 +1,7 @@
 """What a sampled stack means: which frames are the user's code, which are waits on a lock or on the event
 loop, and which call a blocked frame is making. Results are cached per code object, so a sample costs a
 few dictionary look-ups per frame."""
-import dis
 import os
-import site
-import sys
-import sysconfig
 
 # Flags per code object.
 USER = 1
@@ -19,6 +15,8 @@ _GILSCOPE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _library_prefixes() -> tuple[str, ...]:
+    import site
+    import sysconfig
     paths = set()
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         try:
@@ -34,15 +32,18 @@ def _library_prefixes() -> tuple[str, ...]:
     return tuple(os.path.realpath(p) + os.sep for p in paths if p)
 
 
-_LIBRARY = _library_prefixes()
+_LIBRARY: tuple[str, ...] = ()
 
 
 def is_user_file(filename: str) -> bool:
     """The user's own code: not the stdlib, not site-packages, not frozen or generated, not gilscope."""
+    global _LIBRARY
     if not filename or filename.startswith("<"):
         return False
     if "site-packages" in filename or "dist-packages" in filename:
         return False
+    if not _LIBRARY:   # computed on first use, in the sampler thread, off the target's start-up path
+        _LIBRARY = _library_prefixes()
     real = os.path.realpath(filename)
     return not real.startswith(_LIBRARY)
 
@@ -81,6 +82,7 @@ def called_name(code, lasti: int) -> tuple[str, bool]:
 
 
 def _called_name(code, lasti: int) -> tuple[str, bool]:
+    import dis
     try:
         instructions = list(dis.get_instructions(code))
     except Exception:  # noqa: BLE001 - malformed or exotic code objects say nothing

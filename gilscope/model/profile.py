@@ -32,6 +32,7 @@ class StackCount(BaseModel):
     wall_s: Seconds
     cpu_s: Seconds
     critical_s: Seconds = 0.0        # wall time during which the program's main thread waited on this thread
+    waits: int = Field(0, ge=0)      # blocking waits that ended (the thread was scheduled in again), if known
 
 
 class ThreadProfile(BaseModel):

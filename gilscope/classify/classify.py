@@ -1,0 +1,151 @@
+"""Sum a profile's stacks per user function and name each function's kind from the measured split."""
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from gilscope.classify import thresholds as T
+from gilscope.classify.attribute import in_event_loop, owner
+from gilscope.model import Evidence, Hotspot, Kind, Profile, State, TimeSplit
+
+
+@dataclass
+class _Acc:
+    seconds: dict = field(default_factory=lambda: defaultdict(float))
+    wall: float = 0.0
+    cpu: float = 0.0
+    critical: float = 0.0
+    samples: int = 0
+    waits: int = 0
+    threads: set = field(default_factory=set)
+    blockers: dict = field(default_factory=lambda: defaultdict(float))
+    event_loop_s: float = 0.0
+    processes: set = field(default_factory=set)
+
+
+def classify(profile: Profile) -> list[Hotspot]:
+    """Hotspots sorted by share of the run (then file, line, function), at most MAX_HOTSPOTS."""
+    accs: dict[int, _Acc] = defaultdict(_Acc)
+    worker_processes = max(1, sum(1 for p in profile.processes[1:]))
+    for stack in profile.stacks:
+        if stack.blocker == "idle":      # an event loop or server waiting for work: nobody's hotspot
+            continue
+        key = owner(profile, stack.frames)
+        if key is None:
+            continue
+        acc = accs[key]
+        thread = profile.threads[stack.thread]
+        acc.seconds[stack.state] += stack.wall_s
+        acc.wall += stack.wall_s
+        acc.cpu += stack.cpu_s
+        in_child = thread.process > 0
+        acc.critical += stack.critical_s / (worker_processes if in_child else 1)
+        acc.samples += stack.samples
+        acc.waits += stack.waits
+        acc.threads.add(stack.thread)
+        acc.processes.add(thread.process)
+        if stack.blocker and stack.state in (State.io, State.lock, State.gil):
+            acc.blockers[stack.blocker] += stack.wall_s
+        if in_event_loop(profile, stack.frames):
+            acc.event_loop_s += stack.wall_s
+    stalls = _stalls_by_owner(profile)
+    run_wall = profile.wall_s or sum(a.wall for a in accs.values()) or 1.0
+    hotspots = []
+    for key, acc in accs.items():
+        share = min(1.0, acc.critical / run_wall)
+        if share < T.MIN_SHARE or acc.wall <= 0:
+            continue
+        hotspots.append(_hotspot(profile, key, acc, share, stalls.get(key)))
+    hotspots.sort(key=lambda h: (-h.share, h.file, h.line, h.function))
+    return hotspots[:T.MAX_HOTSPOTS]
+
+
+def kind_of(split: TimeSplit) -> Kind:
+    total = split.total_s
+    if total <= 0:
+        return Kind.cpu
+    running = split.cpu_s + split.native_s
+    running_kind = Kind.native if running and split.native_s / running >= T.NATIVE_OF_RUNNING else Kind.cpu
+    shares = {running_kind: running / total, Kind.io: split.io_s / total,
+              Kind.gil: split.gil_s / total, Kind.lock: split.lock_s / total}
+    top = max(shares, key=shares.get)
+    if shares[top] >= T.DOMINANT:
+        return top
+    if shares[Kind.gil] >= T.GIL_WITH_CPU and shares[Kind.gil] + running / total >= T.DOMINANT:
+        return Kind.gil
+    return Kind.mixed
+
+
+def _hotspot(profile, key, acc, share, stall) -> Hotspot:
+    frame = profile.frames[key]
+    split = TimeSplit(**{f"{s}_s": acc.seconds.get(State(s), 0.0) for s in ("cpu", "native", "io", "gil", "lock")})
+    kind = kind_of(split)
+    threads = sorted(acc.threads)
+    roles = {_role(profile, t, acc) for t in threads}
+    role = "main" if "main" in roles else sorted(roles)[0]
+    source = f"{profile.engine} samples"
+    total = split.total_s or 1.0
+    evidence = [
+        Evidence(metric="cpu/wall", value=round(acc.cpu / acc.wall, 3), source=source,
+                 detail=f"{acc.cpu:.3f} s on CPU of {acc.wall:.3f} s wall over {len(threads)} thread(s)"),
+        Evidence(metric="samples", value=acc.samples, source=source),
+    ]
+    for state in ("cpu", "native", "io", "gil", "lock"):
+        seconds = split.seconds(State(state))
+        if seconds > 0:
+            evidence.append(Evidence(metric=f"{state}_share", value=round(seconds / total, 3), source=source,
+                                     detail=_STATE_MEANING[state]))
+    if acc.blockers:
+        name, seconds = max(acc.blockers.items(), key=lambda kv: kv[1])
+        evidence.append(Evidence(metric="blocker", value=name, source="/proc syscall + bytecode",
+                                 detail=f"{seconds:.3f} s blocked in {name}"))
+    if acc.waits:
+        evidence.append(Evidence(metric="waits", value=acc.waits, source="schedstat wake-ups",
+                                 detail="blocking waits that ended while in this function"))
+    if acc.event_loop_s:
+        evidence.append(Evidence(metric="event_loop_s", value=round(acc.event_loop_s, 4), source=source,
+                                 detail="seconds spent inside an asyncio callback"))
+    if stall is not None:
+        count, total_s, longest = stall
+        evidence.append(Evidence(metric="loop_stalls", value=count, source="asyncio Handle._run samples",
+                                 detail=f"stalled the event loop {count} time(s), {total_s:.3f} s in all, "
+                                        f"longest {longest:.3f} s"))
+        evidence.append(Evidence(metric="loop_stall_s", value=round(total_s, 4), source="asyncio Handle._run samples"))
+    calls = profile.calls.get(key, 0)
+    confidence = ("high" if acc.samples >= T.CONFIDENT_SAMPLES else "medium" if acc.samples >= T.SOME_SAMPLES
+                  else "low")
+    if calls and not profile.interval_s:
+        confidence = "high"
+    return Hotspot(
+        function=frame.function, file=frame.file, line=frame.line, kind=kind, wall_s=round(acc.wall, 6),
+        cpu_s=round(min(acc.cpu, acc.wall), 6), share=round(share, 4), split=split, role=role,
+        threads=sorted({profile.threads[t].name for t in threads}),
+        blockers={k: round(v, 6) for k, v in sorted(acc.blockers.items(), key=lambda kv: -kv[1])[:5]},
+        samples=acc.samples, calls=calls, confidence=confidence, evidence=evidence)
+
+
+_STATE_MEANING = {
+    "cpu": "on CPU holding the GIL (Python or C code that keeps the GIL)",
+    "native": "on CPU with the GIL released (C code that lets other threads run)",
+    "io": "blocked in sleep, network, disk or a subprocess wait",
+    "gil": "runnable, waiting to get the GIL back",
+    "lock": "waiting on a lock, queue, event, condition or join",
+}
+
+
+def _role(profile: Profile, thread_index: int, acc: _Acc) -> str:
+    thread = profile.threads[thread_index]
+    if thread.process > 0:
+        return profile.processes[thread.process].role
+    if thread.is_main:
+        return "main"
+    return "worker thread"
+
+
+def _stalls_by_owner(profile: Profile) -> dict[int, tuple[int, float, float]]:
+    out: dict[int, tuple[int, float, float]] = {}
+    for stall in profile.loop_stalls:
+        key = owner(profile, stall.frames)
+        if key is None:
+            continue
+        count, total, longest = out.get(key, (0, 0.0, 0.0))
+        out[key] = (count + stall.count, total + stall.total_s, max(longest, stall.max_s))
+    return out

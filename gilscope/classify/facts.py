@@ -1,0 +1,76 @@
+"""Hotspots + run info -> Facts, the only values rules can read."""
+from gilscope.model import Facts, Hotspot, Profile, RunInfo, ThreadSummary
+
+_POOL_PARTS = ("/multiprocessing/", "/concurrent/futures/process.py")
+
+
+def evidence_value(hotspot: Hotspot, metric: str, default=0):
+    for item in hotspot.evidence:
+        if item.metric == metric:
+            return item.value
+    return default
+
+
+def run_facts(run: RunInfo, profile: Profile | None, threads: list[ThreadSummary]) -> Facts:
+    return Facts(scope="run", role="main", cpu_count=run.cpu_count, free_threaded=run.free_threaded_build,
+                 gil_enabled=run.gil_enabled, gil_measured=bool(profile and profile.gil_measured),
+                 run_wall_s=run.wall_s, samples=run.samples, exit_code=run.exit_code or 0,
+                 process_cpu_cores=_cores(run), ipc_share=ipc_share(profile),
+                 gil_reenabled_by=", ".join(profile.gil_reenabled_by) if profile else "",
+                 busy_threads=_busy_threads(threads))
+
+
+def hotspot_facts(hotspot: Hotspot, run: RunInfo, profile: Profile | None, threads: list[ThreadSummary]) -> Facts:
+    total = hotspot.split.total_s or 1.0
+    blocker = next(iter(hotspot.blockers), "")
+    waits_on_pool = any(part in blocker for part in ("pool", "map", "result")) or _pool_wait(hotspot, profile)
+    return Facts(
+        scope="hotspot", function=hotspot.function, file=hotspot.file, line=hotspot.line, kind=hotspot.kind.value,
+        role=hotspot.role, share_of_wall=hotspot.share, wall_s=hotspot.wall_s, cpu_s=hotspot.cpu_s,
+        cpu_share=round(hotspot.cpu_s / hotspot.wall_s, 4) if hotspot.wall_s else 0.0,
+        python_share=hotspot.split.cpu_s / total, native_share=hotspot.split.native_s / total,
+        io_share=hotspot.split.io_s / total, gil_share=hotspot.split.gil_s / total,
+        lock_share=hotspot.split.lock_s / total, blocker=blocker, threads=len(hotspot.threads),
+        busy_threads=_busy_threads(threads), process_cpu_cores=_cores(run), cpu_count=run.cpu_count,
+        calls=hotspot.calls, waits=int(evidence_value(hotspot, "waits", 0)),
+        in_event_loop=float(evidence_value(hotspot, "event_loop_s", 0.0)) >= 0.5 * hotspot.wall_s,
+        loop_stall_s=float(evidence_value(hotspot, "loop_stall_s", 0.0)),
+        loop_stalls=int(evidence_value(hotspot, "loop_stalls", 0)),
+        in_child_process=hotspot.role in ("pool worker", "child"),
+        ipc_share=ipc_share(profile) if waits_on_pool or hotspot.role == "pool worker" else 0.0,
+        free_threaded=run.free_threaded_build, gil_enabled=run.gil_enabled,
+        gil_measured=bool(profile and profile.gil_measured), run_wall_s=run.wall_s, samples=hotspot.samples,
+        exit_code=run.exit_code or 0)
+
+
+def ipc_share(profile: Profile | None) -> float:
+    """How much of the worker processes' time went to anything but the user's task code (receiving tasks,
+    unpickling, waiting to be fed): high when a pool is fed many tiny tasks."""
+    if profile is None or len(profile.processes) < 2:
+        return 0.0
+    from gilscope.classify.attribute import owner
+    user_busy = other = 0.0
+    for stack in profile.stacks:
+        if profile.threads[stack.thread].process == 0:
+            continue
+        if owner(profile, stack.frames) is not None and stack.state.value in ("cpu", "native", "io"):
+            user_busy += stack.wall_s
+        else:
+            other += stack.wall_s
+    total = user_busy + other
+    return round(other / total, 4) if total else 0.0
+
+
+def _pool_wait(hotspot: Hotspot, profile: Profile | None) -> bool:
+    if profile is None or len(profile.processes) < 2:
+        return False
+    return hotspot.role == "main" and hotspot.split.lock_s > 0.5 * hotspot.split.total_s
+
+
+def _busy_threads(threads: list[ThreadSummary]) -> int:
+    return sum(1 for t in threads if t.wall_s > 0 and (t.split.cpu_s + t.split.native_s + t.split.gil_s) / t.wall_s >= 0.3
+               and t.pid == (threads[0].pid if threads else 0))
+
+
+def _cores(run: RunInfo) -> float:
+    return round(run.cpu_s / run.wall_s, 3) if run.wall_s else 0.0

@@ -1,0 +1,167 @@
+"""Run the target in a child interpreter under the agent, and bring back what it collected.
+
+The child inherits stdin, stdout and stderr, so the target's I/O is untouched. Signals: Ctrl-C reaches the
+whole process group; a SIGINT or SIGTERM sent to gilscope alone is passed on to the child. `--timeout` sends
+SIGTERM, then SIGKILL after a grace period. Whatever happens, the data files the child wrote are read back.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GRACE_S = 3.0
+
+
+@dataclass
+class Launch:
+    argv: list[str]                    # SCRIPT ARGS... or -m MODULE ARGS...
+    engine: str = "auto"
+    interval_s: float = 0.005
+    timeout_s: float | None = None
+    python: str = sys.executable
+
+
+@dataclass
+class Outcome:
+    returncode: int                    # the child's status, 128+N when it died of signal N
+    wall_s: float
+    interrupted: str | None            # "SIGINT", "SIGTERM" or "timeout"
+    data: list[dict] = field(default_factory=list)   # one dict per profiled process, main process first
+    errors: list[str] = field(default_factory=list)
+
+
+class _Signals:
+    """Remembers SIGINT/SIGTERM sent to gilscope and passes them on to the child."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
+        self.received: str | None = None
+        self._previous = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum, frame):
+        name = signal.Signals(signum).name
+        self.received = self.received or name
+        if signum == signal.SIGINT:
+            # A terminal's Ctrl-C already reached the child (same process group); give it a moment first.
+            time.sleep(0.2)
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signum)
+            except ProcessLookupError:
+                pass
+
+
+@dataclass
+class Started:
+    launch: Launch
+    proc: subprocess.Popen
+    out: Path
+    started: float
+
+
+EARLY: Started | None = None   # a run started by the entry point before the heavy imports (see gilscope/entry.py)
+
+
+def start(launch: Launch) -> Started:
+    workdir = _private_dir()
+    out = workdir / "profile.json"
+    settings = {"out": str(out), "engine": launch.engine, "interval": launch.interval_s}
+    env = dict(os.environ, GILSCOPE_AGENT=json.dumps(settings))
+    cmd = [launch.python, "-m", "gilscope.agent", *launch.argv]
+    started = time.perf_counter()
+    return Started(launch, subprocess.Popen(cmd, env=env), out, started)
+
+
+def run(launch: Launch) -> Outcome:
+    return wait(start(launch))
+
+
+def take_early(launch: Launch) -> Started | None:
+    """The early-started run, if it was started with these same settings."""
+    global EARLY
+    early, EARLY = EARLY, None
+    if early is not None and (early.launch.argv, early.launch.engine, early.launch.interval_s,
+                              early.launch.timeout_s) == (launch.argv, launch.engine, launch.interval_s,
+                                                          launch.timeout_s):
+        return early
+    if early is not None:       # settings differ (cannot happen through the CLI): do not leave it running
+        early.proc.kill()
+        early.proc.wait()
+    return None
+
+
+def wait(run: Started) -> Outcome:
+    proc, launch = run.proc, run.launch
+    interrupted = None
+    remaining = None
+    if launch.timeout_s is not None:
+        remaining = max(0.0, launch.timeout_s - (time.perf_counter() - run.started))
+    with _Signals(proc) as signals:
+        try:
+            proc.wait(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            interrupted = "timeout"
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=GRACE_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        while proc.poll() is None:      # a signal handler interrupted the wait
+            try:
+                proc.wait()
+            except KeyboardInterrupt:
+                continue
+    wall = time.perf_counter() - run.started
+    interrupted = interrupted or signals.received
+    code = proc.returncode
+    if code < 0:
+        code = 128 - code
+    data, errors = read_data(run.out)
+    return Outcome(code, wall, interrupted, data, errors)
+
+
+def _private_dir() -> Path:
+    """A fresh 0700 folder for the data files (tempfile would add ~10 ms of imports before the target starts)."""
+    base = Path(os.environ.get("TMPDIR") or "/tmp")
+    for attempt in range(100):
+        path = base / f"gilscope-{os.getpid()}-{time.monotonic_ns() % 1_000_000_000}-{attempt}"
+        try:
+            path.mkdir(mode=0o700)
+            return path
+        except FileExistsError:
+            continue
+    raise OSError(f"cannot create a private folder in {base}")
+
+
+def read_data(out: Path) -> tuple[list[dict], list[str]]:
+    """The main process's data file, then every child's, skipping files that are missing or torn."""
+    data, errors = [], []
+    files = [out] + sorted(out.parent.glob(out.name + ".child-*"))
+    for path in files:
+        if path.name.endswith(".tmp"):
+            continue
+        try:
+            data.append(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            if path == out:
+                errors.append("the profiled process wrote no data (it was killed, or exited before starting)")
+        except (OSError, ValueError) as exc:
+            errors.append(f"unreadable profile data {path.name}: {exc}")
+    for path in out.parent.iterdir():
+        path.unlink(missing_ok=True)
+    out.parent.rmdir()
+    return data, errors

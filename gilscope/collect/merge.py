@@ -1,0 +1,55 @@
+"""Per-process data dicts (as the agent writes them) -> one Profile, with frames and threads re-indexed."""
+from gilscope.model import Frame, LoopStall, ProcessProfile, Profile, StackCount, ThreadProfile
+
+
+def merge(data: list[dict], engine: str) -> Profile:
+    frames: list[Frame] = []
+    frame_ids: dict[tuple, int] = {}
+    threads: list[ThreadProfile] = []
+    processes: list[ProcessProfile] = []
+    stacks: list[StackCount] = []
+    stalls: list[LoopStall] = []
+    calls: dict[int, int] = {}
+    notes: list[str] = []
+    reenabled: list[str] = []
+    main = next((d for d in data if d.get("role") == "main"), data[0] if data else {})
+    ordered = [main] + [d for d in data if d is not main]
+    for proc_index, d in enumerate(ordered):
+        if not d:
+            continue
+        remap = []
+        for fn, file, line, user in d.get("frames", []):
+            key = (fn, file, line, bool(user))
+            if key not in frame_ids:
+                frame_ids[key] = len(frames)
+                frames.append(Frame(function=fn, file=file, line=max(0, int(line or 0)), user=bool(user)))
+            remap.append(frame_ids[key])
+        first_thread = len(threads)
+        for t in d.get("threads", []):
+            threads.append(ThreadProfile(
+                tid=int(t.get("tid") or 0), name=str(t.get("name", "")), process=proc_index,
+                is_main=bool(t.get("is_main")) and proc_index == 0, daemon=bool(t.get("daemon")),
+                wall_s=max(0.0, t.get("wall_s", 0.0)), cpu_s=max(0.0, t.get("cpu_s", 0.0)),
+                states={k: max(0.0, v) for k, v in t.get("states", {}).items()},
+                segments=[tuple(s) for s in t.get("segments", [])]))
+        for th, fr, line, state, blocker, samples, wall, cpu, critical, *rest in d.get("stacks", []):
+            stacks.append(StackCount(
+                thread=first_thread + th, frames=tuple(remap[i] for i in fr), line=max(0, int(line or 0)),
+                state=state, blocker=blocker, samples=max(0, int(samples)), wall_s=max(0.0, wall),
+                cpu_s=max(0.0, cpu), critical_s=max(0.0, critical), waits=max(0, int(rest[0])) if rest else 0))
+        for th, fr, state, count, total, longest in d.get("stalls", []):
+            stalls.append(LoopStall(thread=first_thread + th, frames=tuple(remap[i] for i in fr), state=state,
+                                    count=count, total_s=max(0.0, total), max_s=max(0.0, longest)))
+        for index, count in (d.get("calls") or {}).items():
+            key = remap[int(index)]
+            calls[key] = calls.get(key, 0) + int(count)
+        processes.append(ProcessProfile(pid=int(d.get("pid", 0)), role=str(d.get("role", "main")),
+                                        argv=[str(a) for a in d.get("argv", [])],
+                                        wall_s=max(0.0, d.get("wall_s", 0.0)), cpu_s=max(0.0, d.get("cpu_s", 0.0))))
+        notes.extend(n for n in d.get("notes", []) if n not in notes)
+        reenabled.extend(m for m in d.get("gil_reenabled_by", []) if m not in reenabled)
+    return Profile(
+        engine=engine, interval_s=max(0.0, main.get("interval_s", 0.0)), wall_s=max(0.0, main.get("wall_s", 0.0)),
+        cpu_s=sum(p.cpu_s for p in processes), samples=sum(int(d.get("samples", 0)) for d in ordered if d),
+        gil_measured=bool(main.get("gil_measured", False)), frames=frames, threads=threads, processes=processes,
+        stacks=stacks, loop_stalls=stalls, calls=calls, gil_reenabled_by=reenabled, notes=notes)

@@ -1,0 +1,179 @@
+"""`gilscope profile`: check the input, run the target under an engine, analyse, write every report."""
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gilscope.errors import UsageError
+
+SUFFIXES = (".py", ".pyw", ".pyz")
+
+
+@dataclass
+class ProfileOptions:
+    target: list[str]
+    outputs: dict[str, Path | None] = field(default_factory=dict)
+    engine: str = "auto"
+    interval_s: float = 0.005
+    rule_dirs: list[Path] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    fail_on: str | None = None
+    baseline: Path | None = None
+    timeout_s: float | None = None
+    stop_is_timeout: bool = True
+    quiet: bool = False
+
+
+def check_target(target: list[str]) -> None:
+    """A one-line error for a target python would refuse, before anything runs."""
+    if not target:
+        raise UsageError("missing SCRIPT (or -m MODULE) to profile")
+    if target[0] == "-m":
+        if len(target) < 2 or not target[1] or target[1].startswith("-"):
+            raise UsageError("-m needs a MODULE name")
+        return
+    path = Path(target[0])
+    if not path.exists():
+        raise UsageError(f"script not found: {target[0]}")
+    if path.is_dir():
+        if not (path / "__main__.py").is_file():
+            raise UsageError(f"{target[0]} is a folder, not a Python script (it has no __main__.py)")
+        return
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"cannot read script: {target[0]}")
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if path.suffix in (".pyz",) or head.startswith(b"PK\x03\x04"):
+        return
+    if b"\x00" in head or (path.suffix not in SUFFIXES and not _looks_like_python(head)):
+        raise UsageError(f"{target[0]} is not a Python script")
+
+
+def _looks_like_python(head: bytes) -> bool:
+    first = head.split(b"\n", 1)[0]
+    if first.startswith(b"#!"):
+        return b"python" in first
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def check_outputs(outputs: dict[str, Path | None]) -> None:
+    for fmt, path in outputs.items():
+        if path is None:
+            continue
+        if path.is_dir():
+            raise UsageError(f"--{_flag(fmt)} {path}: is a folder")
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise UsageError(f"--{_flag(fmt)} {path}: folder {parent} does not exist")
+        if not os.access(parent, os.W_OK):
+            raise UsageError(f"--{_flag(fmt)} {path}: folder {parent} is not writable")
+        if path.exists() and not os.access(path, os.W_OK):
+            raise UsageError(f"--{_flag(fmt)} {path}: file is not writable")
+
+
+def _flag(fmt: str) -> str:
+    return {"md": "markdown"}.get(fmt, fmt)
+
+
+def parse_severity(value: str | None):
+    from gilscope.model import Severity
+    if value is None or value == "never":
+        return None
+    try:
+        return Severity(value)
+    except ValueError:
+        raise UsageError(f"--fail-on {value!r}: use info, warning, error or never") from None
+
+
+def run_profile(options: ProfileOptions) -> int:
+    from gilscope.cli import EXIT_GATE, EXIT_SIGNAL, EXIT_TARGET, ENGINES
+    from gilscope.engine import load_rules
+
+    if options.engine not in ENGINES:
+        raise UsageError(f"--engine {options.engine!r}: use one of {', '.join(ENGINES)}")
+    check_target(options.target)
+    check_outputs(options.outputs)
+    threshold = parse_severity(options.fail_on)
+    rules = load_rules([Path(d) for d in options.rule_dirs], ignore=options.ignore)
+    baseline = None
+    if options.baseline is not None:
+        from gilscope.gate import load_report
+        baseline = load_report(options.baseline)
+
+    profile, run, extra = _collect(options)
+    from gilscope.pipeline import analyse
+    report = analyse(profile, run, rules, extra)
+    _write_outputs(report, options, rules)
+    if not options.quiet:
+        _print_summary(report)
+    from gilscope.outputs import emit_github
+    emit_github(report)
+    if run.interrupted:
+        if run.interrupted == "timeout" and not options.stop_is_timeout:
+            pass   # --duration: stopping the target was the plan
+        else:
+            return EXIT_SIGNAL[run.interrupted]
+    if run.exit_code not in (0, None) and not (run.interrupted == "timeout" and not options.stop_is_timeout):
+        return EXIT_TARGET
+    if threshold is not None:
+        from gilscope.gate import gate
+        code, _counted = gate(report, threshold, baseline)
+        if code:
+            return EXIT_GATE
+    return 0
+
+
+def _collect(options: ProfileOptions):
+    from gilscope.collect.launch import Launch, run, take_early, wait
+    from gilscope.collect.merge import merge
+    from gilscope.pipeline import run_info
+
+    extra: list[str] = []
+    launch = Launch(argv=options.target, engine=options.engine, interval_s=options.interval_s,
+                    timeout_s=options.timeout_s)
+    outcome = None
+    if options.engine == "pyspy":
+        from gilscope.collect import pyspy_engine
+        outcome, note = pyspy_engine.run(launch)
+        if note:
+            extra.append(note)
+    if outcome is None:
+        early = take_early(launch)
+        if early is not None:
+            outcome = wait(early)
+        else:
+            launch.engine = "auto" if options.engine == "pyspy" else options.engine
+            outcome = run(launch)
+    extra.extend(outcome.errors)
+    engine_name = outcome.data[0].get("engine", options.engine) if outcome.data else options.engine
+    profile = merge(outcome.data, engine_name) if outcome.data else None
+    run_meta = run_info(outcome, options.target, engine_name)
+    return profile, run_meta, extra
+
+
+def _write_outputs(report, options: ProfileOptions, rules) -> None:
+    from gilscope.outputs import write_atomic
+    from gilscope.render import Format, render
+    formats = {"json": Format.json, "md": Format.md, "html": Format.html, "sarif": Format.sarif,
+               "speedscope": Format.speedscope}
+    for key, path in options.outputs.items():
+        if path is None:
+            continue
+        try:
+            write_atomic(path, render(report, formats[key], rules=rules))
+        except OSError as exc:
+            sys.stderr.write(f"gilscope: error: could not write {path}: {exc}\n")
+
+
+def _print_summary(report) -> None:
+    from gilscope.render import Format, render
+    width = 100
+    try:
+        width = max(60, min(140, os.get_terminal_size(sys.stderr.fileno()).columns))
+    except OSError:
+        pass
+    sys.stderr.write(render(report, Format.text, color=sys.stderr.isatty(), width=width))
