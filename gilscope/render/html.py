@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from html import escape
 from importlib.resources import files
+from pathlib import PurePath
 from string import Template
 from typing import Any, Iterable
 
@@ -48,7 +49,7 @@ def _parts(split: Any) -> dict[str, float]:
 def _hotspots(report: Report) -> str:
     if not report.hotspots:
         return '<p class="muted">No hotspots.</p>'
-    bars = [Bar(f"{h.function} ({where(h.file, h.line, report)})", _parts(h.split), f"{seconds(h.wall_s)} s")
+    bars = [Bar(f"{h.function} ({PurePath(h.file).name}:{h.line})", _parts(h.split), f"{seconds(h.wall_s)} s")
             for h in report.hotspots]
     chart = stacked_bars(bars, title="Wall seconds per hotspot, by what the threads were doing")
     head = "".join(f'<th class="{"num" if n in ("wall s", "cpu s", "share") else ""}">{n}</th>'

@@ -1,6 +1,7 @@
 """The terminal report: run summary, hotspots with their time split, threads, findings, caveats (rich)."""
 from __future__ import annotations
 
+import textwrap
 from io import StringIO
 
 from rich import box
@@ -20,6 +21,13 @@ _KIND_STYLE = {"cpu": "magenta", "native": "blue", "io": "green", "gil": "red", 
 def _t(value: object, style: str = "") -> Text:
     """Untrusted text as a rich Text: never parsed as markup, control characters made visible."""
     return Text(clean(value), style=style)
+
+
+def _say(out: Console, indent: int, value: object, style: str = "") -> None:
+    """One line of untrusted text; wrapped lines hang two spaces deeper than the first."""
+    text = textwrap.fill(clean(value), out.width, initial_indent=" " * indent, subsequent_indent=" " * (indent + 2),
+                         break_on_hyphens=False)
+    out.print(Text(text, style=style))
 
 
 def split_text(split: TimeSplit) -> str:
@@ -88,24 +96,24 @@ def _finding(f: Finding, report: Report, out: Console) -> None:
     head = Text.assemble((f"{sev.upper():7}", _SEVERITY_STYLE[sev]), " ", (f.rule, "bold"), " ", _t(f.title))
     out.print(head)
     place = where(f.file, f.line, report)
-    out.print(_t(f"  at {place}" + (f" in {f.function}" if f.function else "")
-                 + f" (confidence {f.confidence}, strategy {f.strategy.value})", "dim"))
-    out.print(_t(f"  {f.message}"))
+    _say(out, 2, f"at {place}" + (f" in {f.function}" if f.function else "")
+         + f" (confidence {f.confidence}, strategy {f.strategy.value})", "dim")
+    _say(out, 2, f.message)
     for reason in f.because:
-        out.print(_t(f"    because {reason}", "dim"))
+        _say(out, 4, f"because {reason}", "dim")
     for e in f.evidence:
         detail = f" {e.detail}" if e.detail else ""
-        out.print(_t(f"    evidence: {e.metric} = {value_text(e.value)} ({e.source}){detail}", "dim"))
+        _say(out, 4, f"evidence: {e.metric} = {value_text(e.value)} ({e.source}){detail}", "dim")
     if f.estimated_speedup:
         s = f.estimated_speedup
-        out.print(_t(f"  estimated speedup: {s.factor:.2f}x  ({s.formula})", "green"))
+        _say(out, 2, f"estimated speedup: {s.factor:.2f}x  ({s.formula})", "green")
         for a in s.assumptions:
-            out.print(_t(f"    assumes {a}", "dim"))
+            _say(out, 4, f"assumes {a}", "dim")
     if f.change_at:
         c = f.change_at
-        out.print(_t(f"  change at {where(c.file, c.line, report)}" + (f" in {c.function}" if c.function else "")))
+        _say(out, 2, f"change at {where(c.file, c.line, report)}" + (f" in {c.function}" if c.function else ""))
         if c.code:
-            out.print(_t(f"    {c.code.strip()}", "dim"))
+            _say(out, 4, c.code.strip(), "dim")
     if f.diff:
         out.print(Text(_indent(clean_block(f.diff)), style="dim"))
 
@@ -132,5 +140,5 @@ def render_text(report: Report, *, color: bool = False, width: int = 100) -> str
     if report.caveats:
         out.print(Text("Caveats", style="bold"))
         for c in report.caveats:
-            out.print(_t(f"  - {c}", "yellow"))
+            _say(out, 2, f"- {c}", "yellow")
     return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"

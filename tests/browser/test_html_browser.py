@@ -36,7 +36,7 @@ def page(browser, tmp_path, load_report_fixture):
     report = load_report_fixture("rich")
     path = tmp_path / "report.html"
     path.write_text(render(report, Format.html, rules=RULES), encoding="utf-8")
-    return browser.open(path.as_uri()), path, report
+    return browser.open(path.as_uri(), height=1400), path, report
 
 
 def test_report_renders_without_errors_or_network(page):
