@@ -14,7 +14,7 @@ import threading
 import time
 
 from gilscope.agent import procfs
-from gilscope.agent.stacks import HANDLE_RUN, SELECTOR, SYNC, USER, called_name, code_flags, qualname
+from gilscope.agent.stacks import HANDLE_RUN, LOOP, SELECTOR, SYNC, USER, called_name, code_flags, qualname
 
 MAX_DEPTH = 128            # innermost frames kept per stack; deeper recursion is cut at the root side
 MAX_SEGMENTS = 4000        # timeline segments per thread before they are coarsened
@@ -24,7 +24,7 @@ _POLL_CALLS = {"select", "pselect6", "poll", "ppoll", "epoll_wait", "epoll_pwait
 
 class _Thread:
     __slots__ = ("index", "ident", "tid", "name", "is_main", "daemon", "probe", "last_cpu", "last_runq", "last_slices",
-                 "last_wall", "wall", "cpu", "states", "segments", "stall_key", "stall_start", "stall_end", "stall_state", "last", "critical_ratio", "target")
+                 "last_wall", "wall", "cpu", "states", "segments", "stall_key", "stall_start", "stall_end", "stall_state", "last", "critical_ratio", "target", "has_user")
 
     def __init__(self, index, ident, tid, name, is_main, daemon, now):
         self.index, self.ident, self.tid, self.name = index, ident, tid, name
@@ -42,6 +42,7 @@ class _Thread:
         self.last = None            # (frames key, line, off_state, blocker) of the latest sample
         self.critical_ratio = 0.0   # share of its latest interval that was on the program's critical path
         self.target = None          # the Thread's target function, to book a thread never sampled
+        self.has_user = False       # the latest sample had user code on the stack
 
 
 class Sampler(threading.Thread):
@@ -121,14 +122,17 @@ class Sampler(threading.Thread):
                         main_waiting = True
             if not any(th.is_main for th, _ in seen):
                 main_waiting = True   # the main thread has returned: the interpreter is joining the others
-            busy = [1 for th, rec in seen if not th.is_main and rec[3] not in ("lock",) and rec[4] != "idle"]
+            # Threads the main thread may be waiting on: busy, and running user code (a pool's own handler
+            # threads are not: the main thread's wait is then the user's to act on, e.g. pool.map's chunksize).
+            busy = [1 for th, rec in seen
+                    if not th.is_main and rec[3] != "lock" and rec[4] != "idle" and th.has_user]
             share = 1.0 / len(busy) if busy else 0.0
             if not busy:
                 main_waiting = False   # waiting on nothing we can see here (e.g. worker processes): its own wait
             for th, (frames_key, line, dwall, state, blocker, cpu_part, off_state) in seen:
                 if th.is_main:
                     critical = 0.0 if main_waiting else dwall
-                elif main_waiting and state != "lock" and blocker != "idle":
+                elif main_waiting and state != "lock" and blocker != "idle" and th.has_user:
                     critical = dwall * share
                 else:
                     critical = 0.0
@@ -168,6 +172,7 @@ class Sampler(threading.Thread):
         f = frame
         depth = 0
         handle = None
+        seen_flags = 0
         while f is not None and depth < MAX_DEPTH:
             code = f.f_code
             entry = code_index.get(code)
@@ -175,6 +180,7 @@ class Sampler(threading.Thread):
                 entry = self._register(code)
             key.append(entry[0])
             flags = entry[1]
+            seen_flags |= flags
             if flags & (USER | HANDLE_RUN):
                 if not line and flags & USER:
                     line = f.f_lineno or 0
@@ -188,7 +194,7 @@ class Sampler(threading.Thread):
             run_state = "native"          # running right now although this sampler holds the GIL
         else:
             run_state = "cpu"
-        off_state, blocker = self._why_blocked(call, inner, inner_flags, os_state)
+        off_state, blocker = self._why_blocked(call, inner, inner_flags | (seen_flags & LOOP), os_state)
         if running_share >= dwall * 0.5 or dcpu < 0:
             state = run_state
         else:
@@ -198,6 +204,7 @@ class Sampler(threading.Thread):
         elif th.stall_key is not None:
             self._close_stall(th)
         th.last = (tuple(key), line, off_state, blocker)
+        th.has_user = bool(seen_flags & USER)
         return tuple(key), line, dwall, state, blocker, running_share, (off_state, run_state, wakeups)
 
     def finish_thread(self, ident, thread=None) -> None:
@@ -243,7 +250,7 @@ class Sampler(threading.Thread):
         if call in _SLEEP_CALLS:
             return "io", called_name(inner.f_code, inner.f_lasti)[0] or "sleep"
         if call in _POLL_CALLS:
-            if inner_flags & SELECTOR:
+            if inner_flags & SELECTOR and inner_flags & LOOP:
                 return "io", "idle"
             return "io", called_name(inner.f_code, inner.f_lasti)[0] or call
         if call:

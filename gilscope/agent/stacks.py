@@ -7,7 +7,8 @@ import os
 USER = 1
 SYNC = 2          # threading, queue, concurrent.futures, multiprocessing: waiting here is waiting on a lock
 HANDLE_RUN = 4    # asyncio.events.Handle._run: the event loop is running one callback
-SELECTOR = 8      # selectors.*.select: the event loop (or a server) is idle, waiting for events
+SELECTOR = 8      # selectors.*.select: waiting for events
+LOOP = 16         # an event loop or server loop (asyncio _run_once, socketserver serve_forever): idle when it selects
 
 _SYNC_PARTS = ("/threading.py", "/queue.py", "/concurrent/futures/", "/multiprocessing/", "/asyncio/locks.py")
 _LOCK_CALLS = {"acquire", "join", "wait", "wait_for", "get", "put", "result", "__enter__", "as_completed"}
@@ -59,6 +60,9 @@ def code_flags(code) -> int:
             flags |= HANDLE_RUN
         if code.co_name == "select" and norm.endswith("/selectors.py"):
             flags |= SELECTOR
+        if (code.co_name == "_run_once" and norm.endswith("asyncio/base_events.py")) or (
+                code.co_name == "serve_forever" and norm.endswith("/socketserver.py")):
+            flags |= LOOP
     return flags
 
 

@@ -8,7 +8,12 @@ _INLINE = ("<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>")
 
 def owner(profile: Profile, frames: tuple[int, ...]) -> int | None:
     """Index of the frame a stack's time is charged to, or None when no user code is on the stack."""
-    user = [i for i in frames if profile.frames[i].user]
+    start = 0
+    for pos, i in enumerate(frames):   # in a forked worker, frames outside its bootstrap are the parent's past
+        f = profile.frames[i]
+        if f.function == "BaseProcess._bootstrap" and f.file.replace("\\", "/").endswith("multiprocessing/process.py"):
+            start = pos + 1
+    user = [i for i in frames[start:] if profile.frames[i].user]
     if not user:
         return None
     index = len(user) - 1

@@ -19,6 +19,7 @@ class _Acc:
     blockers: dict = field(default_factory=lambda: defaultdict(float))
     event_loop_s: float = 0.0
     processes: set = field(default_factory=set)
+    contention: float = 0.0   # seconds waiting on a lock taken in this function's own code (with lock: / acquire)
 
 
 def classify(profile: Profile) -> list[Hotspot]:
@@ -46,14 +47,20 @@ def classify(profile: Profile) -> list[Hotspot]:
             acc.blockers[stack.blocker] += stack.wall_s
         if in_event_loop(profile, stack.frames):
             acc.event_loop_s += stack.wall_s
+        if stack.state == State.lock and stack.frames and profile.frames[stack.frames[-1]].user:
+            acc.contention += stack.wall_s
     stalls = _stalls_by_owner(profile)
     run_wall = profile.wall_s or sum(a.wall for a in accs.values()) or 1.0
     hotspots = []
     for key, acc in accs.items():
-        share = min(1.0, acc.critical / run_wall)
+        share = acc.critical / run_wall
+        if acc.contention:   # threads queued on a lock the function takes: that queue is the hotspot
+            share = max(share, acc.contention / (run_wall * max(1, len(acc.threads))))
+        share = min(1.0, share)
         if share < T.MIN_SHARE or acc.wall <= 0:
             continue
-        hotspots.append(_hotspot(profile, key, acc, share, stalls.get(key)))
+        holder = lock_holder(profile, key) if acc.contention else None
+        hotspots.append(_hotspot(profile, key, acc, share, stalls.get(key), holder))
     hotspots.sort(key=lambda h: (-h.share, h.file, h.line, h.function))
     return hotspots[:T.MAX_HOTSPOTS]
 
@@ -74,7 +81,23 @@ def kind_of(split: TimeSplit) -> Kind:
     return Kind.mixed
 
 
-def _hotspot(profile, key, acc, share, stall) -> Hotspot:
+def lock_holder(profile: Profile, key: int) -> str | None:
+    """While threads queue on a lock in function `key`, what does the thread holding it run? The busiest user
+    function called from `key` (or `key` itself running), by wall time."""
+    seconds: dict[int, float] = defaultdict(float)
+    for stack in profile.stacks:
+        if key not in stack.frames or stack.state in (State.lock, State.gil):
+            continue
+        inner = owner(profile, stack.frames)
+        if inner is not None:
+            seconds[inner] += stack.wall_s
+    if not seconds:
+        return None
+    best = max(seconds, key=seconds.get)
+    return profile.frames[best].function
+
+
+def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
     frame = profile.frames[key]
     split = TimeSplit(**{f"{s}_s": acc.seconds.get(State(s), 0.0) for s in ("cpu", "native", "io", "gil", "lock")})
     kind = kind_of(split)
@@ -109,6 +132,10 @@ def _hotspot(profile, key, acc, share, stall) -> Hotspot:
                                  detail=f"stalled the event loop {count} time(s), {total_s:.3f} s in all, "
                                         f"longest {longest:.3f} s"))
         evidence.append(Evidence(metric="loop_stall_s", value=round(total_s, 4), source="asyncio Handle._run samples"))
+    if holder:
+        evidence.append(Evidence(metric="lock_holder", value=holder, source="stacks under the lock",
+                                 detail=f"{acc.contention:.3f} s of waiting on a lock taken here; "
+                                        f"the thread holding it runs {holder}"))
     calls = profile.calls.get(key, 0)
     confidence = ("high" if acc.samples >= T.CONFIDENT_SAMPLES else "medium" if acc.samples >= T.SOME_SAMPLES
                   else "low")

@@ -1,8 +1,6 @@
 """Hotspots + run info -> Facts, the only values rules can read."""
 from gilscope.model import Facts, Hotspot, Profile, RunInfo, ThreadSummary
 
-_POOL_PARTS = ("/multiprocessing/", "/concurrent/futures/process.py")
-
 
 def evidence_value(hotspot: Hotspot, metric: str, default=0):
     for item in hotspot.evidence:
@@ -37,6 +35,7 @@ def hotspot_facts(hotspot: Hotspot, run: RunInfo, profile: Profile | None, threa
         loop_stall_s=float(evidence_value(hotspot, "loop_stall_s", 0.0)),
         loop_stalls=int(evidence_value(hotspot, "loop_stalls", 0)),
         in_child_process=hotspot.role in ("pool worker", "child"),
+        lock_holder=str(evidence_value(hotspot, "lock_holder", "")),
         ipc_share=ipc_share(profile) if waits_on_pool or hotspot.role == "pool worker" else 0.0,
         free_threaded=run.free_threaded_build, gil_enabled=run.gil_enabled,
         gil_measured=bool(profile and profile.gil_measured), run_wall_s=run.wall_s, samples=hotspot.samples,
