@@ -3,7 +3,7 @@
 Each task (squaring one number) takes well under a microsecond, but sending it to a
 worker and getting the answer back costs tens of microseconds of pickling, pipe writes
 and wake-ups, in the parent's handler threads and in the workers alike.
-Expected: hotspot sum_squares -> lock (the parent waits for the results) or io; advice
+Expected: hotspot sum_squares -> lock (the parent waits for the results), io or mixed; advice
 batching (a big chunksize, see after/pool_tiny_tasks.py).
 """
 import multiprocessing
