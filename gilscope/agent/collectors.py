@@ -28,8 +28,17 @@ class SamplerCollector:
         return data
 
 
+_ACTIVE = None          # the sampler of this process (a forked child replaces its parent's)
+_HOOKED = False
+
+
 def _hook_thread_exit(sampler) -> None:
     """Threads that end between two samples still get their last interval booked."""
+    global _ACTIVE, _HOOKED
+    _ACTIVE = sampler
+    if _HOOKED:
+        return
+    _HOOKED = True
     import threading
     original = threading.Thread._bootstrap_inner  # noqa: SLF001 - stable since 3.x; run() may be overridden
 
@@ -37,8 +46,9 @@ def _hook_thread_exit(sampler) -> None:
         try:
             original(self)
         finally:
-            if not sampler._stop_event.is_set():  # noqa: SLF001
-                sampler.finish_thread(threading.get_ident(), self)
+            active = _ACTIVE
+            if active is not None and not active._stop_event.is_set():  # noqa: SLF001
+                active.finish_thread(threading.get_ident(), self)
 
     threading.Thread._bootstrap_inner = _bootstrap_inner  # noqa: SLF001
 

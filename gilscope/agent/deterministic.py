@@ -25,6 +25,7 @@ _LOCK_ATTRS = {"acquire", "acquire_lock", "join", "wait", "wait_for", "result", 
 _QUEUE_ATTRS = {"get", "put", "get_nowait"}
 _NATIVE_PARTS = ("zlib", "hashlib", "hash", "bz2", "lzma", "sha", "md5", "blake2", "crc32", "numpy", "scipy")
 _MODULE_ALIASES = {"posix": "os", "_socket": "socket", "_thread": "thread", "_queue": "queue", "_io": "io"}
+_SYNC_PARTS = ("/threading.py", "/queue.py", "/concurrent/futures/", "/multiprocessing/", "/asyncio/locks.py")
 _LABEL = re.compile(r"<(?:built-in method|method) '?([\w.]+)'?(?: of '([\w.]+)' objects)?>")
 
 
@@ -163,13 +164,16 @@ def build_thread(data, thread_info, stacks, measured_cpu, other_threads) -> None
     on_cpu = sum(v[2] for v in stacks.values() if v[0] in ("cpu", "native"))
     missing = on_cpu - measured_cpu if measured_cpu is not None else 0.0
     off_ratio = min(1.0, missing / python_s) if python_s > 0 and missing > max(0.01, 0.2 * on_cpu) else 0.0
-    off_state, off_blocker = ("gil", "GIL") if other_threads else ("io", "untraced wait")
     states: dict = {}
     for frames, (state, blocker, seconds, calls) in stacks.items():
         line = data["frames"][frames[0]][2] if frames else 0
         parts = [(state, blocker, seconds)]
         if state == "cpu" and off_ratio:
-            parts = [(state, blocker, seconds * (1 - off_ratio)), (off_state, off_blocker, seconds * off_ratio)]
+            if any(part in data["frames"][frames[-1]][1] for part in _SYNC_PARTS):
+                off = ("lock", "untraced wait")      # e.g. iter(queue.get, None): a C-to-C call
+            else:
+                off = ("gil", "GIL") if other_threads else ("io", "untraced wait")
+            parts = [(state, blocker, seconds * (1 - off_ratio)), (*off, seconds * off_ratio)]
         for part_state, part_blocker, part_s in parts:
             if part_s <= 0:
                 continue
@@ -184,8 +188,9 @@ def build_thread(data, thread_info, stacks, measured_cpu, other_threads) -> None
 
 def fill_critical(data: dict) -> None:
     """Approximate critical-path time without a timeline: the main thread's own work is on the path; the
-    time it waited (lock, gil) is shared among the other threads' busy stacks, per thread equally."""
-    threads = data["threads"]
+    time it waited (lock, gil) is shared equally among the other threads that ran user code (not waiting
+    on a lock), up to their time. Library-only threads (pool handlers, executors' plumbing) are not."""
+    threads, frames = data["threads"], data["frames"]
     main = {i for i, t in enumerate(threads) if t.get("is_main")} or {0}
     waited = 0.0
     busy: dict = {}
@@ -194,7 +199,7 @@ def fill_critical(data: dict) -> None:
             on_path = st[3] not in ("lock", "gil")
             st[8] = st[6] if on_path else 0.0
             waited += 0.0 if on_path else st[6]
-        elif st[3] != "lock" and st[4] != "idle":
+        elif st[3] != "lock" and st[4] != "idle" and any(frames[i][3] for i in st[1]):
             busy.setdefault(st[0], []).append(st)
     if not busy:
         return
@@ -226,24 +231,31 @@ class _ThreadLog:
                 original(thread)
             finally:
                 log.ended.setdefault(thread.ident, []).append(
-                    (thread.name, thread.native_id, thread.daemon, time.thread_time()))
+                    (thread.name, thread.native_id, thread.daemon, _busy_s(thread.native_id, True)))
 
         threading.Thread._bootstrap_inner = _bootstrap_inner  # noqa: SLF001
 
     def info(self, ident) -> tuple[dict, float | None]:
         obj = threading._active.get(ident)  # noqa: SLF001
         if obj is not None:
-            cpu = time.thread_time() if ident == threading.get_ident() else _thread_cpu(ident)
+            cpu = _busy_s(obj.native_id, ident == threading.get_ident(), ident)
             return {"tid": obj.native_id or 0, "name": obj.name, "is_main": obj is threading.main_thread(),
                     "daemon": obj.daemon}, cpu
         name, tid, daemon, cpu = (self.ended.get(ident) or [(f"thread-{ident}", 0, False, None)])[-1]
         return {"tid": tid or 0, "name": name, "is_main": False, "daemon": daemon}, cpu
 
 
-def _thread_cpu(ident) -> float | None:
+def _busy_s(native_id, current: bool, ident=None) -> float | None:
+    """Seconds a thread ran or was runnable (on a CPU, or queued for one): /proc schedstat, else CPU time."""
     try:
-        return time.clock_gettime(time.pthread_getcpuclockid(ident))
-    except (AttributeError, OSError, OverflowError):
+        with open(f"/proc/self/task/{native_id}/schedstat", "rb") as fh:
+            on_cpu, runq = fh.read().split()[:2]
+        return (int(on_cpu) + int(runq)) / 1e9
+    except (OSError, ValueError, TypeError):
+        pass
+    try:
+        return time.thread_time() if current else time.clock_gettime(time.pthread_getcpuclockid(ident))
+    except (AttributeError, OSError, OverflowError, TypeError):
         return None
 
 
@@ -261,7 +273,7 @@ class CProfileCollector:
 
     def start(self) -> None:
         self.log = _ThreadLog()
-        self.ident, self.cpu0 = threading.get_ident(), time.thread_time()
+        self.ident, self.cpu0 = threading.get_ident(), _busy_s(threading.get_native_id(), True) or 0.0
         self.profiler.enable()
 
     def stop_and_collect(self) -> dict:
@@ -324,7 +336,7 @@ class YappiCollector:
         yappi.clear_stats()
         yappi.set_clock_type("wall")
         self.log = _ThreadLog()
-        self.ident, self.cpu0 = threading.get_ident(), time.thread_time()
+        self.ident, self.cpu0 = threading.get_ident(), _busy_s(threading.get_native_id(), True) or 0.0
         yappi.start(builtins=True, profile_threads=True)
 
     def stop_and_collect(self) -> dict:

@@ -86,6 +86,7 @@ class Sampler(threading.Thread):
         self._stop_event.set()
 
     def run(self) -> None:
+        _block_signals()
         me = threading.get_ident()
         interval = self.interval
         perf, own_cpu = time.perf_counter, time.thread_time
@@ -343,6 +344,19 @@ class Sampler(threading.Thread):
                 "gil_late_rounds": self.late_rounds,
                 "sampler_cost_s": self.cost_s,
             }
+
+
+def _block_signals() -> None:
+    """Signals for the process must reach the target's threads, not this one: a signal taken here would not
+    interrupt the main thread's blocking call, so its Python handler (or ours, for SIGTERM) would never run."""
+    import signal
+    if not hasattr(signal, "pthread_sigmask"):
+        return
+    synchronous = {getattr(signal, n) for n in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT") if hasattr(signal, n)}
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, set(signal.valid_signals()) - synchronous)
+    except (OSError, ValueError):
+        pass
 
 
 SETTLE_S = 50e-6
