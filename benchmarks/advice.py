@@ -37,7 +37,7 @@ def profile_before(name, args, engine, python, cwd):
             "--json", str(report), str(EXAMPLES / name), *args]
     m = run_measured(argv, cwd)
     if not report.exists():
-        return argv, None, f"no JSON report (exit {m.exit_code}): {m.stderr_tail}"
+        return argv, None, f"no JSON report (exit {m.exit_code}): {m.stderr_line}"
     return argv, json.loads(report.read_text()), None
 
 
@@ -70,7 +70,7 @@ def bench_pair(name, pair, label, ns, log):
             for side, argv_ in (("before", before_argv), ("after", after_argv)):
                 m = run_measured(argv_, cwd)
                 if m.exit_code != label.get("exit_code", 0):
-                    sys.exit(f"{name} ({side}) exited {m.exit_code}: {m.stderr_tail}")
+                    sys.exit(f"{name} ({side}) exited {m.exit_code}: {m.stderr_line}")
                 if i:
                     times[side].append(m.wall_s)
     row["before_s"] = spread(times["before"])

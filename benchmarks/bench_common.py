@@ -2,6 +2,7 @@
 import json
 import os
 import platform
+import re
 import signal
 import statistics
 import subprocess
@@ -55,7 +56,7 @@ class Measured:
     wall_s: float
     maxrss_kb: int        # largest resident set of any one process in the tree (wait4's ru_maxrss)
     exit_code: int
-    stderr_tail: str = ""
+    stderr_line: str = ""  # why it failed: the last exception line of stderr (see headline)
 
     def as_dict(self):
         return asdict(self)
@@ -80,8 +81,17 @@ def run_measured(argv, cwd, timeout=600.0):
             timer.cancel()
         wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
-    tail = "\n".join(err_path.read_text(errors="replace").strip().splitlines()[-5:])
-    return Measured(wall, int(usage.ru_maxrss), proc.returncode, tail)
+    return Measured(wall, int(usage.ru_maxrss), proc.returncode, headline(err_path.read_text(errors="replace")))
+
+
+def headline(stderr):
+    """The line of a failed run's stderr that says why: the last exception line, else the last line."""
+    lines = [ln.strip(" \t│|") for ln in stderr.strip().splitlines()]
+    lines = [ln for ln in lines if ln and not set(ln) <= set("─━═╭╮╰╯┌┐└┘│ ")]
+    for ln in reversed(lines):
+        if re.match(r"^[\w.]*(Error|Exception|Exit|Interrupt)\b", ln) or ln.startswith(("error:", "Error:")):
+            return ln
+    return lines[-1] if lines else ""
 
 
 def _kill_tree(pid):

@@ -13,6 +13,7 @@ engine targets can be checked (cprofile engine <= python -m cProfile + 10%, yapp
 yappi direct + 10%). Prints Markdown tables and writes JSON with the machine it ran on.
 """
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -40,12 +41,17 @@ def run_variant(variant, argv, cwd, report, expected_exit):
     """One profiled run; (Measured, None) or (Measured, why it failed)."""
     report.unlink(missing_ok=True)
     m = run_measured(argv, cwd)
-    if variant in ENGINES:
-        ok = report.exists() and report.stat().st_size > 0
-        why = None if ok else f"no JSON report (exit {m.exit_code}): {m.stderr_tail}"
+    if m.exit_code < 0:
+        return m, f"killed by signal {-m.exit_code}"
+    if variant in ENGINES:   # the report must say the target ran to its own end
+        try:
+            target_exit = json.loads(report.read_text())["run"]["exit_code"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return m, f"no JSON report (exit {m.exit_code}): {m.stderr_line}"
+        why = None if target_exit == expected_exit else f"report says the target exited {target_exit}"
     else:   # python -m cProfile swallows SystemExit and exits 0: only an unexpected failure counts
         ok = m.exit_code in (0, expected_exit)
-        why = None if ok else f"exit {m.exit_code}, want {expected_exit}: {m.stderr_tail}"
+        why = None if ok else f"exit {m.exit_code}, want {expected_exit}: {m.stderr_line}"
     return m, why
 
 
@@ -64,7 +70,7 @@ def bench_example(name, label, variants, ns, log):
             out[v]["argv"] = argvs[v]
             bare = run_measured(bare_argv, cwd)
             if bare.exit_code != want:
-                sys.exit(f"{name}: bare run exited {bare.exit_code}, want {want}: {bare.stderr_tail}")
+                sys.exit(f"{name}: bare run exited {bare.exit_code}, want {want}: {bare.stderr_line}")
             _, why = run_variant(v, argvs[v], cwd, report, want)
             if why:
                 out[v]["failures"].append(f"warm-up: {why}")
@@ -75,6 +81,8 @@ def bench_example(name, label, variants, ns, log):
             for v in active:
                 bare = run_measured(bare_argv, cwd)
                 prof, why = run_variant(v, argvs[v], cwd, report, want)
+                if bare.exit_code != want:
+                    why = f"bare run exited {bare.exit_code}, want {want}: {bare.stderr_line}"
                 if why:
                     out[v]["failures"].append(f"pair {i + 1}: {why}")
                     continue
