@@ -1,0 +1,207 @@
+"""Call graphs from deterministic profilers turned into gilscope's stacks, and what a blocking call waits on.
+
+- A user function's own time is Python running ("cpu").
+- A built-in's own time goes to its nearest user caller as a stack [caller, built-in] whose state the
+  built-in's name gives (time.sleep -> io, lock.acquire -> lock, zlib.compress -> native, else cpu).
+- Library Python's own time goes to its nearest user caller; callers share by time on the edge, or calls.
+- Python time beyond a thread's measured running time (on a CPU or queued for one) was spent off the CPU
+  where no call was traced (waiting for the GIL, or in `with lock:`), and is booked that way.
+wait_kind and fill_critical also serve the py-spy engine (gilscope.collect.pyspy_parse).
+"""
+import re
+import sys
+
+from gilscope.agent.stacks import is_user_file
+
+_OWN_FILES = {__file__.replace("callgraph.py", "deterministic.py"), __file__}
+
+_IO_ATTRS = {"sleep", "recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg", "send", "sendall", "sendto",
+             "sendmsg", "sendfile", "read", "readinto", "readline", "readlines", "readall", "write", "flush",
+             "accept", "connect", "connect_ex", "select", "poll", "control", "waitpid", "wait3", "wait4", "waitid",
+             "communicate", "getaddrinfo", "gethostbyname", "getresponse", "urlopen", "fsync", "input",
+             "_recv", "_recv_bytes", "do_handshake"}
+_LOCK_ATTRS = {"acquire", "join", "wait", "wait_for", "result", "as_completed", "_wait_for_tstate_lock"}
+_NATIVE_MODULES = {"zlib", "hashlib", "bz2", "lzma", "md5", "sha1", "sha256", "sha512", "sha3", "blake2",
+                   "numpy", "scipy"}
+_ALIASES = {"posix": "os", "_socket": "socket", "_thread": "thread"}
+SYNC_PARTS = ("/threading.py", "/queue.py", "/concurrent/futures/", "/multiprocessing/", "/asyncio/locks.py")
+_LABEL = re.compile(r"<(?:built-in method|method) '?([\w.]+)'?(?: of '([\w.]+)' objects)?>")
+
+
+def builtin_name(label: str) -> str:
+    """A C function's profiler label as users write the call: "<built-in method time.sleep>" -> "time.sleep",
+    "<method 'acquire' of '_thread.lock' objects>" -> "lock.acquire", "posix.waitpid" -> "os.waitpid"."""
+    match = _LABEL.fullmatch(label.strip())
+    attr, owner = match.groups() if match else (label, None)
+    if owner is None:
+        owner, _, attr = attr.rpartition(".")
+    parts = [p for p in owner.split(".") if p]
+    if parts:
+        parts[0] = _ALIASES.get(parts[0], parts[0].lstrip("_") or parts[0])
+        if len(parts) == 2 and parts[0] in ("thread", "socket"):   # lock.acquire, socket.recv, RLock.release
+            parts = parts[1:]
+    return ".".join([*parts, attr])
+
+
+def wait_kind(name: str, receiver_needed: bool = False) -> str | None:
+    """What a call to `name` (dotted, as written or as builtin_name gives it) waits for: "io", "lock",
+    "native" (C code that releases the GIL), or None (runs holding the GIL). With `receiver_needed` (names
+    read from source text), a bare `join(` or `get(` is str.join or dict.get-like, not a thread or a queue."""
+    owner, _, attr = name.rpartition(".")
+    low = name.lower()
+    if owner in ("str", "bytes", "dict", "list", "os.path"):
+        return None
+    if owner.split(".")[0].lstrip("_").lower() in _NATIVE_MODULES:
+        return "native"
+    if attr == "wait" and ("proc" in low or "popen" in low or owner in ("os", "subprocess")):
+        return "io"
+    if attr in _IO_ATTRS:
+        return "io"
+    if attr in _LOCK_ATTRS and (owner or not receiver_needed):
+        return "lock"
+    if attr in ("get", "put") and ("queue" in low or owner[-1:] in ("q", "Q")):
+        return "lock"
+    return None
+
+
+def fill_critical(data: dict) -> None:
+    """Approximate critical-path time without a timeline: the main thread's own work is on the path; the
+    time it waited (lock, gil) is shared equally among the other threads that ran user code (not waiting
+    on a lock), up to their time. Library-only threads (pool handlers, executors' plumbing) are not. When no
+    such thread exists (pool.map waits on other processes; cProfile sees one thread), the waits stay on it."""
+    threads, frames = data["threads"], data["frames"]
+    main = {i for i, t in enumerate(threads) if t.get("is_main")} or {0}
+    waited = 0.0
+    busy: dict = {}
+    for st in data["stacks"]:
+        if st[0] in main:
+            on_path = st[3] not in ("lock", "gil")
+            st[8] = st[6] if on_path else 0.0
+            waited += 0.0 if on_path else st[6]
+        elif st[3] != "lock" and st[4] != "idle" and any(frames[i][3] for i in st[1]):
+            busy.setdefault(st[0], []).append(st)
+    if not busy:     # nothing it waited on ran user code (or is visible): the main thread's waits stay on the path
+        for st in data["stacks"]:
+            if st[0] in main:
+                st[8] = st[6]
+        return
+    base = {ti: sum(s[6] for s in sts) / len(busy) for ti, sts in busy.items()}
+    scale = min(1.0, waited / sum(base.values())) if sum(base.values()) > 0 else 0.0
+    for sts in busy.values():
+        for st in sts:
+            st[8] = st[6] / len(busy) * scale
+
+
+# ---- call graph -> stacks --------------------------------------------------------------------------------
+class Graph:
+    """Nodes: key -> [qualname, file, firstlineno, is_user, builtin name or None, calls, own_s].
+    Edges into each node: callee key -> [(caller key, calls, time on the edge)]."""
+
+    def __init__(self):
+        self.nodes: dict = {}
+        self.callers: dict = {}
+
+    def node(self, key, name, file, line, builtin, calls, own=None):
+        """Add a function; `own` None: seen only as a callee so far (its own entry fills it in)."""
+        if key not in self.nodes:
+            if builtin:
+                name = builtin_name(name)
+                self.nodes[key] = [name, "<built-in>", 0, False, name, 0, 0.0]
+            else:
+                self.nodes[key] = [name, file, line, is_user_file(file), None, 0, 0.0]
+        if own is not None:
+            self.nodes[key][5:7] = [calls, own]
+
+    def edge(self, caller, callee, calls, seconds):
+        self.callers.setdefault(callee, []).append((caller, calls, seconds))
+
+    def user_shares(self, key, memo, visiting) -> dict:
+        """How the time of `key` divides among its nearest user callers (fractions; the rest has none)."""
+        if key in memo:
+            return memo[key]
+        if self.nodes[key][3]:
+            return {key: 1.0}
+        if key in visiting:      # a cycle through library code: that path leads nowhere new
+            return {}
+        visiting.add(key)
+        edges = [e for e in self.callers.get(key, ()) if e[0] in self.nodes]
+        by_time = sum(e[2] for e in edges)
+        by_calls = sum(e[1] for e in edges) or 1
+        out: dict = {}
+        for caller, calls, seconds in edges:
+            weight = seconds / by_time if by_time > 0 else calls / by_calls
+            for user, share in self.user_shares(caller, memo, visiting).items():
+                out[user] = out.get(user, 0.0) + weight * share
+        visiting.discard(key)
+        memo[key] = out
+        return out
+
+
+def graph_to_stacks(graph: Graph, data: dict, frame_ids: dict) -> dict:
+    """Book every node's own time on a stack of frame indexes: {(user[, leaf]): [state, blocker, s, calls]}.
+    Frames go into data["frames"] (deduplicated through `frame_ids`), call counts into data["calls"]."""
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old_limit, 10_000))
+    memo: dict = {}
+    booked: dict = {}
+    try:
+        for key, (_name, _file, _line, user, builtin, calls, own) in graph.nodes.items():
+            kind = wait_kind(builtin) if builtin else None
+            shares = {key: 1.0} if user else graph.user_shares(key, memo, set())
+            rest = max(0.0, 1.0 - sum(shares.values()))
+            for owner, share in [*shares.items(), (None, rest)]:
+                if share <= 1e-9 or (own <= 0 and not (user or builtin)):
+                    continue
+                if owner is None:                 # no user code above: a library stack of its own
+                    top = max(graph.callers.get(key, [(None, 0, 0)]), key=lambda e: (e[2], e[1]))[0]
+                    slot = (top, key) if builtin and top in graph.nodes else (key,)
+                elif builtin:
+                    slot = (owner, key)
+                else:                             # the user function itself, or library Python under it
+                    slot = (owner,)
+                agg = booked.setdefault(slot, [kind or "cpu", builtin, 0.0, 0.0])
+                agg[2] += own * share
+                agg[3] += calls * share if slot[-1] == key else 0.0
+    finally:
+        sys.setrecursionlimit(old_limit)
+    stacks = {}
+    for slot, agg in list(booked.items()):
+        if graph.nodes[slot[0]][1] in _OWN_FILES:       # gilscope's own thread-exit hook, not the program
+            continue
+        for key in slot:
+            if tuple(graph.nodes[key][:4]) not in frame_ids:
+                frame_ids[tuple(graph.nodes[key][:4])] = len(data["frames"])
+                data["frames"].append(graph.nodes[key][:4])
+        stacks[tuple(frame_ids[tuple(graph.nodes[k][:4])] for k in slot)] = agg
+    for node in graph.nodes.values():
+        if tuple(node[:4]) in frame_ids:
+            index = str(frame_ids[tuple(node[:4])])
+            data["calls"][index] = data["calls"].get(index, 0) + int(node[5])
+    data["samples"] += sum(int(n[5]) for n in graph.nodes.values())
+    return stacks
+
+
+def build_thread(data, thread_info, measured_cpu, stacks, other_threads) -> None:
+    """Append one thread and its stacks to `data`; split Python time the thread did not spend on a CPU."""
+    ti = len(data["threads"])
+    python_s = sum(v[2] for v in stacks.values() if v[0] == "cpu")
+    on_cpu = sum(v[2] for v in stacks.values() if v[0] in ("cpu", "native"))
+    missing = on_cpu - measured_cpu if measured_cpu is not None else 0.0
+    off_ratio = min(1.0, missing / python_s) if python_s > 0 and missing > max(0.01, 0.2 * on_cpu) else 0.0
+    states: dict = {}
+    for frames, (state, blocker, seconds, calls) in stacks.items():
+        line = data["frames"][frames[0]][2] if frames else 0
+        parts = [(state, blocker, seconds)]
+        if state == "cpu" and off_ratio:
+            if any(part in data["frames"][frames[-1]][1] for part in SYNC_PARTS):
+                off = ("lock", "untraced wait")      # e.g. iter(queue.get, None): a C-to-C call
+            else:
+                off = ("gil", "GIL") if other_threads else ("io", "untraced wait")
+            parts = [(state, blocker, seconds * (1 - off_ratio)), (*off, seconds * off_ratio)]
+        for part_state, part_blocker, part_s in (p for p in parts if p[2] > 0):
+            cpu_s = part_s if part_state in ("cpu", "native") else 0.0
+            data["stacks"].append([ti, list(frames), line, part_state, part_blocker, int(round(calls)),
+                                   part_s, cpu_s, 0.0])
+            states[part_state] = states.get(part_state, 0.0) + part_s
+    data["threads"].append(dict(thread_info, wall_s=sum(states.values()), states=states, segments=[],
+                                cpu_s=measured_cpu if measured_cpu is not None else on_cpu))
