@@ -135,23 +135,8 @@ def _collect(options: ProfileOptions):
     extra: list[str] = []
     launch = Launch(argv=options.target, engine=options.engine, interval_s=options.interval_s,
                     timeout_s=options.timeout_s)
-    outcome = None
-    if options.engine == "pyspy":
-        try:
-            from gilscope.collect import pyspy_engine
-        except ImportError:
-            extra.append("the pyspy engine is not wired in yet: the in-process sampler collected this profile")
-        else:
-            outcome, note = pyspy_engine.run(launch)
-            if note:
-                extra.append(note)
-    if outcome is None:
-        early = take_early(launch)
-        if early is not None:
-            outcome = wait(early)
-        else:
-            launch.engine = "auto" if options.engine == "pyspy" else options.engine
-            outcome = run(launch)
+    early = take_early(launch)
+    outcome = wait(early) if early is not None else run(launch)
     extra.extend(outcome.errors)
     engine_name = outcome.data[0].get("engine", options.engine) if outcome.data else options.engine
     profile = merge(outcome.data, engine_name) if outcome.data else None

@@ -53,10 +53,26 @@ def _hook_thread_exit(sampler) -> None:
     threading.Thread._bootstrap_inner = _bootstrap_inner  # noqa: SLF001
 
 
+class OutsideCollector:
+    """py-spy samples from outside the process: inside, the agent only records how the run ended."""
+
+    name = "pyspy"
+
+    def __init__(self, settings: dict, gil_enabled: bool):
+        self.gil_enabled = gil_enabled
+
+    def start(self) -> None:
+        pass
+
+    def stop_and_collect(self) -> dict:
+        return {"interval_s": 0.0, "gil_measured": self.gil_enabled, "samples": 0}
+
+
 def make_collector(engine: str, settings: dict, gil_enabled: bool, in_forked_child: bool = False):
-    if engine in ("auto", "sampler", "pyspy"):
-        # pyspy samples from outside; inside, the sampler still reads the GIL and OS states cheaply.
+    if engine in ("auto", "sampler"):
         return SamplerCollector(settings, gil_enabled)
+    if engine == "pyspy":
+        return OutsideCollector(settings, gil_enabled)
     if engine == "cprofile":
         from gilscope.agent.deterministic import CProfileCollector
         return CProfileCollector(settings, gil_enabled)

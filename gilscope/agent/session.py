@@ -40,6 +40,8 @@ class Session:
         self.gil_reenabled_by: list[str] = []
         self.free_threaded = free_threaded_build()
         self._written = False
+        self._finishing = False
+        self._die_after = None
         self._write_lock = threading.Lock()
 
     # ---- lifecycle ----------------------------------------------------------------------------------
@@ -65,6 +67,16 @@ class Session:
             if self._written:
                 return
             self._written = True
+        self._finishing = True
+        try:
+            self._write(exit_code)
+        finally:
+            self._finishing = False
+            if self._die_after is not None:    # a SIGTERM came while writing: honour it now the data is safe
+                signal.signal(self._die_after, signal.SIG_DFL)
+                os.kill(os.getpid(), self._die_after)
+
+    def _write(self, exit_code) -> None:
         if exit_code is not None:
             self.exit_code = exit_code
         data = self.collector.stop_and_collect() if self.collector else {}
@@ -138,6 +150,9 @@ def _exit_with_data(code):
 
 def _on_sigterm(signum, frame) -> None:
     if _CURRENT is not None:
+        if _CURRENT._finishing:          # interrupted our own write (e.g. os._exit, then Pool.terminate)
+            _CURRENT._die_after = signum
+            return
         _CURRENT.interrupted = "SIGTERM"
     _finish_current(143)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -70,6 +70,8 @@ class Started:
     proc: subprocess.Popen
     out: Path
     started: float
+    pyspy: object = None               # a PySpyRun when py-spy samples the run from outside
+    notes: list[str] = field(default_factory=list)
 
 
 EARLY: Started | None = None   # a run started by the entry point before the heavy imports (see gilscope/entry.py)
@@ -79,10 +81,21 @@ def start(launch: Launch) -> Started:
     workdir = _private_dir()
     out = workdir / "profile.json"
     settings = {"out": str(out), "engine": launch.engine, "interval": launch.interval_s}
-    env = dict(os.environ, GILSCOPE_AGENT=json.dumps(settings))
     cmd = [launch.python, "-m", "gilscope.agent", *launch.argv]
+    notes = []
+    if launch.engine == "pyspy":
+        from gilscope.collect.pyspy_collector import PySpyRun, PySpyUnavailable
+        env = dict(os.environ, GILSCOPE_AGENT=json.dumps(settings))
+        started = time.perf_counter()
+        try:
+            spy = PySpyRun.start(cmd, env, workdir)
+            return Started(launch, spy.proc, out, started, pyspy=spy)
+        except PySpyUnavailable as exc:
+            notes.append(f"py-spy could not sample this run ({exc}); the in-process sampler did instead")
+            settings["engine"] = "auto"
+    env = dict(os.environ, GILSCOPE_AGENT=json.dumps(settings))
     started = time.perf_counter()
-    return Started(launch, subprocess.Popen(cmd, env=env), out, started)
+    return Started(launch, subprocess.Popen(cmd, env=env), out, started, notes=notes)
 
 
 def run(launch: Launch) -> Outcome:
@@ -130,8 +143,25 @@ def wait(run: Started) -> Outcome:
     code = proc.returncode
     if code < 0:
         code = 128 - code
+    spied = run.pyspy.collect() if run.pyspy is not None else None
     data, errors = read_data(run.out)
-    return Outcome(code, wall, interrupted, data, errors)
+    if spied is not None:
+        data = with_run_metadata(spied, data)
+    return Outcome(code, wall, interrupted, data, run.notes + errors)
+
+
+_RUN_KEYS = ("exit_code", "exception", "interrupted", "free_threaded", "gil_enabled", "gil_reenabled_by", "python",
+             "cpu_count", "wall_s", "cpu_s", "argv")
+
+
+def with_run_metadata(spied: list[dict], agent: list[dict]) -> list[dict]:
+    """py-spy's samples, with how the run ended as the agent inside the process recorded it."""
+    meta = next((d for d in agent if d.get("role") == "main"), None)
+    if meta is None or not spied:
+        return spied or agent
+    main = dict(spied[0])
+    main.update({k: meta[k] for k in _RUN_KEYS if k in meta})
+    return [main, *spied[1:]]
 
 
 def _private_dir() -> Path:
@@ -161,7 +191,6 @@ def read_data(out: Path) -> tuple[list[dict], list[str]]:
                 errors.append("the profiled process wrote no data (it was killed, or exited before starting)")
         except (OSError, ValueError) as exc:
             errors.append(f"unreadable profile data {path.name}: {exc}")
-    for path in out.parent.iterdir():
-        path.unlink(missing_ok=True)
-    out.parent.rmdir()
+    import shutil
+    shutil.rmtree(out.parent, ignore_errors=True)
     return data, errors
