@@ -130,7 +130,14 @@ class Sampler(threading.Thread):
             share = 1.0 / len(busy) if busy else 0.0
             if not busy:
                 main_waiting = False   # waiting on nothing we can see here (e.g. worker processes): its own wait
+            # With a single thread wanting the GIL, its waits for the GIL were waits for this sampler: gilscope's
+            # own cost, not contention. Book them as the running they interrupted.
+            contended = sum(1 for _, rec in seen if rec[3] in ("cpu", "gil")) > 1
             for th, (frames_key, line, dwall, state, blocker, cpu_part, off_state) in seen:
+                if not contended and off_state[0] == "gil":
+                    off_state, blocker = ("cpu", off_state[1], off_state[2]), None
+                    if state == "gil":
+                        state = "cpu"
                 if th.is_main:
                     critical = 0.0 if main_waiting else dwall
                 elif main_waiting and state != "lock" and blocker != "idle" and th.has_user:
