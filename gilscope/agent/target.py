@@ -8,6 +8,14 @@ import types
 _AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
+class _NotCompiled(Exception):
+    """The script itself has a SyntaxError (already printed as python prints it): status 1."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
 def run(argv: list[str], collector=None) -> tuple[int, str | None]:
     """Run `SCRIPT ARGS...` or `-m MODULE ARGS...`. Returns (exit status, exception type name or None)."""
     try:
@@ -15,6 +23,8 @@ def run(argv: list[str], collector=None) -> tuple[int, str | None]:
             _run_module(argv[1], argv[2:])
         else:
             _run_script(argv[0], argv[1:])
+    except _NotCompiled as exc:
+        return 1, exc.kind
     except SystemExit as exc:
         return _exit_status(exc), None
     except KeyboardInterrupt:
@@ -41,7 +51,7 @@ def _run_script(path: str, args: list[str]) -> None:
         code = compile(source, os.path.abspath(path), "exec", dont_inherit=True)
     except SyntaxError as exc:
         sys.stderr.write("".join(traceback.format_exception_only(type(exc), exc)))
-        raise SystemExit(1) from None
+        raise _NotCompiled(type(exc).__name__) from None
     main = types.ModuleType("__main__")
     main.__file__ = os.path.abspath(path)
     main.__cached__ = None
@@ -78,6 +88,8 @@ def _print_exception(etype, value, tb) -> None:
     """The traceback as Python prints it: without gilscope's own frames, through sys.excepthook."""
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_AGENT_DIR):
         tb = tb.tb_next
+    if value is not None:
+        value.__traceback__ = tb   # the default hook prints value.__traceback__, not its tb argument
     try:
         sys.excepthook(etype, value, tb)
     except Exception:  # noqa: BLE001 - a broken user hook must not hide the original error
