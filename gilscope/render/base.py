@@ -191,6 +191,35 @@ def render(report: Report, fmt: Format | str, *, color: bool = False, width: int
 
     `rules` (engine Rules or RuleDocs) feed SARIF descriptors and HTML rule docs; `root` makes SARIF paths relative.
     """
+    from pydantic_core import PydanticSerializationError
+    try:
+        text = _render(report, fmt, color=color, width=width, rules=rules, root=root)
+        text.encode("utf-8")
+        return text
+    except (UnicodeEncodeError, PydanticSerializationError):
+        # lone surrogates (a non-UTF-8 argv or path, an odd thread name) cannot be written as UTF-8: escape them
+        return _render(encodable(report), fmt, color=color, width=width, rules=rules, root=root)
+
+
+def encodable(report: Report) -> Report:
+    """A copy of `report` in which every string encodes as UTF-8: lone surrogates become `\\udcff` escapes."""
+    def fix(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return value.encode("utf-8", "backslashreplace").decode("utf-8")
+            return value
+        if isinstance(value, dict):
+            return {fix(k): fix(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(fix(v) for v in value)
+        return value
+    return Report.model_validate(fix(report.model_dump()))
+
+
+def _render(report: Report, fmt: Format | str, *, color: bool, width: int, rules: Iterable[Any] | None,
+            root: str | os.PathLike[str] | None) -> str:
     fmt = Format(fmt)
     if fmt is Format.text:
         from gilscope.render.terminal import render_text
