@@ -45,17 +45,25 @@ def check_target(target: list[str]) -> None:
         head = fh.read(4096)
     if path.suffix in (".pyz",) or head.startswith(b"PK\x03\x04"):
         return
-    if b"\x00" in head or (path.suffix not in SUFFIXES and not _looks_like_python(head)):
+    if b"\x00" in head or (path.suffix not in SUFFIXES and not _looks_like_python(path, head)):
         raise UsageError(f"{target[0]} is not a Python script")
 
 
-def _looks_like_python(head: bytes) -> bool:
+# data and document files: even when their text happens to parse (JSON does), running one is a mistake
+NOT_PYTHON = {".json", ".toml", ".yaml", ".yml", ".ini", ".cfg", ".csv", ".tsv", ".txt", ".md", ".rst", ".html",
+              ".xml", ".svg", ".sarif", ".log", ".sh", ".bash", ".c", ".h", ".cpp", ".js", ".ts", ".rb", ".go", ".rs"}
+
+
+def _looks_like_python(path: Path, head: bytes) -> bool:
+    """A file without a .py name: a python shebang, or (no shebang, not a data file) text that compiles."""
     first = head.split(b"\n", 1)[0]
     if first.startswith(b"#!"):
         return b"python" in first
+    if path.suffix.lower() in NOT_PYTHON:
+        return False
     try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
+        compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, OSError):
         return False
     return True
 
@@ -69,10 +77,28 @@ def check_outputs(outputs: dict[str, Path | None]) -> None:
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.is_dir():
             raise UsageError(f"--{_flag(fmt)} {path}: folder {parent} does not exist")
-        if not os.access(parent, os.W_OK):
-            raise UsageError(f"--{_flag(fmt)} {path}: folder {parent} is not writable")
+        problem = _not_writable(parent)
+        if problem:
+            raise UsageError(f"--{_flag(fmt)} {path}: folder {parent} is not writable ({problem})")
         if path.exists() and not os.access(path, os.W_OK):
             raise UsageError(f"--{_flag(fmt)} {path}: file is not writable")
+
+
+def _not_writable(folder: Path) -> str | None:
+    """Why a file cannot be created in `folder`, found by creating one: os.access says yes to root even on a
+    read-only mount or in /sys."""
+    probe = folder / f".gilscope-probe-{os.getpid()}"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    try:
+        os.unlink(probe)
+    except OSError:
+        pass
+    return None
 
 
 def _flag(fmt: str) -> str:
