@@ -103,7 +103,7 @@ class Session:
             mp = sys.modules.get("multiprocessing")
             if mp is not None:
                 name = mp.current_process().name
-                if "PoolWorker" in name or "Process" in name:
+                if name != "MainProcess" and ("PoolWorker" in name or "Process" in name):
                     return "pool worker"
         return self.role
 
@@ -132,6 +132,16 @@ class Session:
             return original(message, category, filename, lineno, file, line)
 
         warnings.showwarning = showwarning
+
+
+def start_child(settings_json: str) -> None:
+    """Profile a Python process the target started (not forked): see inject/sitecustomize.py."""
+    settings = json.loads(settings_json)
+    settings["out"] = f"{settings['out']}.child-{os.getpid()}"
+    if settings.get("engine") == "pyspy":   # py-spy follows subprocesses itself
+        return
+    session = Session(settings, list(getattr(sys, "orig_argv", sys.argv))[1:], role="child")
+    session.start()
 
 
 _REAL_EXIT = os._exit

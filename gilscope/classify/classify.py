@@ -22,10 +22,14 @@ class _Acc:
     contention: float = 0.0   # seconds waiting on a lock taken in this function's own code (with lock: / acquire)
 
 
-def classify(profile: Profile) -> list[Hotspot]:
-    """Hotspots sorted by share of the run (then file, line, function), at most MAX_HOTSPOTS."""
+def classify(profile: Profile, min_share: float | None = None, max_hotspots: int | None = None) -> list[Hotspot]:
+    """Hotspots sorted by share of the run (then file, line, function), at most MAX_HOTSPOTS; the two
+    thresholds default to thresholds.MIN_SHARE and MAX_HOTSPOTS ([tool.gilscope] min-share, max-hotspots)."""
+    min_share = T.MIN_SHARE if min_share is None else min_share
+    max_hotspots = T.MAX_HOTSPOTS if max_hotspots is None else max_hotspots
     accs: dict[int, _Acc] = defaultdict(_Acc)
-    worker_processes = max(1, sum(1 for p in profile.processes[1:]))
+    # Pool workers run side by side: each one's time is a slice of the run's.
+    pool_workers = max(1, sum(1 for p in profile.processes[1:] if p.role == "pool worker"))
     for stack in profile.stacks:
         if stack.blocker == "idle":      # an event loop or server waiting for work: nobody's hotspot
             continue
@@ -37,8 +41,8 @@ def classify(profile: Profile) -> list[Hotspot]:
         acc.seconds[stack.state] += stack.wall_s
         acc.wall += stack.wall_s
         acc.cpu += stack.cpu_s
-        in_child = thread.process > 0
-        acc.critical += stack.critical_s / (worker_processes if in_child else 1)
+        in_pool = thread.process > 0 and profile.processes[thread.process].role == "pool worker"
+        acc.critical += stack.critical_s / (pool_workers if in_pool else 1)
         acc.samples += stack.samples
         acc.waits += stack.waits
         acc.threads.add(stack.thread)
@@ -57,12 +61,12 @@ def classify(profile: Profile) -> list[Hotspot]:
         if acc.contention:   # threads queued on a lock the function takes: that queue is the hotspot
             share = max(share, acc.contention / (run_wall * max(1, len(acc.threads))))
         share = min(1.0, share)
-        if share < T.MIN_SHARE or acc.wall <= 0:
+        if share < min_share or acc.wall <= 0:
             continue
         holder = lock_holder(profile, key) if acc.contention else None
         hotspots.append(_hotspot(profile, key, acc, share, stalls.get(key), holder))
     hotspots.sort(key=lambda h: (-h.share, h.file, h.line, h.function))
-    return hotspots[:T.MAX_HOTSPOTS]
+    return hotspots[:max_hotspots]
 
 
 def kind_of(split: TimeSplit) -> Kind:

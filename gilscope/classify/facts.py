@@ -48,9 +48,12 @@ def ipc_share(profile: Profile | None) -> float:
     if profile is None or len(profile.processes) < 2:
         return 0.0
     from gilscope.classify.attribute import owner
+    loops = {i for i, f in enumerate(profile.frames) if _is_worker_loop(f.function, f.file)}
     user_busy = other = 0.0
     for stack in profile.stacks:
-        if profile.threads[stack.thread].process == 0:
+        # Only the workers' task loops: their start-up and helper processes (resource tracker) say nothing
+        # about the cost of moving tasks.
+        if profile.threads[stack.thread].process == 0 or not loops.intersection(stack.frames):
             continue
         if owner(profile, stack.frames) is not None and stack.state.value in ("cpu", "native", "io"):
             user_busy += stack.wall_s
@@ -58,6 +61,12 @@ def ipc_share(profile: Profile | None) -> float:
             other += stack.wall_s
     total = user_busy + other
     return round(other / total, 4) if total else 0.0
+
+
+def _is_worker_loop(function: str, file: str) -> bool:
+    path = file.replace("\\", "/")
+    return ((function == "worker" and path.endswith("multiprocessing/pool.py"))
+            or (function == "_process_worker" and path.endswith("concurrent/futures/process.py")))
 
 
 def _pool_wait(hotspot: Hotspot, profile: Profile | None) -> bool:

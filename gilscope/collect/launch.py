@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 GRACE_S = 3.0
+# Its sitecustomize profiles the Python processes the target starts (spawned workers, subprocesses).
+INJECT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "agent", "inject")
 
 
 @dataclass
@@ -94,6 +96,7 @@ def start(launch: Launch) -> Started:
             notes.append(f"py-spy could not sample this run ({exc}); the in-process sampler did instead")
             settings["engine"] = "auto"
     env = dict(os.environ, GILSCOPE_AGENT=json.dumps(settings))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (INJECT_DIR, os.environ.get("PYTHONPATH")) if p)
     started = time.perf_counter()
     return Started(launch, subprocess.Popen(cmd, env=env), out, started, notes=notes)
 
