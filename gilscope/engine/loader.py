@@ -5,6 +5,7 @@ docs, inline tests), unique ids and names, file name = ID-name.toml and folder =
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -54,7 +55,9 @@ def load_rule_file(path: Path, root: Path | None = None, builtin: bool = False) 
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_error(path, where, exc) from None
+    except (OSError, UnicodeDecodeError) as exc:
         raise RuleLoadError(f"{where}: invalid TOML: {exc}") from None
     rule = parse_rule(data, where)
     expected = f"{rule.id}-{rule.name}.toml"
@@ -90,6 +93,21 @@ def display_path(path: Path, root: Path, builtin: bool) -> str:
 def _error(where: str, rule_id: str | None, field: str, problem: str) -> RuleLoadError:
     rule = f"rule {rule_id}: " if rule_id else ""
     return RuleLoadError(f"{where}: {rule}field '{field}': {problem}")
+
+
+def _toml_error(path: Path, where: str, exc: tomllib.TOMLDecodeError) -> RuleLoadError:
+    """A TOML syntax error, naming the rule (its id line, else the file name) and the key on the bad line."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    found = re.search(r'^\s*id\s*=\s*"([^"\n]+)"', text, re.M)
+    rule_id = found.group(1) if found else path.stem.split("-", 1)[0] or None
+    at = re.search(r"at line (\d+)", str(exc))
+    lines = text.splitlines()
+    key = None
+    if at and 0 < int(at.group(1)) <= len(lines):
+        key = re.match(r"\s*[\[{]*\s*([A-Za-z_][\w.-]*)", lines[int(at.group(1)) - 1])
+    if key is None:
+        return RuleLoadError(f"{where}: rule {rule_id}: invalid TOML: {exc}" if rule_id else f"{where}: invalid TOML: {exc}")
+    return _error(where, rule_id, key.group(1), f"invalid TOML: {exc}")
 
 
 _PLAIN = {"missing": "missing", "extra_forbidden": "unknown key"}
