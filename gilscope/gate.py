@@ -30,11 +30,15 @@ def load_report(path: str | os.PathLike[str]) -> Report:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReportLoadError(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise ReportLoadError(f"{name} is not a gilscope report: its JSON is nested too deeply") from None
+    except ValueError as exc:   # e.g. an integer of more than 4300 digits
+        raise ReportLoadError(f"{name} is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or "schema_version" not in data or data.get("tool", "gilscope") != "gilscope":
         raise ReportLoadError(f"{name} is not a gilscope report (no schema_version, or another tool's JSON); "
                               "write one with `gilscope profile --json`")
     if data["schema_version"] != SCHEMA_VERSION:
-        raise ReportLoadError(f"{name} has schema_version {data['schema_version']!r}; "
+        raise ReportLoadError(f"{name} has schema_version {_short(data['schema_version'])}; "
                               f"this gilscope reads schema_version {SCHEMA_VERSION}")
     try:
         return Report.model_validate(data)
@@ -44,6 +48,11 @@ def load_report(path: str | os.PathLike[str]) -> Report:
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
         raise ReportLoadError(f"{name} is not a valid gilscope report: {where}: {first['msg']}{more}") from None
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def gate(report: Report, fail_on: Severity | None, baseline: Report | None = None) -> tuple[int, list[Finding]]:
