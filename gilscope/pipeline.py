@@ -40,6 +40,8 @@ def analyse(profile: Profile | None, run: RunInfo, rules, extra_caveats: list[st
     facts.append(run_facts(run, profile, threads))
     from gilscope.engine import evaluate_rules
     findings = evaluate_rules(rules, facts)
+    from gilscope.advice import enrich    # the construct to change in the user's source, and the change
+    findings = enrich(findings, hotspots, profile)
     return Report(version=__version__, run=run, hotspots=hotspots, findings=findings, threads=threads,
                   caveats=caveats(profile, run, list(extra_caveats)), profile=profile)
 

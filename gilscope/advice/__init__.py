@@ -1,0 +1,181 @@
+"""Advice about the user's own code: find the construct to change and show the change, never apply it.
+
+    locate(finding, hotspot, profile) -> Location | None      # the line to change, matched to the evidence
+    propose(finding, location, source_lines) -> (before, after, unified_diff)
+    enrich(findings, hotspots, profile) -> findings            # both, for every finding; never raises
+
+The target's source is parsed with `ast` (read only, never executed) once per file and cached.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import time
+
+from gilscope.advice.constructs import Clues, Site, blocker_names, site_at, sites
+from gilscope.advice.rewrite import NoRewrite, apply, rewrite
+from gilscope.advice.source import Source, last, load
+from gilscope.model import Finding, Hotspot, Location, Profile
+
+MAX_CONTEXT_LINES = 4
+BUDGET_S = 2.0          # enrich() stops looking for constructs after this long; findings keep their docs' snippets
+_INLINE = (".<listcomp>", ".<dictcomp>", ".<setcomp>", ".<genexpr>", ".<lambda>")
+
+
+def clues_for(finding: Finding, hotspot: Hotspot | None, profile: Profile | None = None) -> Clues:
+    facts = {e.metric: e.value for e in finding.evidence}
+    blockers = list(hotspot.blockers) if hotspot else []
+    if facts.get("blocker"):
+        blockers.append(str(facts["blocker"]))
+    holder = str(facts.get("lock_holder") or _evidence(hotspot, "lock_holder") or "")
+    waits = int(float(facts.get("waits") or _evidence(hotspot, "waits") or 0))
+    kind = str(facts.get("kind") or (hotspot.kind.value if hotspot else ""))
+    in_loop = str(facts.get("in_event_loop", "")) == "true" or bool(_evidence(hotspot, "event_loop_s"))
+    return Clues(target=finding.function, strategy=finding.strategy, kind=kind, blockers=blocker_names(blockers),
+                 holder=holder, callers=tuple(callers_of(profile, hotspot)), waits=waits, in_event_loop=in_loop)
+
+
+def _evidence(hotspot: Hotspot | None, metric: str):
+    if hotspot is None:
+        return None
+    return next((e.value for e in hotspot.evidence if e.metric == metric), None)
+
+
+def callers_of(profile: Profile | None, hotspot: Hotspot | None) -> list[str]:
+    """User functions seen directly outside the hotspot on sampled stacks, most time first."""
+    if profile is None or hotspot is None:
+        return []
+    seconds: dict[str, float] = {}
+    for stack in profile.stacks:
+        user = [profile.frames[i] for i in stack.frames if profile.frames[i].user]
+        for outer, inner in zip(user, user[1:]):
+            if inner.function == hotspot.function and inner.file == hotspot.file and outer.file == hotspot.file:
+                name = outer.function
+                for suffix in _INLINE:
+                    if name.endswith(suffix):
+                        name = name[: -len(suffix)].removesuffix(".<locals>")
+                if name and name != hotspot.function and not name.startswith("<"):
+                    seconds[name] = seconds.get(name, 0.0) + stack.wall_s
+    return sorted(seconds, key=lambda n: -seconds[n])
+
+
+def _find(src: Source, clues: Clues) -> Site | None:
+    return next(sites(src, clues), None)
+
+
+def location_of(src: Source, site: Site, file: str) -> Location:
+    stmt = src.statement_of(site.node) if not hasattr(site.node, "body") else site.node
+    first = site.line
+    end = min(stmt.end_lineno, first + MAX_CONTEXT_LINES - 1)
+    if first < stmt.lineno:
+        first = stmt.lineno
+    code = src.text(first, end).rstrip("\n")
+    return Location(file=file, line=site.line, function=src.qualname(site.scope), code=code)
+
+
+def locate(finding: Finding, hotspot: Hotspot | None, report_profile: Profile | None = None) -> Location | None:
+    """The construct in the user's source that the finding's advice is about, or None."""
+    file = (hotspot.file if hotspot else "") or finding.file
+    src = load(file)
+    if src is None or not finding.function:
+        return None
+    site = _find(src, clues_for(finding, hotspot, report_profile))
+    return location_of(src, site, file) if site else None
+
+
+def propose(finding: Finding, location: Location, source_lines: list[str], clues: Clues | None = None,
+            ctx: dict | None = None) -> tuple[str, str, str]:
+    """(before, after, unified diff) for the construct at `location`, built from the user's own lines.
+
+    Raises NoRewrite when the construct is there but has no safe mechanical rewrite.
+    """
+    text = "".join(line if line.endswith(("\n", "\r")) else line + "\n" for line in source_lines)
+    src = Source.parse(location.file, text)
+    clues = clues or clues_for(finding, None)
+    site = site_at(src, clues, location.line)
+    if site is None:
+        raise NoRewrite(f"no {finding.strategy.value} construct at line {location.line}")
+    context = {"waits": clues.waits, **(ctx or {})}
+    edits = rewrite(src, site, context)
+    after_lines = apply(src.lines, edits)
+    compile("".join(after_lines), location.file, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
+    main = edits[0]
+    before = _dedent(src.text(main.first, main.last)) if main.last >= main.first else ""
+    after = _dedent(main.text)
+    path = display_path(location.file)
+    diff = "".join(difflib.unified_diff(src.lines, after_lines, f"a/{path}", f"b/{path}"))
+    return before, after, diff
+
+
+def _dedent(text: str) -> str:
+    lines = text.splitlines()
+    width = min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
+    return "\n".join(line[width:] for line in lines).strip("\n")
+
+
+def display_path(file: str) -> str:
+    try:
+        rel = os.path.relpath(file)
+    except ValueError:
+        rel = file
+    if rel.startswith(".."):
+        rel = file
+    return rel.replace("\\", "/").lstrip("/")
+
+
+def _hotspot_for(finding: Finding, hotspots: list[Hotspot]) -> Hotspot | None:
+    for h in hotspots:
+        if h.function == finding.function and h.file == finding.file and h.line == finding.line:
+            return h
+    return next((h for h in hotspots if h.function == finding.function and h.file == finding.file), None)
+
+
+def enrich_one(finding: Finding, hotspots: list[Hotspot], profile: Profile | None) -> Finding:
+    hotspot = _hotspot_for(finding, hotspots)
+    file = (hotspot.file if hotspot else "") or finding.file
+    src = load(file)
+    if src is None or not finding.function:
+        return finding
+    clues = clues_for(finding, hotspot, profile)
+    site = _find(src, clues)
+    if site is None:
+        return finding
+    location = location_of(src, site, file)
+    update: dict = {"change_at": location}
+    try:
+        before, after, diff = propose(finding, location, src.lines, clues, _ctx(finding))
+        update.update(before=before, after=after, diff=diff)
+    except (NoRewrite, SyntaxError, ValueError):
+        pass
+    return finding.model_copy(update=update)
+
+
+def _ctx(finding: Finding) -> dict:
+    facts = {e.metric: e.value for e in finding.evidence}
+    out = {}
+    for name in ("tasks", "mean_task_s"):
+        try:
+            value = float(facts.get(name) or 0)
+        except (TypeError, ValueError):
+            continue
+        if value:
+            out[name] = int(value) if name == "tasks" else value
+    return out
+
+
+def enrich(findings: list[Finding], hotspots: list[Hotspot], profile: Profile | None) -> list[Finding]:
+    """Every finding with the construct to change and the change, where one is found. Never raises:
+    a finding whose source cannot be read or matched stays as it was."""
+    out = []
+    deadline = time.perf_counter() + BUDGET_S
+    for finding in findings:
+        if time.perf_counter() < deadline:
+            try:
+                finding = enrich_one(finding, hotspots, profile)
+            except Exception:           # advice is a bonus: it must never cost the report
+                pass
+        out.append(finding)
+    return out
+
+
+__all__ = ["Clues", "NoRewrite", "callers_of", "clues_for", "enrich", "locate", "propose"]

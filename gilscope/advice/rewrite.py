@@ -1,0 +1,518 @@
+"""Rewrite the user's own lines for a Site: a list of line edits, applied to a copy of the text, never to the file.
+
+An `Edit(first, last, text)` replaces lines first..last (1-based, inclusive) with `text`; last = first - 1
+inserts before line `first`. Edits never overlap. The first edit is the main change, shown as before/after.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from gilscope.advice.constructs import COMPREHENSIONS, Site, pool_ctor
+from gilscope.advice.source import Source, call_name, dotted, last, own_nodes
+
+IO_POOL_WORKERS = 10       # threads the I/O advice proposes (see engine/speedup.py, which predicts for it)
+TARGET_CHUNK_S = 0.01      # aim for tasks of at least this long when batching
+CHUNKS_PER_WORKER = 4      # ... and at least this many chunks per worker, as multiprocessing.Pool.map does
+
+
+class NoRewrite(Exception):
+    """The construct was found, but no safe mechanical rewrite exists for it."""
+
+
+@dataclass
+class Edit:
+    first: int
+    last: int
+    text: str
+    imports: tuple[str, ...] = ()     # set on the edit that adds import lines (merged into one by rewrite())
+
+
+def apply(lines: list[str], edits: list[Edit]) -> list[str]:
+    out = list(lines)
+    for e in sorted(edits, key=lambda e: (e.first, e.last), reverse=True):
+        out[e.first - 1:e.last] = e.text.splitlines(keepends=True)
+    return out
+
+
+# ---- text helpers ---------------------------------------------------------------------------------------
+def _col(line: str, byte_col: int) -> int:
+    """ast columns count UTF-8 bytes; str slicing counts characters."""
+    return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+
+
+def replace_node(src: Source, node: ast.AST, new: str, edits_on: dict[int, str] | None = None) -> Edit:
+    """An edit that replaces exactly `node`'s text, keeping the rest of its first and last lines."""
+    first, last_line = node.lineno, node.end_lineno
+    head = src.lines[first - 1]
+    tail = src.lines[last_line - 1]
+    prefix = head[:_col(head, node.col_offset)]
+    suffix = tail[_col(tail, node.end_col_offset):]
+    old_len = len(src.segment(node)) if first == last_line else 0
+    if old_len and "\n" not in new and suffix.lstrip().startswith("#"):   # keep a trailing comment's column
+        spaces = len(suffix) - len(suffix.lstrip(" "))
+        keep = max(2, spaces - (len(new) - old_len))
+        suffix = " " * keep + suffix.lstrip(" ")
+    return Edit(first, last_line, prefix + new + suffix)
+
+
+def reindent(text: str, indent: str) -> str:
+    return "".join((indent + line) if line.strip() else line for line in text.splitlines(keepends=True))
+
+
+def stmt_text(src: Source, stmt: ast.stmt) -> str:
+    first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
+    return src.text(first, stmt.end_lineno)
+
+
+def _newline(src: Source) -> str:
+    return "\r\n" if src.lines and src.lines[0].endswith("\r\n") else "\n"
+
+
+# ---- imports and the __main__ guard ----------------------------------------------------------------------
+def _import_anchor(src: Source) -> int:
+    """The line after which new imports go: after the last top-level import, else after the docstring."""
+    body = src.tree.body
+    anchor = 0
+    for i, node in enumerate(body):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            anchor = node.end_lineno
+        elif i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+                and isinstance(node.value.value, str):
+            anchor = node.end_lineno
+        elif anchor and not isinstance(node, (ast.Import, ast.ImportFrom)):
+            break
+    return anchor
+
+
+def ensure_imports(src: Source, wanted: list[str], edits: list[Edit]) -> None:
+    """Add `import x` / `from m import n` lines that are missing, one edit after the import block."""
+    have = src.module_names()
+    lines = []
+    for stmt in wanted:
+        bound = stmt.split()[-1] if stmt.startswith("from ") else stmt.split()[1].split(".")[0]
+        pending = any(stmt in e.imports for e in edits)
+        if bound not in have and stmt not in lines and not pending:
+            lines.append(stmt)
+    if not lines:
+        return
+    at = _import_anchor(src)
+    edits.append(Edit(at + 1, at, "", imports=tuple(lines)))
+
+
+def _merge_imports(src: Source, edits: list[Edit]) -> list[Edit]:
+    """All added imports in one block: plain imports first, then from-imports, blank lines as PEP 8 has them."""
+    adds = [e for e in edits if e.imports]
+    if not adds:
+        return edits
+    lines = sorted(dict.fromkeys(i for e in adds for i in e.imports), key=lambda i: (i.startswith("from "), i))
+    at = adds[0].first - 1
+    nl = _newline(src)
+    text = "".join(line + nl for line in lines)
+    if at == 0:
+        text += nl
+    elif not isinstance(_node_ending(src, at), (ast.Import, ast.ImportFrom)):
+        text = nl + text
+    return [e for e in edits if not e.imports] + [Edit(at + 1, at, text)]
+
+
+def _node_ending(src: Source, line: int) -> ast.AST | None:
+    return next((n for n in src.tree.body if n.end_lineno == line), None)
+
+
+def has_main_guard(src: Source) -> bool:
+    for node in src.tree.body:
+        if isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test):
+            return True
+    return False
+
+
+def _runs_code(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass)):
+        return False
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return False                                   # a docstring
+    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        value = node.value
+        return value is not None and any(isinstance(n, (ast.Call, ast.Await)) for n in ast.walk(value)) \
+            and not _only_factories(value)
+    return True
+
+
+def _only_factories(value: ast.AST) -> bool:
+    """Module constants built by harmless calls (threading.Lock(), bytes(...), re.compile(...)) need no guard."""
+    calls = [n for n in ast.walk(value) if isinstance(n, ast.Call)]
+    return all(last(call_name(c)) in ("Lock", "RLock", "Event", "Condition", "Semaphore", "bytes", "compile",
+                                      "dict", "list", "set", "tuple", "frozenset", "range", "getLogger",
+                                      "namedtuple", "Path", "defaultdict", "Queue")
+               for c in calls)
+
+
+def guard_main(src: Source, edits: list[Edit]) -> None:
+    """Wrap the trailing module-level statements that run code in `if __name__ == "__main__":`.
+
+    Process pools re-import the main module in spawned workers (macOS, Windows, and Linux from Python 3.14);
+    without the guard each worker would run the program again.
+    """
+    if has_main_guard(src):
+        return
+    body = src.tree.body
+    start = len(body)
+    while start > 0 and (_runs_code(body[start - 1]) or not isinstance(
+            body[start - 1], (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))):
+        start -= 1
+    tail = [n for n in body[start:]]
+    while tail and not _runs_code(tail[0]):
+        tail.pop(0)
+    if not tail:
+        return
+    first, last_line = tail[0].lineno, tail[-1].end_lineno
+    nl = _newline(src)
+    text = f'if __name__ == "__main__":{nl}' + reindent(src.text(first, last_line), "    ")
+    edits.append(Edit(first, last_line, text))
+
+
+# ---- the rewrites ------------------------------------------------------------------------------------------
+def rewrite(src: Source, site: Site, ctx: dict) -> list[Edit]:
+    fn = {"thread-pool": _to_process_pool, "thread": _to_process, "sleep-in-async": _await_sleep,
+          "blocking-in-async": _to_thread, "lock": _out_of_lock, "chunksize": _chunksize,
+          "loop": _to_pool_map}.get(site.construct)
+    if fn is None:
+        raise NoRewrite(f"no rewrite for {site.construct}")
+    return _merge_imports(src, fn(src, site, ctx))
+
+
+def _replace_name(src: Source, func: ast.AST, old: str, new: str) -> Edit:
+    text = src.segment(func)
+    return replace_node(src, func, text[: len(text) - len(old)] + new if text.endswith(old) else new)
+
+
+def _retarget_import(src: Source, module: str, old: str, new: str, still_used: bool, edits: list[Edit]) -> bool:
+    """`from module import old` -> `... new` (or `old, new` when old is still used). True when one was found."""
+    for node in src.tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == module and any(a.name == old for a in node.names):
+            names = []
+            for alias in node.names:
+                if alias.name == old:
+                    if still_used:
+                        names.append(alias)
+                    names.append(ast.alias(name=new))
+                else:
+                    names.append(alias)
+            if any(a.name == new for a in node.names):
+                names = [a for a in names if a.name != new] + [ast.alias(name=new)]
+                names = list({a.name: a for a in names}.values())
+            edits.append(replace_node(src, node, ast.unparse(ast.ImportFrom(module=module, names=names, level=0))))
+            return True
+    return False
+
+
+def _uses(src: Source, name: str, besides: ast.AST) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and n is not besides for n in ast.walk(src.tree))
+
+
+def _to_process_pool(src: Source, site: Site, ctx: dict) -> list[Edit]:
+    call = site.call
+    name = call_name(call)
+    edits: list[Edit] = []
+    if last(name) == "ThreadPoolExecutor":
+        edits.append(_replace_name(src, call.func, "ThreadPoolExecutor", "ProcessPoolExecutor"))
+        if isinstance(call.func, ast.Name):
+            if not _retarget_import(src, "concurrent.futures", "ThreadPoolExecutor", "ProcessPoolExecutor",
+                                    _uses(src, "ThreadPoolExecutor", call.func), edits):
+                ensure_imports(src, ["from concurrent.futures import ProcessPoolExecutor"], edits)
+    else:                                            # multiprocessing.pool.ThreadPool -> multiprocessing.Pool
+        _swap(src, call.func, "Pool", "from multiprocessing import Pool", edits)
+    guard_main(src, edits)
+    return edits
+
+
+def _to_process(src: Source, site: Site, ctx: dict) -> list[Edit]:
+    edits: list[Edit] = []
+    _swap(src, site.call.func, "Process", "from multiprocessing import Process", edits)
+    guard_main(src, edits)
+    return edits
+
+
+def _swap(src: Source, func: ast.AST, name: str, from_import: str, edits: list[Edit]) -> None:
+    """Call multiprocessing's `name` instead: bare when the source imports names, dotted otherwise."""
+    if isinstance(func, ast.Name):
+        edits.append(replace_node(src, func, name))
+        ensure_imports(src, [from_import], edits)
+    else:
+        edits.append(replace_node(src, func, f"multiprocessing.{name}"))
+        ensure_imports(src, ["import multiprocessing"], edits)
+
+
+def _args_text(src: Source, call: ast.Call) -> list[str]:
+    parts = [src.segment(a) for a in call.args]
+    parts += [f"{kw.arg}={src.segment(kw.value)}" if kw.arg else f"**{src.segment(kw.value)}"
+              for kw in call.keywords]
+    return parts
+
+
+def _await_sleep(src: Source, site: Site, ctx: dict) -> list[Edit]:
+    call = site.call
+    edits = [replace_node(src, call, "await asyncio.sleep(" + ", ".join(_args_text(src, call)) + ")")]
+    ensure_imports(src, ["import asyncio"], edits)
+    return edits
+
+
+def _to_thread(src: Source, site: Site, ctx: dict) -> list[Edit]:
+    call = site.call
+    func = src.segment(call.func)
+    edits = [replace_node(src, call, "await asyncio.to_thread(" + ", ".join([func, *_args_text(src, call)]) + ")")]
+    ensure_imports(src, ["import asyncio"], edits)
+    return edits
+
+
+# ---- with lock: held across a slow call -> call first, lock only the update --------------------------------
+def _out_of_lock(src: Source, site: Site, ctx: dict) -> list[Edit]:
+    with_node, call = site.node, site.call
+    stmt = next((s for s in with_node.body if any(n is call for n in ast.walk(s))), None)
+    if stmt is None or not isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return)):
+        raise NoRewrite("the slow call is nested in control flow under the lock")
+    earlier = with_node.body[:with_node.body.index(stmt)]
+    stored = {n.id for s in earlier for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if {n.id for n in ast.walk(call) if isinstance(n, ast.Name)} & stored:
+        raise NoRewrite("the slow call uses values computed under the lock")
+    indent = src.indent_of(with_node.lineno)
+    nl = _newline(src)
+    if isinstance(stmt, ast.Expr) and stmt.value is call or (
+            isinstance(stmt, ast.Assign) and stmt.value is call and all(isinstance(t, ast.Name) for t in stmt.targets)):
+        hoisted = stmt_text(src, stmt)
+        hoisted = reindent(_dedent_block(hoisted), indent)
+        rest = [s for s in with_node.body if s is not stmt]
+        if not rest:
+            raise NoRewrite("the lock guards nothing but the slow call")
+        edits = [Edit(with_node.lineno, with_node.lineno - 1, hoisted), Edit(stmt.lineno, stmt.end_lineno, "")]
+        return edits
+    var = _fresh(src, site.scope, "value")
+    hoisted = f"{indent}{var} = {src.segment(call)}{nl}"
+    return [Edit(with_node.lineno, with_node.lineno - 1, hoisted), replace_node(src, call, var)]
+
+
+def _dedent_block(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    width = min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
+    return "".join(line[width:] if line.strip() else line for line in lines)
+
+
+def _fresh(src: Source, scope: ast.AST | None, base: str) -> str:
+    used = {n.id for n in ast.walk(scope or src.tree) if isinstance(n, ast.Name)} | \
+        {a.arg for n in ast.walk(scope or src.tree) if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs}
+    name, i = base, 2
+    while name in used:
+        name, i = f"{base}{i}", i + 1
+    return name
+
+
+# ---- chunksize ---------------------------------------------------------------------------------------------
+def length_expr(src: Source, it: ast.AST) -> str:
+    """Source text for len(it): `n` for range(n), `len(items)` otherwise."""
+    if isinstance(it, ast.Call) and call_name(it) == "range" and len(it.args) == 1:
+        return src.segment(it.args[0])
+    return f"len({src.segment(it)})"
+
+
+def _items(src: Source, it: ast.AST, ctx: dict) -> tuple[int | None, str]:
+    """How many items an iterable has: a number when the source or the profile says, else an expression."""
+    if isinstance(it, ast.Call) and call_name(it) == "range" and it.args:
+        try:
+            values = [ast.literal_eval(a) for a in it.args]
+            return len(range(*values)), ""
+        except (ValueError, TypeError, SyntaxError):
+            return ctx.get("tasks") or None, length_expr(src, it)
+    if isinstance(it, (ast.List, ast.Tuple)):
+        return len(it.elts), ""
+    if isinstance(it, (ast.Name, ast.Attribute)):
+        return ctx.get("tasks") or None, f"len({src.segment(it)})"
+    return ctx.get("tasks") or None, ""
+
+
+def _workers(src: Source, site: Site) -> tuple[int | None, str]:
+    ctor = pool_ctor(src, site.call)
+    if ctor is not None:
+        arg = next((kw.value for kw in ctor.keywords if kw.arg in ("processes", "max_workers")), None)
+        arg = arg if arg is not None else (ctor.args[0] if ctor.args else None)
+        if arg is not None:
+            try:
+                return int(ast.literal_eval(arg)), ""
+            except (ValueError, TypeError, SyntaxError):
+                return None, src.segment(arg)
+    return None, "os.cpu_count()"
+
+
+def chunksize_for(n_items: int | None, workers: int | None, mean_task_s: float = 0.0) -> int | None:
+    """Chunks of at least TARGET_CHUNK_S of work, and at least CHUNKS_PER_WORKER chunks per worker."""
+    if not n_items:
+        return None
+    workers = workers or 1
+    cap = max(1, n_items // (workers * CHUNKS_PER_WORKER))
+    if mean_task_s > 0:
+        return max(1, min(cap, -(-int(TARGET_CHUNK_S * 1e6) // max(1, int(mean_task_s * 1e6)))))
+    return cap
+
+
+def _chunksize(src: Source, site: Site, ctx: dict) -> list[Edit]:
+    call = site.call
+    n_items, n_expr = _items(src, call.args[1], ctx)
+    workers, w_expr = _workers(src, site)
+    size = chunksize_for(n_items, workers, ctx.get("mean_task_s", 0.0))
+    edits: list[Edit] = []
+    if size is not None:
+        value = f"{size:_}" if size >= 10_000 else str(size)
+    elif n_expr:
+        value = f"max(1, {n_expr} // ({CHUNKS_PER_WORKER} * {workers or w_expr}))"
+        if w_expr == "os.cpu_count()" and not workers:
+            ensure_imports(src, ["import os"], edits)
+    else:
+        raise NoRewrite("the number of items is not known")
+    chunk = next((kw for kw in call.keywords if kw.arg == "chunksize"), None)
+    if chunk is not None:
+        edits.insert(0, replace_node(src, chunk.value, value))
+    else:
+        last_arg = max([*call.args, *(kw.value for kw in call.keywords)], key=lambda n: (n.end_lineno, n.end_col_offset))
+        line = src.lines[last_arg.end_lineno - 1]
+        col = _col(line, last_arg.end_col_offset)
+        edits.insert(0, Edit(last_arg.end_lineno, last_arg.end_lineno, line[:col] + f", chunksize={value}" + line[col:]))
+    return edits
+
+
+# ---- a loop of calls -> pool.map over the same iterable ---------------------------------------------------
+def _pool_ctor(site: Site, ctx: dict, src: Source, edits: list[Edit]) -> str:
+    kind = site.extra.get("pool")
+    if kind == "process":
+        ensure_imports(src, ["from concurrent.futures import ProcessPoolExecutor"], edits)
+        return "ProcessPoolExecutor()"
+    ensure_imports(src, ["from concurrent.futures import ThreadPoolExecutor"], edits)
+    if kind == "native":
+        ensure_imports(src, ["import os"], edits)
+        return "ThreadPoolExecutor(max_workers=os.cpu_count())"
+    waits = ctx.get("waits") or 0
+    workers = min(waits, IO_POOL_WORKERS) if waits >= 2 else IO_POOL_WORKERS
+    return f"ThreadPoolExecutor(max_workers={workers})"
+
+
+def _reiterable(it: ast.AST) -> bool:
+    return (isinstance(it, ast.Call) and call_name(it) == "range") or isinstance(
+        it, (ast.Name, ast.Attribute, ast.List, ast.Tuple))
+
+
+def _mapped(src: Source, call: ast.Call, target: ast.AST, process: bool) -> str:
+    """What to hand pool.map for one call per item: the function itself, a partial, or a lambda."""
+    if not isinstance(target, ast.Name):
+        raise NoRewrite("the loop unpacks several names per item")
+    name = target.id
+    func = src.segment(call.func)
+    if len(call.args) == 1 and not call.keywords and isinstance(call.args[0], ast.Name) and call.args[0].id == name:
+        return func
+    if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(call.func)):
+        raise NoRewrite("the called function depends on the item")
+    if process:
+        others = call.args[:-1]
+        if call.args and isinstance(call.args[-1], ast.Name) and call.args[-1].id == name and not any(
+                isinstance(n, ast.Name) and n.id == name for a in [*others, *(k.value for k in call.keywords)]
+                for n in ast.walk(a)):
+            return "partial(" + ", ".join([func, *(src.segment(a) for a in others),
+                                           *(f"{k.arg}={src.segment(k.value)}" for k in call.keywords if k.arg)]) + ")"
+        raise NoRewrite("a process pool cannot take a lambda")
+    return f"lambda {name}: {src.segment(call)}"
+
+
+def _wrap(src: Source, stmt: ast.stmt, ctor: str, replaced: Edit) -> Edit:
+    """`with CTOR as pool:` around statement `stmt`, whose text already carries `replaced`."""
+    lines = src.lines[stmt.lineno - 1:stmt.end_lineno]
+    inner = apply(lines, [Edit(replaced.first - stmt.lineno + 1, replaced.last - stmt.lineno + 1, replaced.text)])
+    indent = src.indent_of(stmt.lineno)
+    nl = _newline(src)
+    return Edit(stmt.lineno, stmt.end_lineno, f"{indent}with {ctor} as pool:{nl}" + reindent("".join(inner), "    "))
+
+
+def _to_pool_map(src: Source, site: Site, ctx: dict) -> list[Edit]:
+    loop, call = site.node, site.call
+    if not site.extra.get("pool"):
+        raise NoRewrite("asyncio rewrite left to the rule docs")
+    process = site.extra["pool"] == "process"
+    edits: list[Edit] = []
+    ctor = _pool_ctor(site, ctx, src, edits)
+    if isinstance(loop, COMPREHENSIONS):
+        main = _comprehension(src, loop, call, ctor, process)
+    else:
+        main = _for_loop(src, loop, call, ctor, process)
+    if "partial(" in main.text:
+        ensure_imports(src, ["from functools import partial"], edits)
+    if "os.cpu_count()" in main.text:
+        ensure_imports(src, ["import os"], edits)
+    return [main, *edits]
+
+
+def _comprehension(src: Source, comp: ast.AST, call: ast.Call, ctor: str, process: bool) -> Edit:
+    if len(comp.generators) != 1 or comp.generators[0].is_async or isinstance(comp, ast.DictComp):
+        raise NoRewrite("nested or async comprehension")
+    gen = comp.generators[0]
+    stmt = src.statement_of(comp)
+    if any(isinstance(n, ast.Await) for n in ast.walk(stmt)) or isinstance(stmt, (ast.For, ast.While, ast.If)) \
+            and stmt.body and stmt.body[0].lineno <= comp.end_lineno:
+        raise NoRewrite("the comprehension is part of a compound statement header")
+    fn = _mapped(src, call, gen.target, process)
+    chunk = ""
+    if process and _reiterable(gen.iter) and not isinstance(gen.iter, (ast.List, ast.Tuple)):
+        chunk = f", chunksize=max(1, {length_expr(src, gen.iter)} // ({CHUNKS_PER_WORKER} * os.cpu_count()))"
+    mapped = f"pool.map({fn}, {src.segment(gen.iter)}{chunk})"
+    simple = comp.elt is call if not isinstance(comp, ast.DictComp) else False
+    if simple and not gen.ifs:
+        new = {ast.ListComp: f"list({mapped})", ast.SetComp: f"set({mapped})"}.get(type(comp), mapped)
+    else:
+        if not _reiterable(gen.iter):
+            raise NoRewrite("the iterable cannot be walked twice")
+        result = _fresh(src, src.function_of(comp), "result")
+        body = src.segment(comp)
+        text = body.replace(src.segment(call), result)
+        target = src.segment(gen.target)
+        old_for = re.escape(f"for {target} in {src.segment(gen.iter)}")
+        new_for = f"for {target}, {result} in zip({src.segment(gen.iter)}, {mapped})"
+        text, n = re.subn(old_for, lambda m: new_for, text, count=1)
+        if n != 1:
+            raise NoRewrite("could not rewrite the comprehension's for clause")
+        new = text
+    return _wrap(src, stmt, ctor, replace_node(src, comp, new))
+
+
+_LOOP_EXITS = (ast.Break, ast.Continue, ast.Return, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal)
+
+
+def _for_loop(src: Source, loop: ast.For, call: ast.Call, ctor: str, process: bool) -> Edit:
+    if loop.orelse or any(isinstance(n, _LOOP_EXITS) for s in loop.body for n in own_nodes(s)) \
+            or any(isinstance(s, _LOOP_EXITS) for s in loop.body):
+        raise NoRewrite("the loop body breaks, returns or yields")
+    indent = src.indent_of(loop.lineno)
+    nl = _newline(src)
+    it = src.segment(loop.iter)
+    body = loop.body
+    if len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Call):
+        outer = body[0].value
+        if isinstance(outer.func, ast.Attribute) and outer.func.attr == "append" and len(outer.args) == 1 \
+                and outer.args[0] is call:
+            fn = _mapped(src, call, loop.target, process)
+            text = f"{indent}with {ctor} as pool:{nl}{indent}    {src.segment(outer.func.value)}.extend(pool.map({fn}, {it})){nl}"
+            return Edit(loop.lineno, loop.end_lineno, text)
+        if outer is call:
+            fn = _mapped(src, call, loop.target, process)
+            text = f"{indent}with {ctor} as pool:{nl}{indent}    list(pool.map({fn}, {it})){nl}"
+            return Edit(loop.lineno, loop.end_lineno, text)
+    if process or not isinstance(loop.target, ast.Name):
+        raise NoRewrite("the loop body does more than one call")
+    scope = src.function_of(loop) or src.tree
+    stored = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    inside = {id(n) for s in body for n in ast.walk(s)}
+    used_outside = {n.id for n in ast.walk(scope) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                    and id(n) not in inside}
+    if stored & used_outside:
+        raise NoRewrite("the loop body sets variables used after the loop")
+    step = _fresh(src, scope, "step")
+    block = _dedent_block(src.text(body[0].lineno, loop.end_lineno))
+    text = (f"{indent}def {step}({loop.target.id}):{nl}" + reindent(block, indent + "    ")
+            + f"{indent}with {ctor} as pool:{nl}{indent}    list(pool.map({step}, {it})){nl}")
+    return Edit(loop.lineno, loop.end_lineno, text)
