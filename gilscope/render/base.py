@@ -12,19 +12,11 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Iterable, Protocol
 from urllib.parse import quote
 
+from gilscope.formats import Format  # defined there so the CLI can import it cheaply
 from gilscope.model import Finding, Report, Severity
 
 INFORMATION_URI = "https://pypi.org/project/gilscope/"
 STATES = ("cpu", "native", "io", "gil", "lock")   # the order of every split, chart and legend
-
-
-class Format(str, Enum):
-    text = "text"
-    md = "md"
-    html = "html"
-    sarif = "sarif"
-    json = "json"
-    speedscope = "speedscope"   # an export of Report.profile, not of the findings
 
 
 _SUFFIXES = {
