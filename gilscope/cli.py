@@ -35,8 +35,10 @@ def profile(
     html: Annotated[Optional[Path], typer.Option("--html", help="Write the self-contained HTML report here.")] = None,
     sarif: Annotated[Optional[Path], typer.Option("--sarif", help="Write SARIF 2.1.0 here (code scanning).")] = None,
     speedscope: Annotated[Optional[Path], typer.Option("--speedscope", help="Write the samples for speedscope.")] = None,
-    engine: Annotated[str, typer.Option(help="auto (default: in-process sampler), cprofile, yappi or pyspy.")] = "auto",
-    interval: Annotated[float, typer.Option(help="Sampling interval in milliseconds.", min=0.5, max=1000)] = 5.0,
+    engine: Annotated[Optional[str], typer.Option(help="auto (default: in-process sampler), cprofile, yappi or pyspy.",
+                                                  show_default=False)] = None,
+    interval: Annotated[Optional[float], typer.Option(help="Sampling interval in milliseconds (default 5).", min=0.5,
+                                                      max=1000, show_default=False)] = None,
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra rule folder (repeatable).")] = None,
     ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Rule id or name to skip (repeatable).")] = None,
     fail_on: Annotated[Optional[str], typer.Option("--fail-on", help="Exit 1 on findings at or above: info, warning, error.")] = None,
@@ -44,21 +46,36 @@ def profile(
     timeout: Annotated[Optional[float], typer.Option(help="Stop the target after this many seconds (exit 124).", min=0.01)] = None,
     duration: Annotated[Optional[float], typer.Option(help="Profile for this many seconds, then stop the target.", min=0.01)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No terminal summary.")] = False,
+    config: Annotated[Optional[Path], typer.Option(help="Read [tool.gilscope] from this file instead of the "
+                      "nearest pyproject.toml.", show_default=False)] = None,
 ) -> None:
-    """Run SCRIPT (or -m MODULE) exactly as python would, profile it, and report hotspots and advice."""
+    """Run SCRIPT (or -m MODULE) exactly as python would, profile it, and report hotspots and advice.
+
+    Defaults come from [tool.gilscope] in the nearest pyproject.toml; options given here win."""
     from gilscope.profile_command import ProfileOptions, run_profile
 
     options = ProfileOptions(
         target=target, outputs={"json": json_path, "md": markdown, "html": html, "sarif": sarif,
                                 "speedscope": speedscope},
-        engine=engine, interval_s=interval / 1000.0, rule_dirs=rules or [], ignore=ignore or [], fail_on=fail_on,
-        baseline=baseline, timeout_s=timeout if timeout is not None else duration,
-        stop_is_timeout=timeout is not None, quiet=quiet)
+        engine=engine, interval_s=interval / 1000.0 if interval is not None else None, rule_dirs=rules or [],
+        ignore=ignore or [], fail_on=fail_on, baseline=baseline, timeout_s=timeout if timeout is not None else duration,
+        stop_is_timeout=timeout is not None, quiet=quiet, config=config)
     try:
         code = run_profile(options)
     except GilscopeError as exc:
+        _stop_early_run()
         raise _error(str(exc), exc.exit_code) from None
     raise typer.Exit(code)
+
+
+def _stop_early_run() -> None:
+    """A target the entry point started early must not outlive a usage error."""
+    launch = sys.modules.get("gilscope.collect.launch")
+    early = getattr(launch, "EARLY", None)
+    if early is not None:
+        launch.EARLY = None
+        early.proc.kill()
+        early.proc.wait()
 
 
 @app.command()

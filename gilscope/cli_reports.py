@@ -6,15 +6,16 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional, TypeVar
 
 import typer
 
 from gilscope.errors import GilscopeError, UsageError
-from gilscope.gate import DiffResult, HotspotChange, diff, gate, load_report
-from gilscope.model import Severity
-from gilscope.outputs import emit_github, write_atomic
-from gilscope.render.base import Format, clean, guess_format, render, where
+from gilscope.formats import Format
+
+if TYPE_CHECKING:   # pydantic-backed modules are imported inside the commands, so `gilscope --help` starts fast
+    from gilscope.gate import DiffResult, HotspotChange
+    from gilscope.model import Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,6 +27,7 @@ class FailOn(str, Enum):
     error = "error"
 
     def severity(self) -> Severity | None:
+        from gilscope.model import Severity
         return None if self is FailOn.never else Severity(self.value)
 
 
@@ -36,18 +38,26 @@ def domain_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except GilscopeError as exc:
+            from gilscope.render.base import clean
             typer.echo(f"gilscope: error: {clean(exc)}", err=True)
             raise typer.Exit(getattr(exc, "exit_code", 2)) from None
     return wrapper  # type: ignore[return-value]
 
 
-def load_rules() -> list[Any] | None:
-    """The engine's rules for SARIF descriptors and HTML rule docs, or None when the engine is not there."""
+def load_rules(config: Path | None = None) -> list[Any] | None:
+    """The engine's rules (with [tool.gilscope] rules and ignore) for SARIF descriptors and HTML rule docs, or
+    None when the engine is not there."""
     try:
         from gilscope.engine import load_rules as engine_load_rules
     except ImportError:
         return None
-    return list(engine_load_rules())
+    from gilscope.config import load_config
+    cfg = load_config(config)
+    return list(engine_load_rules(cfg.rule_dirs, ignore=cfg.ignore))
+
+
+ConfigOpt = Annotated[Optional[Path], typer.Option(help="Read [tool.gilscope] from this file instead of the nearest "
+                                                   "pyproject.toml.", show_default=False)]
 
 
 ReportArg = Annotated[Path, typer.Argument(help="A JSON report written by `gilscope profile --json`.",
@@ -66,15 +76,19 @@ def report_command(
                      "stdout is a terminal and NO_COLOR is unset).", show_default=False)] = None,
     root: Annotated[Optional[Path], typer.Option(help="Make SARIF and annotation paths relative to this folder "
                     "(default: the current folder).", show_default=False)] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Re-render a saved report without running the target again."""
+    from gilscope.gate import load_report
+    from gilscope.outputs import write_atomic
+    from gilscope.render.base import guess_format, render
     data = load_report(report)
     fmt = format or (guess_format(output) if output else Format.text)
     if fmt is None:
         raise UsageError(f"cannot tell the format from the name {output}; pass --format")
     if color is None:
         color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    rules = load_rules() if fmt in (Format.sarif, Format.html) else None
+    rules = load_rules(config) if fmt in (Format.sarif, Format.html) else None
     text = render(data, fmt, color=color, width=width, rules=rules, root=root)
     if output is None:
         typer.echo(text, nl=False)
@@ -86,15 +100,29 @@ def report_command(
 @domain_errors
 def check_command(
     report: ReportArg,
-    fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a finding at or above this severity is new.")]
-    = FailOn.warning,
+    fail_on: Annotated[Optional[FailOn], typer.Option(help="Exit 1 when a finding at or above this severity is new "
+                       "(default: [tool.gilscope] fail-on, else warning).", show_default=False)] = None,
     baseline: Annotated[Optional[Path], typer.Option(help="An older report: its findings (matched by fingerprint) "
                         "do not count.", metavar="OLD.json", show_default=False)] = None,
     root: Annotated[Optional[Path], typer.Option(help="Make annotation paths relative to this folder.",
                     show_default=False)] = None,
+    config: ConfigOpt = None,
 ) -> None:
-    """Gate CI on a saved report's findings: exit 0 if none count, 1 if some do, 2 on errors."""
+    """Gate CI on a saved report's findings: exit 0 if none count, 1 if some do, 2 on errors.
+
+    [tool.gilscope] fail-on, baseline and ignore apply; the options given here win."""
+    from gilscope.config import load_config
+    from gilscope.gate import gate, load_report
+    from gilscope.outputs import emit_github
+    from gilscope.render.base import clean, where
+    cfg = load_config(config)
+    fail_on = fail_on or FailOn(cfg.value("fail_on") or FailOn.warning.value)
+    baseline = baseline or cfg.path("baseline")
     data = load_report(report)
+    if cfg.ignore:
+        skip = set(cfg.ignore)
+        data = data.model_copy(update={"findings": [f for f in data.findings
+                                                    if f.rule not in skip and f.name not in skip]})
     old = load_report(baseline) if baseline is not None else None
     code, counted = gate(data, fail_on.severity(), old)
     for f in counted:
@@ -111,6 +139,7 @@ def check_command(
 
 
 def _row(c: HotspotChange) -> str:
+    from gilscope.render.base import clean
     h = c.new or c.old
     assert h is not None
     name = clean(f"{c.key[1]} ({c.key[0]})")
@@ -145,6 +174,7 @@ def diff_command(
                               "than this many percent.", metavar="PCT", min=0)] = 10.0,
 ) -> None:
     """Compare two reports' hotspots: what got slower, what is new, what changed kind."""
+    from gilscope.gate import diff, load_report
     result = diff(load_report(old), load_report(new), max_regression)
     typer.echo(format_diff(result), nl=False)
     raise typer.Exit(result.exit_code)

@@ -5,23 +5,24 @@ import difflib
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from gilscope.engine import Rule, load_rules, rule_markdown, run_rule_tests
-from gilscope.engine.conditions import fact_type
-from gilscope.errors import RuleLoadError
-from gilscope.model import Facts
+from gilscope.errors import ConfigError, RuleLoadError
+
+if TYPE_CHECKING:   # the engine (pydantic) is imported inside the commands, so `gilscope --help` starts fast
+    from gilscope.engine import Rule
 
 rules_app = typer.Typer(help="List, explain and check the rules.", no_args_is_help=True)
 
 RulesDirs = Annotated[
     Optional[list[Path]],
-    typer.Option("--rules", help="An extra folder of rule files (repeatable).", file_okay=False),
+    typer.Option("--rules", help="An extra folder of rule files (repeatable; added to [tool.gilscope] rules).",
+                 file_okay=False),
 ]
+ConfigOpt = Annotated[Optional[Path], typer.Option(help="Read [tool.gilscope] from this file instead of the nearest "
+                                                   "pyproject.toml.", show_default=False)]
 
 
 class ShowFormat(str, Enum):
@@ -39,10 +40,13 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _load(dirs: list[Path] | None) -> list[Rule]:
+def _load(dirs: list[Path] | None, config: Path | None = None) -> list[Rule]:
+    """Builtin rules, [tool.gilscope] rules folders, then --rules folders (ignore does not hide rules here)."""
+    from gilscope.config import load_config
+    from gilscope.engine import load_rules
     try:
-        return load_rules(dirs or [])
-    except RuleLoadError as exc:
+        return load_rules(load_config(config).rule_dirs_and(dirs or []))
+    except (ConfigError, RuleLoadError) as exc:
         raise _fail(str(exc)) from None
 
 
@@ -55,10 +59,12 @@ def find_rule(rules: list[Rule], key: str) -> Rule | None:
 
 
 @rules_app.command("list")
-def list_rules(rules: RulesDirs = None) -> None:
+def list_rules(rules: RulesDirs = None, config: ConfigOpt = None) -> None:
     """List every rule: id, name, severity and title."""
+    from rich.console import Console
+    from rich.table import Table
     table = Table("id", "name", "severity", "title", title=None, box=None, pad_edge=False)
-    for rule in _load(rules):
+    for rule in _load(rules, config):
         table.add_row(rule.id, rule.name, rule.severity.value, rule.title)
     Console().print(table)
 
@@ -70,9 +76,11 @@ def show(
         ShowFormat.markdown
     ),
     rules: RulesDirs = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Explain one rule: what it detects, when it fires, what to do, with an example."""
-    loaded = _load(rules)
+    from gilscope.engine import rule_markdown
+    loaded = _load(rules, config)
     found = find_rule(loaded, rule)
     if found is None:
         keys = [r.id for r in loaded] + [r.name for r in loaded]
@@ -87,9 +95,10 @@ def show(
 
 
 @rules_app.command("check")
-def check(rules: RulesDirs = None) -> None:
+def check(rules: RulesDirs = None, config: ConfigOpt = None) -> None:
     """Load every rule (the lint) and run its inline tests; exit 1 if any test fails."""
-    loaded = _load(rules)
+    from gilscope.engine import run_rule_tests
+    loaded = _load(rules, config)
     failures = [failure for rule in loaded for failure in run_rule_tests(rule)]
     for failure in failures:
         typer.echo(f"FAIL {failure}")
@@ -102,6 +111,11 @@ def check(rules: RulesDirs = None) -> None:
 @rules_app.command("facts")
 def facts() -> None:
     """List the facts rule conditions and messages can read."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from gilscope.engine.conditions import fact_type
+    from gilscope.model import Facts
     table = Table("fact", "type", "default", "description", box=None, pad_edge=False)
     for name, field in Facts.model_fields.items():
         choices = fact_type(name).choices

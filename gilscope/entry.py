@@ -36,32 +36,38 @@ def _start_early(argv: list[str]) -> None:
     if parsed is None or not parsed["target"]:
         return
     opts = parsed["options"]
-    engine = opts.get("--engine", "auto")
-    if engine not in ("auto", "sampler", "cprofile", "yappi"):
-        return
     try:
-        interval_s = float(opts.get("--interval", "5")) / 1000.0
+        interval_s = float(opts["--interval"]) / 1000.0 if "--interval" in opts else None
         limit = opts.get("--timeout", opts.get("--duration"))
         timeout_s = float(limit) if limit is not None else None
     except ValueError:
         return
-    if not 0.0005 <= interval_s <= 1.0 or (timeout_s is not None and timeout_s < 0.01):
-        return
     from pathlib import Path
 
+    from gilscope.config import resolve_profile
     from gilscope.errors import GilscopeError
-    from gilscope.profile_command import check_outputs, check_target
+    from gilscope.profile_command import ProfileOptions, check_outputs, check_target
     outputs = {k: Path(opts[f"--{f}"]) for k, f in (("json", "json"), ("md", "markdown"), ("html", "html"),
                                                       ("sarif", "sarif"), ("speedscope", "speedscope"))
                if f"--{f}" in opts}
+    options = ProfileOptions(target=parsed["target"], outputs=outputs, engine=opts.get("--engine"),
+                             interval_s=interval_s, fail_on=opts.get("--fail-on"), timeout_s=timeout_s,
+                             stop_is_timeout="--timeout" in opts)
     try:
-        check_target(parsed["target"])
-        check_outputs(outputs)
+        # [tool.gilscope] fills what the command line left unset, exactly as run_profile will (cheap without one)
+        options = resolve_profile(options)
+        check_target(options.target)
+        check_outputs(options.outputs)
     except GilscopeError:
         return                                    # the full parse reports it
+    if (options.engine not in ("auto", "sampler", "cprofile", "yappi") or options.rule_dirs
+            or options.fail_on not in (None, "info", "warning", "error", "never")
+            or not 0.0005 <= options.interval_s <= 1.0
+            or (options.timeout_s is not None and options.timeout_s < 0.01)):
+        return                  # typer judges these; user rules are validated before anything runs
     from gilscope.collect import launch
-    launch.EARLY = launch.start(launch.Launch(argv=parsed["target"], engine=engine, interval_s=interval_s,
-                                              timeout_s=timeout_s))
+    launch.EARLY = launch.start(launch.Launch(argv=options.target, engine=options.engine,
+                                              interval_s=options.interval_s, timeout_s=options.timeout_s))
     _pass_signals_on(launch.EARLY.proc)
 
 

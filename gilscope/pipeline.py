@@ -33,8 +33,9 @@ def run_info(outcome: Outcome, argv: list[str], engine: str) -> RunInfo:
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
-def analyse(profile: Profile | None, run: RunInfo, rules, extra_caveats: list[str] = ()) -> Report:
-    hotspots = classify(profile) if profile else []
+def analyse(profile: Profile | None, run: RunInfo, rules, extra_caveats: list[str] = (),
+            min_share: float | None = None, max_hotspots: int | None = None) -> Report:
+    hotspots = classify(profile, min_share, max_hotspots) if profile else []
     threads = summarize_threads(profile) if profile else []
     facts = [hotspot_facts(h, run, profile, threads) for h in hotspots]
     facts.append(run_facts(run, profile, threads))

@@ -13,15 +13,18 @@ SUFFIXES = (".py", ".pyw", ".pyz")
 class ProfileOptions:
     target: list[str]
     outputs: dict[str, Path | None] = field(default_factory=dict)
-    engine: str = "auto"
-    interval_s: float = 0.005
-    rule_dirs: list[Path] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
+    engine: str | None = None            # None: [tool.gilscope] engine, else auto
+    interval_s: float | None = None      # None: [tool.gilscope] interval, else 5 ms
+    rule_dirs: list[Path] = field(default_factory=list)   # added to [tool.gilscope] rules
+    ignore: list[str] = field(default_factory=list)       # added to [tool.gilscope] ignore
     fail_on: str | None = None
     baseline: Path | None = None
     timeout_s: float | None = None
     stop_is_timeout: bool = True
     quiet: bool = False
+    min_share: float | None = None       # classifier thresholds (None: [tool.gilscope], else the built-in ones)
+    max_hotspots: int | None = None
+    config: Path | None = None           # --config; None: the nearest pyproject.toml's [tool.gilscope]
 
 
 def check_target(target: list[str]) -> None:
@@ -117,8 +120,10 @@ def parse_severity(value: str | None):
 
 def run_profile(options: ProfileOptions) -> int:
     from gilscope.cli import EXIT_GATE, EXIT_SIGNAL, EXIT_TARGET, ENGINES
+    from gilscope.config import resolve_profile
     from gilscope.engine import load_rules
 
+    options = resolve_profile(options)
     if options.engine not in ENGINES:
         raise UsageError(f"--engine {options.engine!r}: use one of {', '.join(ENGINES)}")
     check_target(options.target)
@@ -132,7 +137,7 @@ def run_profile(options: ProfileOptions) -> int:
 
     profile, run, extra = _collect(options)
     from gilscope.pipeline import analyse
-    report = analyse(profile, run, rules, extra)
+    report = analyse(profile, run, rules, extra, min_share=options.min_share, max_hotspots=options.max_hotspots)
     _write_outputs(report, options, rules)
     if not options.quiet:
         _print_summary(report)
