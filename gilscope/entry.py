@@ -22,7 +22,7 @@ def _early_options(argv: list[str]) -> dict | None:
                     return None
                 value = argv[i + 1]
                 i += 1
-            if name in ("--rules", "--config"):   # user rules are validated before anything runs
+            if name in ("--rules", "--config", "--baseline"):   # rules and baseline are validated before anything runs
                 return None
             opts[name] = value
         elif arg not in _FLAGS:
@@ -60,11 +60,11 @@ def _start_early(argv: list[str]) -> None:
         check_outputs(options.outputs)
     except GilscopeError:
         return                                    # the full parse reports it
-    if (options.engine not in ("auto", "sampler", "cprofile", "yappi") or options.rule_dirs
+    if (options.engine not in ("auto", "sampler", "cprofile", "yappi") or options.rule_dirs or options.baseline
             or options.fail_on not in (None, "info", "warning", "error", "never")
             or not 0.0005 <= options.interval_s <= 1.0
             or (options.timeout_s is not None and options.timeout_s < 0.01)):
-        return                  # typer judges these; user rules are validated before anything runs
+        return                  # typer judges these; user rules and a baseline are validated before anything runs
     from gilscope.collect import launch
     launch.EARLY = launch.start(launch.Launch(argv=options.target, engine=options.engine,
                                               interval_s=options.interval_s, timeout_s=options.timeout_s))

@@ -169,7 +169,7 @@ def with_run_metadata(spied: list[dict], agent: list[dict]) -> list[dict]:
 
 def _private_dir() -> Path:
     """A fresh 0700 folder for the data files (tempfile would add ~10 ms of imports before the target starts)."""
-    base = Path(os.environ.get("TMPDIR") or "/tmp")
+    base = Path(os.environ.get("TMPDIR") or "/tmp").absolute()   # absolute: the target may chdir
     for attempt in range(100):
         path = base / f"gilscope-{os.getpid()}-{time.monotonic_ns() % 1_000_000_000}-{attempt}"
         try:
