@@ -42,7 +42,7 @@ def analyse(profile: Profile | None, run: RunInfo, rules, extra_caveats: list[st
     from gilscope.engine import evaluate_rules
     findings = evaluate_rules(rules, facts)
     from gilscope.advice import enrich    # the construct to change in the user's source, and the change
-    findings = enrich(findings, hotspots, profile)
+    findings = enrich(findings, hotspots, profile, facts)
     return Report(version=__version__, run=run, hotspots=hotspots, findings=findings, threads=threads,
                   caveats=caveats(profile, run, list(extra_caveats)), profile=profile)
 

@@ -8,14 +8,16 @@ The target's source is parsed with `ast` (read only, never executed) once per fi
 """
 from __future__ import annotations
 
+import ast
 import difflib
 import os
 import time
 
 from gilscope.advice.constructs import Clues, Site, blocker_names, site_at, sites
-from gilscope.advice.rewrite import NoRewrite, apply, rewrite
-from gilscope.advice.source import Source, last, load
-from gilscope.model import Finding, Hotspot, Location, Profile
+from gilscope.advice.rewrite import IO_POOL_WORKERS, NoRewrite, apply, rewrite
+from gilscope.advice.source import Source, load
+from gilscope.engine.speedup import default_executor_workers, estimate, not_worth_it
+from gilscope.model import Facts, Finding, Hotspot, Location, Profile, Severity
 
 MAX_CONTEXT_LINES = 4
 BUDGET_S = 2.0          # enrich() stops looking for constructs after this long; findings keep their docs' snippets
@@ -130,7 +132,8 @@ def _hotspot_for(finding: Finding, hotspots: list[Hotspot]) -> Hotspot | None:
     return next((h for h in hotspots if h.function == finding.function and h.file == finding.file), None)
 
 
-def enrich_one(finding: Finding, hotspots: list[Hotspot], profile: Profile | None) -> Finding:
+def enrich_one(finding: Finding, hotspots: list[Hotspot], profile: Profile | None,
+               facts: Facts | None = None) -> Finding:
     hotspot = _hotspot_for(finding, hotspots)
     file = (hotspot.file if hotspot else "") or finding.file
     src = load(file)
@@ -147,6 +150,41 @@ def enrich_one(finding: Finding, hotspots: list[Hotspot], profile: Profile | Non
         update.update(before=before, after=after, diff=diff)
     except (NoRewrite, SyntaxError, ValueError):
         pass
+    workers = concurrency(site, clues, facts)
+    if facts is not None and workers:
+        update["estimated_speedup"] = estimate(finding.strategy, facts, workers) or finding.estimated_speedup
+    return finding.model_copy(update=update)
+
+
+def concurrency(site: Site, clues: Clues, facts: Facts | None) -> int | None:
+    """How many workers the change shown runs at once, when the source or the proposal fixes it."""
+    if site.construct == "thread-pool":
+        ctor = site.call
+        arg = next((kw.value for kw in ctor.keywords if kw.arg in ("max_workers", "processes")), None)
+        arg = arg if arg is not None else (ctor.args[0] if ctor.args else None)
+        try:
+            return int(ast.literal_eval(arg)) if arg is not None else None
+        except (ValueError, TypeError, SyntaxError):
+            return None
+    if site.construct == "sleep-in-async":         # every coroutine sleeps at once
+        return max(clues.waits, facts.loop_stalls if facts else 0, 1)
+    if site.construct == "blocking-in-async":      # asyncio.to_thread: the loop's default executor
+        return default_executor_workers(facts.cpu_count if facts else 1)
+    if site.construct == "loop" and site.extra.get("pool") == "io":
+        return min(clues.waits, IO_POOL_WORKERS) if clues.waits >= 2 else IO_POOL_WORKERS
+    return None
+
+
+def judge(finding: Finding, facts: Facts | None) -> Finding:
+    """Say when not to act: a gain under 10% or a run too short to trust makes a finding info at most."""
+    if facts is None or finding.strategy.value == "none":
+        return finding
+    reason = not_worth_it(finding.strategy, finding.estimated_speedup, facts)
+    if not reason:
+        return finding
+    update = {"because": [*finding.because, f"not worth acting on: {reason}"]}
+    if finding.severity.rank > Severity.info.rank:
+        update["severity"] = Severity.info
     return finding.model_copy(update=update)
 
 
@@ -163,19 +201,35 @@ def _ctx(finding: Finding) -> dict:
     return out
 
 
-def enrich(findings: list[Finding], hotspots: list[Hotspot], profile: Profile | None) -> list[Finding]:
-    """Every finding with the construct to change and the change, where one is found. Never raises:
-    a finding whose source cannot be read or matched stays as it was."""
+def facts_for(finding: Finding, facts: list[Facts]) -> Facts | None:
+    for f in facts:
+        if (f.function, f.file, f.line) == (finding.function, finding.file, finding.line) and (
+                f.scope == "hotspot") == bool(finding.function):
+            return f
+    return next((f for f in facts if f.scope == "run"), None) if not finding.function else None
+
+
+def enrich(findings: list[Finding], hotspots: list[Hotspot], profile: Profile | None,
+           facts: list[Facts] = ()) -> list[Finding]:
+    """Every finding with the construct to change and the change, where one is found, its estimate redone
+    for the change shown, and its severity capped at info when acting would not pay. Never raises: a
+    finding whose source cannot be read or matched stays as it was."""
     out = []
     deadline = time.perf_counter() + BUDGET_S
     for finding in findings:
+        own = facts_for(finding, list(facts))
         if time.perf_counter() < deadline:
             try:
-                finding = enrich_one(finding, hotspots, profile)
+                finding = enrich_one(finding, hotspots, profile, own)
             except Exception:           # advice is a bonus: it must never cost the report
                 pass
+        try:
+            finding = judge(finding, own)
+        except Exception:
+            pass
         out.append(finding)
-    return out
+    from gilscope.engine.evaluate import _order
+    return sorted(out, key=_order)
 
 
 __all__ = ["Clues", "NoRewrite", "callers_of", "clues_for", "enrich", "locate", "propose"]

@@ -279,8 +279,9 @@ def _out_of_lock(src: Source, site: Site, ctx: dict) -> list[Edit]:
         raise NoRewrite("the slow call uses values computed under the lock")
     indent = src.indent_of(with_node.lineno)
     nl = _newline(src)
-    if isinstance(stmt, ast.Expr) and stmt.value is call or (
-            isinstance(stmt, ast.Assign) and stmt.value is call and all(isinstance(t, ast.Name) for t in stmt.targets)):
+    movable = isinstance(stmt, ast.Expr) or (
+        isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets))
+    if movable and not _reads_stored(stmt.value, stored):
         hoisted = stmt_text(src, stmt)
         hoisted = reindent(_dedent_block(hoisted), indent)
         rest = [s for s in with_node.body if s is not stmt]
@@ -291,6 +292,10 @@ def _out_of_lock(src: Source, site: Site, ctx: dict) -> list[Edit]:
     var = _fresh(src, site.scope, "value")
     hoisted = f"{indent}{var} = {src.segment(call)}{nl}"
     return [Edit(with_node.lineno, with_node.lineno - 1, hoisted), replace_node(src, call, var)]
+
+
+def _reads_stored(expr: ast.AST, stored: set[str]) -> bool:
+    return bool({n.id for n in ast.walk(expr) if isinstance(n, ast.Name)} & stored)
 
 
 def _dedent_block(text: str) -> str:

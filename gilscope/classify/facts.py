@@ -1,5 +1,5 @@
 """Hotspots + run info -> Facts, the only values rules can read."""
-from gilscope.model import Facts, Hotspot, Profile, RunInfo, ThreadSummary
+from gilscope.model import Facts, Hotspot, Profile, RunInfo, ThreadSummary, TimeSplit
 
 
 def evidence_value(hotspot: Hotspot, metric: str, default=0):
@@ -36,10 +36,30 @@ def hotspot_facts(hotspot: Hotspot, run: RunInfo, profile: Profile | None, threa
         loop_stalls=int(evidence_value(hotspot, "loop_stalls", 0)),
         in_child_process=hotspot.role in ("pool worker", "child"),
         lock_holder=str(evidence_value(hotspot, "lock_holder", "")),
+        **lock_held(hotspot, profile, run),
         ipc_share=ipc_share(profile) if waits_on_pool or hotspot.role == "pool worker" else 0.0,
         free_threaded=run.free_threaded_build, gil_enabled=run.gil_enabled,
         gil_measured=bool(profile and profile.gil_measured), run_wall_s=run.wall_s, samples=hotspot.samples,
         exit_code=run.exit_code or 0)
+
+
+def lock_held(hotspot: Hotspot, profile: Profile | None, run: RunInfo) -> dict:
+    """For a lock hotspot with a known holder: the share of the run threads spent inside the function doing
+    work rather than queuing for the lock (the work done holding it), and what kind of work that was."""
+    if profile is None or not evidence_value(hotspot, "lock_holder", ""):
+        return {}
+    from gilscope.classify.classify import kind_of
+    keys = {i for i, f in enumerate(profile.frames) if f.function == hotspot.function and f.file == hotspot.file}
+    seconds: dict[str, float] = {}
+    for stack in profile.stacks:
+        if stack.state.value in ("cpu", "native", "io") and keys.intersection(stack.frames) \
+                and profile.threads[stack.thread].process == 0:
+            seconds[stack.state.value] = seconds.get(stack.state.value, 0.0) + stack.wall_s
+    wall = profile.wall_s or run.wall_s
+    if not seconds or wall <= 0:
+        return {}
+    split = TimeSplit(**{f"{state}_s": s for state, s in seconds.items()})
+    return {"lock_held_share": round(min(1.0, split.total_s / wall), 4), "lock_held_kind": kind_of(split).value}
 
 
 def ipc_share(profile: Profile | None) -> float:

@@ -1,30 +1,49 @@
-"""Whole-program speedup estimates (Amdahl's law) for a strategy applied to one hotspot.
+"""Whole-program speedup estimates for a strategy applied to one hotspot, from measured facts.
 
+The model is a time budget. Before = the profiled wall time + the interpreter's start-up (which any
+`time python script.py` includes). After = before - the part the change divides + that part / n + what the
+change adds (a process pool's start, an import). n is what the change really overlaps:
+- CPU work over processes: the workers, capped by the cores available;
+- waits over threads or coroutines: the waits that can run at once, in rounds (30 waits over 10 threads
+  take 3 rounds of one wait each, so n = 30 / 3);
+- a lock held across slow work: the threads that queued on it, if that work can overlap (I/O, native code).
 Every estimate states its formula with the numbers in it and the assumptions in words.
-They are upper bounds from the measured shares, not predictions.
 """
 from __future__ import annotations
 
+import math
+
 from gilscope.model import Facts, Speedup, Strategy
 
-PER_TASK_S = 0.0002     # assumed pickling + IPC cost per task sent to a process pool
-CYTHON_FACTOR = 10.0    # assumed gain of compiled code on the pure-Python part
-IO_OVERLAP_CAP = 32     # at most this many waits are assumed to overlap
-BATCHING_CAP = 0.9      # batching is assumed to remove at most this share of the run
-LOCK_WAIT_CUT = 0.5     # assumed share of lock waiting a narrower critical section removes
+STARTUP_S = 0.02            # interpreter start-up and exit, outside the profiled wall time
+PER_TASK_S = 0.0002         # assumed pickling + IPC cost per task sent to a process pool
+POOL_START_S = 0.01         # measured: ProcessPoolExecutor/Pool start + shutdown with fork, 2-4 workers
+POOL_START_PER_WORKER_S = 0.001
+THREAD_POOL_S = 0.01        # measured: importing concurrent.futures and starting a thread pool
+ASYNCIO_IMPORT_S = 0.02     # importing asyncio and starting an event loop, for code that had none
+CYTHON_FACTOR = 10.0        # assumed gain of compiled code on the pure-Python part
+IO_POOL_WORKERS = 10        # threads the I/O advice proposes (gilscope/advice writes this max_workers)
+IO_OVERLAP_CAP = 32         # at most this many waits are assumed to overlap when no pool size is known
+BATCHING_CAP = 0.99         # batching removes at most this share of the run
+LOCK_WAIT_CUT = 0.5         # without a measured holder: share of lock waiting a narrower critical section removes
+WORTH_IT = 1.10             # below this gain a finding is at most info: not worth the change
 
 
-def estimate(strategy: Strategy, facts: Facts) -> Speedup | None:
-    """The speedup `strategy` could give the whole run, or None when it does not apply."""
+def estimate(strategy: Strategy, facts: Facts, concurrency: int | None = None) -> Speedup | None:
+    """The speedup `strategy` could give the whole run, or None when it does not apply.
+
+    `concurrency` is how many workers (threads, processes, overlapping waits) the proposed change runs,
+    when the advice knows it from the source (e.g. max_workers=4); None means the strategy's default.
+    """
     match strategy:
         case Strategy.multiprocessing | Strategy.free_threading if facts.kind in ("cpu", "gil"):
-            return _parallel_cpu(strategy, facts)
+            return _parallel_cpu(strategy, facts, concurrency)
         case Strategy.threads if facts.kind == "native":
-            return _native_threads(facts)
+            return _native_threads(facts, concurrency)
         case Strategy.threads | Strategy.asyncio if facts.kind in ("io", "mixed"):
-            return _overlap_io(strategy, facts)
+            return _overlap_io(strategy, facts, concurrency)
         case Strategy.offload:
-            return _offload(facts)
+            return _offload(facts, concurrency)
         case Strategy.cython:
             return _cython(facts)
         case Strategy.batching:
@@ -39,70 +58,125 @@ def amdahl(p: float, n: float, overhead: float = 0.0) -> float:
     return max(1.0, 1.0 / ((1.0 - p) + p / n + overhead))
 
 
-def _speedup(p: float, n: float, assumptions: list[str], overhead: float = 0.0) -> Speedup | None:
+def _speedup(p: float, n: float, assumptions: list[str], facts: Facts | None = None, added_s: float = 0.0,
+             added: str = "") -> Speedup | None:
+    """Share p of the run divided by n, plus added_s seconds; in seconds when the run's length is known."""
     if p <= 0:
         return None
-    extra = f" + {overhead:.3f}" if overhead else ""
-    factor = round(amdahl(p, n, overhead), 2)
-    formula = f"1 / ((1 - {p:.2f}) + {p:.2f} / {n:g}{extra}) = {factor:.2f}"
+    p = min(p, 1.0)
+    n = max(n, 1.0)
+    if facts is None or facts.run_wall_s <= 0:
+        factor = round(amdahl(p, n), 2)
+        return Speedup(factor=factor, formula=f"1 / ((1 - {p:.2f}) + {p:.2f} / {n:.3g}) = {factor:.2f}",
+                       assumptions=assumptions)
+    before = facts.run_wall_s + STARTUP_S
+    part = p * facts.run_wall_s
+    after = before - part + part / n + added_s
+    factor = round(max(1.0, before / after), 2)
+    extra = f" + {added_s:.3f}" if added_s else ""
+    formula = f"{before:.3f} s / ({before:.3f} - {part:.3f} + {part:.3f} / {n:.3g}{extra}) s = {factor:.2f}"
+    assumptions = [*assumptions, f"the run takes {facts.run_wall_s:.2f} s profiled + an assumed {STARTUP_S:.2f} s "
+                   "of interpreter start-up, which no change shortens"]
+    if added:
+        assumptions.append(added)
     return Speedup(factor=factor, formula=formula, assumptions=assumptions)
 
 
-def _parallel_cpu(strategy: Strategy, facts: Facts) -> Speedup | None:
+def _parallel_cpu(strategy: Strategy, facts: Facts, concurrency: int | None) -> Speedup | None:
     p = min(facts.share_of_wall, 1.0)
     cores = max(facts.cpu_count, 1)
-    if facts.threads > 1:
+    if concurrency:
+        n = min(cores, concurrency)
+        workers = f"{n} workers: the {concurrency} the change starts, at most {cores} cores"
+    elif facts.threads > 1:
         n = min(cores, facts.threads)
         workers = f"{n} workers: the {facts.threads} threads already running it, at most {cores} cores"
     else:
         n = cores
         workers = f"{n} workers, one per available core"
     assumptions = [f"the hotspot's measured {p:.0%} of wall time splits evenly over {workers}"]
-    overhead = 0.0
     if strategy is Strategy.free_threading:
         assumptions.append("no extension re-enables the GIL; free-threaded single-thread slowdown ignored")
-    elif facts.tasks and facts.run_wall_s:
-        overhead = min(facts.tasks * PER_TASK_S / facts.run_wall_s, 1.0)
-        assumptions.append(f"{facts.tasks} tasks cost an assumed {PER_TASK_S * 1e6:.0f} µs each to pickle and send")
+        return _speedup(p, n, assumptions, facts)
+    added_s = POOL_START_S + POOL_START_PER_WORKER_S * n
+    added = f"starting and stopping the process pool costs {added_s * 1e3:.0f} ms (measured with fork; spawn costs more)"
+    if facts.tasks:
+        added_s += facts.tasks * PER_TASK_S
+        added += f"; {facts.tasks} tasks cost an assumed {PER_TASK_S * 1e6:.0f} µs each to pickle and send"
     else:
-        assumptions.append("process start-up and pickling costs ignored")
-    return _speedup(p, n, assumptions, overhead)
+        assumptions.append("few tasks with small arguments: pickling costs ignored")
+    return _speedup(p, n, assumptions, facts, added_s, added)
 
 
-def _native_threads(facts: Facts) -> Speedup | None:
+def _native_threads(facts: Facts, concurrency: int | None) -> Speedup | None:
     native = facts.native_share if facts.native_share > 0 else 1.0
     p = min(facts.share_of_wall * native, 1.0)
-    n = max(facts.cpu_count, 1)
+    cores = max(facts.cpu_count, 1)
+    n = min(cores, concurrency) if concurrency else cores
     return _speedup(p, n, [
         f"{p:.0%} of wall time is native code that releases the GIL (share of wall × native share)",
-        f"{n} threads, one per available core; memory bandwidth limits ignored",
-    ])
+        f"{n} threads at once, at most one per available core; memory bandwidth limits ignored",
+    ], facts, THREAD_POOL_S, f"a thread pool costs about {THREAD_POOL_S * 1e3:.0f} ms to import and start")
 
 
-def _overlap_io(strategy: Strategy, facts: Facts) -> Speedup | None:
+def rounds(waits: int, workers: int) -> tuple[int, float]:
+    """Waits overlapped `workers` at a time take ceil(waits / workers) rounds: n = waits / rounds."""
+    waits = max(waits, 1)
+    workers = max(min(workers, waits), 1)
+    r = math.ceil(waits / workers)
+    return r, waits / r
+
+
+def _overlap_io(strategy: Strategy, facts: Facts, concurrency: int | None) -> Speedup | None:
     io = facts.io_share if facts.io_share > 0 else 1.0
     p = min(facts.share_of_wall * io, 1.0)
-    n = min(max(facts.waits, 1), IO_OVERLAP_CAP)
-    how = "threads" if strategy is Strategy.threads else "coroutines"
+    waits = max(facts.waits, 1)
+    threads = strategy is Strategy.threads
+    if concurrency:
+        workers, why = concurrency, f"{concurrency} at a time, as the change proposes"
+    elif threads:
+        workers, why = IO_POOL_WORKERS, f"{IO_POOL_WORKERS} threads, the pool size the advice proposes"
+    else:
+        workers, why = IO_OVERLAP_CAP, f"at most {IO_OVERLAP_CAP} in flight"
+    r, n = rounds(waits, workers)
     assumptions = [
         f"{p:.0%} of wall time is waiting (share of wall × I/O share)",
-        f"{n} waits overlap in {how} (measured waits, capped at {IO_OVERLAP_CAP}); the server keeps up",
+        f"{waits} measured waits of similar length, {why}: {r} round(s) of waiting; the server keeps up",
     ]
     if facts.io_share <= 0:
         assumptions.append("I/O share not measured: all of the hotspot's time assumed to be waiting")
-    return _speedup(p, n, assumptions)
+    if threads:
+        added_s, added = THREAD_POOL_S, f"a thread pool costs about {THREAD_POOL_S * 1e3:.0f} ms to import and start"
+    elif facts.in_event_loop:
+        added_s, added = 0.0, ""
+    else:
+        added_s, added = ASYNCIO_IMPORT_S, f"asyncio costs about {ASYNCIO_IMPORT_S * 1e3:.0f} ms to import and start a loop"
+    return _speedup(p, n, assumptions, facts, added_s, added)
 
 
-def _offload(facts: Facts) -> Speedup | None:
+def default_executor_workers(cpu_count: int) -> int:
+    """asyncio.to_thread and run_in_executor(None, ...) use a ThreadPoolExecutor of min(32, cores + 4)."""
+    return min(32, max(cpu_count, 1) + 4)
+
+
+def _offload(facts: Facts, concurrency: int | None) -> Speedup | None:
     if facts.run_wall_s <= 0:
         return None
     p = min(facts.loop_stall_s / facts.run_wall_s, 1.0)
     stalls = max(facts.loop_stalls, 1)
-    n = min(stalls, max(facts.cpu_count, 1)) if facts.kind == "cpu" else min(stalls, IO_OVERLAP_CAP)
+    if facts.kind == "cpu":
+        workers = min(stalls, max(facts.cpu_count, 1))
+        how = f"in a process pool, at most {max(facts.cpu_count, 1)} at once (one per core)"
+    elif concurrency:
+        workers, how = concurrency, f"{concurrency} at a time, as the change proposes"
+    else:
+        workers = default_executor_workers(facts.cpu_count)
+        how = f"in asyncio's default thread pool of {workers} threads (min(32, cores + 4))"
+    r, n = rounds(stalls, workers)
     return _speedup(p, n, [
         f"the event loop was stalled {facts.loop_stall_s:.2f} s of {facts.run_wall_s:.2f} s ({p:.0%})",
-        f"offloaded, {n} of the {facts.loop_stalls} stalls overlap with each other and the loop",
-    ])
+        f"offloaded {how}, the {facts.loop_stalls} stalls take {r} round(s) next to the loop",
+    ], facts)
 
 
 def _cython(facts: Facts) -> Speedup | None:
@@ -115,20 +189,33 @@ def _cython(facts: Facts) -> Speedup | None:
 
 def _batching(facts: Facts) -> Speedup | None:
     if facts.ipc_share > 0:
-        p = facts.ipc_share
-        measured = f"inter-process traffic took a measured {p:.0%} of the run"
+        scope = facts.share_of_wall if facts.scope == "hotspot" and facts.share_of_wall > 0 else 1.0
+        p = facts.ipc_share * scope
+        measured = f"inter-process traffic took a measured {facts.ipc_share:.0%} of the workers' time" + (
+            f", during the {scope:.0%} of the run spent in the pool" if scope < 1 else "")
     elif facts.tasks and facts.run_wall_s:
         p = facts.tasks * PER_TASK_S / facts.run_wall_s
         measured = f"{facts.tasks} tasks at an assumed {PER_TASK_S * 1e6:.0f} µs each are {p:.0%} of the run"
     else:
         return None
-    assumptions = [measured, "bigger batches remove nearly all of that per-task cost"]
+    assumptions = [measured, "bigger chunks remove nearly all of that per-task cost; the pool's start stays"]
     if p > BATCHING_CAP:
         assumptions.append(f"capped at {BATCHING_CAP:.0%} of the run")
-    return _removed(min(p, BATCHING_CAP), assumptions)
+    return _removed(min(p, BATCHING_CAP), assumptions, facts,
+                    POOL_START_S + POOL_START_PER_WORKER_S * max(facts.cpu_count, 1))
 
 
 def _lock_scope(facts: Facts) -> Speedup | None:
+    if facts.lock_held_share > 0 and facts.threads > 1:
+        p = min(facts.lock_held_share, 1.0)
+        held = f"threads held the lock doing {facts.lock_held_kind or 'unknown'} work {p:.0%} of the run"
+        if facts.lock_held_kind in ("cpu", "gil"):
+            return Speedup(factor=1.0, formula="1 (CPU-bound Python work does not overlap under the GIL)",
+                           assumptions=[held, "moved out of the lock, that work still takes turns for the GIL"])
+        cap = max(facts.cpu_count, 1) if facts.lock_held_kind == "native" else IO_OVERLAP_CAP
+        n = min(facts.threads, cap)
+        return _speedup(p, n, [held, f"moved out of the lock, the {facts.threads} threads overlap it ({n} at once); "
+                               "only the shared-state update stays locked"], facts)
     p = min(facts.share_of_wall * facts.lock_share, 1.0) * LOCK_WAIT_CUT
     return _removed(p, [
         "lock waiting is share of wall × lock share",
@@ -136,9 +223,30 @@ def _lock_scope(facts: Facts) -> Speedup | None:
     ])
 
 
-def _removed(p: float, assumptions: list[str]) -> Speedup | None:
-    """Speedup when a share p of the run is taken away: 1 / (1 - p)."""
+def _removed(p: float, assumptions: list[str], facts: Facts | None = None, added_s: float = 0.0) -> Speedup | None:
+    """Speedup when a share p of the run is taken away: 1 / (1 - p), or in seconds when the run is known."""
     if p <= 0:
         return None
+    if facts is not None and facts.run_wall_s > 0:
+        before = facts.run_wall_s + STARTUP_S
+        part = p * facts.run_wall_s
+        factor = round(max(1.0, before / (before - part + added_s)), 2)
+        return Speedup(factor=factor, formula=f"{before:.3f} s / ({before:.3f} - {part:.3f} + {added_s:.3f}) s = "
+                       f"{factor:.2f}", assumptions=[*assumptions, f"interpreter start-up ({STARTUP_S:.2f} s, assumed) "
+                                                     f"and the pool's start ({added_s * 1e3:.0f} ms) remain"])
     factor = round(amdahl(p, float("inf")), 2)
     return Speedup(factor=factor, formula=f"1 / (1 - {p:.2f}) = {factor:.2f}", assumptions=assumptions)
+
+
+def not_worth_it(strategy: Strategy, speedup: Speedup | None, facts: Facts) -> str:
+    """Why acting on this advice would not pay, or '' when it would."""
+    if facts.scope == "hotspot" and 0 < facts.run_wall_s < 0.2:
+        return f"the run took only {facts.run_wall_s:.2f} s: profile a longer run before changing code for it"
+    if speedup is None or speedup.factor >= WORTH_IT:
+        return ""
+    gain = f"the estimated gain is {speedup.factor:.2f}x (under {WORTH_IT - 1:.0%})"
+    if strategy is Strategy.multiprocessing:
+        return f"{gain}: starting processes and pickling cost about as much as the parallel work saves"
+    if strategy in (Strategy.asyncio, Strategy.offload) and max(facts.waits, facts.loop_stalls) <= 1:
+        return f"{gain}: a single wait has nothing to overlap with"
+    return f"{gain}: not worth the change"

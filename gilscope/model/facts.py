@@ -40,6 +40,9 @@ class Facts(BaseModel):
     tasks: int = Field(0, description="tasks sent to worker processes")
     mean_task_s: float = Field(0.0, description="mean worker-side seconds per task sent to processes")
     lock_holder: str = Field("", description="the function that held the lock waited on, when known")
+    lock_held_share: float = Field(0.0, description="share of the run's wall time threads spent inside this lock-"
+                                   "taking function not waiting for the lock: the work done holding it (lock hotspots)")
+    lock_held_kind: str = Field("", description="what that work was: io, cpu, native, gil or mixed (lock hotspots)")
     free_threaded: bool = Field(False, description="the interpreter is a free-threaded build")
     gil_enabled: bool = Field(True, description="the GIL was enabled during the run")
     gil_measured: bool = Field(True, description="the engine measured GIL holding and waiting")

@@ -1,8 +1,9 @@
 """speedup.estimate: Amdahl's law per strategy, with the numbers and assumptions stated."""
 import pytest
 
-from gilscope.engine.speedup import IO_OVERLAP_CAP, amdahl, estimate
-from gilscope.model import Facts, Strategy
+from gilscope.engine.speedup import (IO_POOL_WORKERS, STARTUP_S, THREAD_POOL_S, amdahl, estimate, not_worth_it,
+                                     rounds)
+from gilscope.model import Facts, Speedup, Strategy
 
 S = Strategy
 
@@ -32,7 +33,7 @@ def test_per_task_cost_is_stated_and_subtracted():
     plain = estimate(S.multiprocessing, Facts(kind="cpu", share_of_wall=0.8, cpu_count=4))
     costly = estimate(S.multiprocessing, Facts(kind="cpu", share_of_wall=0.8, cpu_count=4, tasks=1000, run_wall_s=2.0))
     assert costly.factor < plain.factor
-    assert "+ 0.100" in costly.formula
+    assert "+ 0.214" in costly.formula          # pool start 10 ms + 1 ms per worker + 1000 x 200 µs
     assert any("1000 tasks" in a and "200 µs" in a for a in costly.assumptions)
 
 
@@ -55,15 +56,45 @@ def test_io_overlap_is_capped():
     few = estimate(S.threads, Facts(kind="io", share_of_wall=0.9, io_share=1.0, waits=5))
     many = estimate(S.asyncio, Facts(kind="io", share_of_wall=0.9, io_share=1.0, waits=10_000))
     assert few.factor == pytest.approx(1 / (0.1 + 0.9 / 5), abs=0.01)
-    assert f"/ {IO_OVERLAP_CAP})" in many.formula
+    assert f"/ {10_000 / 313:.3g})" in many.formula        # 313 rounds of 32 waits
     unmeasured = estimate(S.threads, Facts(kind="io", share_of_wall=0.5, waits=2))
     assert any("not measured" in a for a in unmeasured.assumptions)
 
 
+def test_io_waits_overlap_in_rounds_of_the_pool_size():
+    assert rounds(30, 10) == (3, 10.0)
+    assert rounds(7, 10) == (1, 7.0)
+    assert rounds(0, 10) == (1, 1.0)
+    facts = Facts(kind="io", share_of_wall=1.0, io_share=1.0, waits=30, run_wall_s=1.2)
+    speedup = estimate(S.threads, facts)                   # 10 threads: 3 rounds of 0.04 s
+    before, after = 1.2 + STARTUP_S, STARTUP_S + 1.2 / IO_POOL_WORKERS + THREAD_POOL_S
+    assert speedup.factor == pytest.approx(before / after, abs=0.01)
+    assert estimate(S.threads, facts, concurrency=30).factor > speedup.factor
+    assert any("3 round(s)" in a for a in speedup.assumptions)
+
+
 def test_offload_uses_the_loop_stall():
-    speedup = estimate(S.offload, Facts(kind="io", loop_stall_s=1.0, loop_stalls=10, run_wall_s=2.0))
-    assert speedup.factor == pytest.approx(1 / (0.5 + 0.5 / 10), abs=0.01)
+    speedup = estimate(S.offload, Facts(kind="io", loop_stall_s=1.0, loop_stalls=10, run_wall_s=2.0, cpu_count=1))
+    # asyncio's default executor has min(32, 1 + 4) = 5 threads: 10 stalls take 2 rounds
+    assert speedup.factor == pytest.approx((2.0 + STARTUP_S) / (2.0 + STARTUP_S - 1.0 + 1.0 / 5), abs=0.01)
     assert estimate(S.offload, Facts(kind="io", loop_stall_s=1.0)) is None      # no run time known
+
+
+def test_lock_scope_with_a_measured_holder_overlaps_its_work():
+    io = Facts(kind="lock", share_of_wall=0.5, lock_share=0.8, threads=4, lock_held_share=1.0,
+               lock_held_kind="io", run_wall_s=1.2)
+    assert estimate(S.lock_scope, io).factor == pytest.approx((1.2 + STARTUP_S) / (STARTUP_S + 0.3), abs=0.01)
+    cpu = io.model_copy(update={"lock_held_kind": "cpu"})
+    assert estimate(S.lock_scope, cpu).factor == 1.0
+
+
+def test_not_worth_it_says_why():
+    small = Speedup(factor=1.04, formula="x", assumptions=[])
+    facts = Facts(kind="cpu", run_wall_s=2.0)
+    assert "pickling" in not_worth_it(S.multiprocessing, small, facts)
+    assert "single wait" in not_worth_it(S.offload, small, facts.model_copy(update={"loop_stalls": 1}))
+    assert not_worth_it(S.multiprocessing, Speedup(factor=1.5, formula="x", assumptions=[]), facts) == ""
+    assert "only 0.05 s" in not_worth_it(S.threads, None, Facts(run_wall_s=0.05))
 
 
 def test_cython_is_an_assumed_factor_on_the_python_part():
@@ -75,7 +106,7 @@ def test_cython_is_an_assumed_factor_on_the_python_part():
 def test_batching_removes_ipc_share_or_assumed_task_cost():
     assert estimate(S.batching, Facts(ipc_share=0.5)).formula == "1 / (1 - 0.50) = 2.00"
     assumed = estimate(S.batching, Facts(tasks=70_000, run_wall_s=1.0))
-    assert assumed.factor == pytest.approx(10.0)
+    assert assumed.factor == pytest.approx((1.0 + STARTUP_S) / (STARTUP_S + 0.01 + 0.011), abs=0.05)
     assert any("capped" in a for a in assumed.assumptions)
     assert estimate(S.batching, Facts()) is None
 
