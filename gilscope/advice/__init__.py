@@ -14,9 +14,9 @@ import os
 import time
 
 from gilscope.advice.constructs import Clues, Site, blocker_names, site_at, sites
-from gilscope.advice.rewrite import IO_POOL_WORKERS, NoRewrite, apply, rewrite
+from gilscope.advice.rewrite import NoRewrite, apply, rewrite
 from gilscope.advice.source import Source, load
-from gilscope.engine.speedup import default_executor_workers, estimate, not_worth_it
+from gilscope.engine.speedup import IO_POOL_WORKERS, default_executor_workers, estimate, not_worth_it
 from gilscope.model import Facts, Finding, Hotspot, Location, Profile, Severity
 
 MAX_CONTEXT_LINES = 4
@@ -101,12 +101,26 @@ def propose(finding: Finding, location: Location, source_lines: list[str], clues
     edits = rewrite(src, site, context)
     after_lines = apply(src.lines, edits)
     compile("".join(after_lines), location.file, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
-    main = edits[0]
-    before = _dedent(src.text(main.first, main.last)) if main.last >= main.first else ""
-    after = _dedent(main.text)
+    before, after = _snippets(src, site, edits, after_lines)
     path = display_path(location.file)
     diff = "".join(difflib.unified_diff(src.lines, after_lines, f"a/{path}", f"b/{path}"))
     return before, after, diff
+
+
+def _snippets(src: Source, site: Site, edits, after_lines: list[str]) -> tuple[str, str]:
+    """The changed statement before and after: the construct's statement, widened to the edits touching it."""
+    stmt = site.node if isinstance(site.node, ast.stmt) else src.statement_of(site.node)
+    first, end = stmt.lineno, stmt.end_lineno
+    touching = [e for e in edits if e.first <= end + 1 and e.last >= first - 1]
+    first = min([first, *(e.first for e in touching)])
+    end = max([end, *(e.last for e in touching)])
+    def grown(e) -> int:
+        return len(e.text.splitlines()) - (e.last - e.first + 1)
+    shift = sum(grown(e) for e in edits if e.first < first)
+    inside = sum(grown(e) for e in edits if first <= e.first <= end)
+    before = "".join(src.lines[first - 1:end])
+    after = "".join(after_lines[first - 1 + shift:end + shift + inside])
+    return _dedent(before), _dedent(after)
 
 
 def _dedent(text: str) -> str:

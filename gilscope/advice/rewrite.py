@@ -6,13 +6,11 @@ inserts before line `first`. Edits never overlap. The first edit is the main cha
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 
-from gilscope.advice.constructs import COMPREHENSIONS, Site, pool_ctor
-from gilscope.advice.source import Source, call_name, dotted, last, own_nodes
+from gilscope.advice.constructs import Site, pool_ctor
+from gilscope.advice.source import Source, call_name, last
 
-IO_POOL_WORKERS = 10       # threads the I/O advice proposes (see engine/speedup.py, which predicts for it)
 TARGET_CHUNK_S = 0.01      # aim for tasks of at least this long when batching
 CHUNKS_PER_WORKER = 4      # ... and at least this many chunks per worker, as multiprocessing.Pool.map does
 
@@ -42,7 +40,7 @@ def _col(line: str, byte_col: int) -> int:
     return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
 
 
-def replace_node(src: Source, node: ast.AST, new: str, edits_on: dict[int, str] | None = None) -> Edit:
+def replace_node(src: Source, node: ast.AST, new: str) -> Edit:
     """An edit that replaces exactly `node`'s text, keeping the rest of its first and last lines."""
     first, last_line = node.lineno, node.end_lineno
     head = src.lines[first - 1]
@@ -66,7 +64,7 @@ def stmt_text(src: Source, stmt: ast.stmt) -> str:
     return src.text(first, stmt.end_lineno)
 
 
-def _newline(src: Source) -> str:
+def newline(src: Source) -> str:
     return "\r\n" if src.lines and src.lines[0].endswith("\r\n") else "\n"
 
 
@@ -108,7 +106,7 @@ def _merge_imports(src: Source, edits: list[Edit]) -> list[Edit]:
         return edits
     lines = sorted(dict.fromkeys(i for e in adds for i in e.imports), key=lambda i: (i.startswith("from "), i))
     at = adds[0].first - 1
-    nl = _newline(src)
+    nl = newline(src)
     text = "".join(line + nl for line in lines)
     if at == 0:
         text += nl
@@ -168,16 +166,17 @@ def guard_main(src: Source, edits: list[Edit]) -> None:
     if not tail:
         return
     first, last_line = tail[0].lineno, tail[-1].end_lineno
-    nl = _newline(src)
+    nl = newline(src)
     text = f'if __name__ == "__main__":{nl}' + reindent(src.text(first, last_line), "    ")
     edits.append(Edit(first, last_line, text))
 
 
 # ---- the rewrites ------------------------------------------------------------------------------------------
 def rewrite(src: Source, site: Site, ctx: dict) -> list[Edit]:
+    from gilscope.advice.loops import to_pool_map
     fn = {"thread-pool": _to_process_pool, "thread": _to_process, "sleep-in-async": _await_sleep,
           "blocking-in-async": _to_thread, "lock": _out_of_lock, "chunksize": _chunksize,
-          "loop": _to_pool_map}.get(site.construct)
+          "loop": to_pool_map}.get(site.construct)
     if fn is None:
         raise NoRewrite(f"no rewrite for {site.construct}")
     return _merge_imports(src, fn(src, site, ctx))
@@ -278,18 +277,18 @@ def _out_of_lock(src: Source, site: Site, ctx: dict) -> list[Edit]:
     if {n.id for n in ast.walk(call) if isinstance(n, ast.Name)} & stored:
         raise NoRewrite("the slow call uses values computed under the lock")
     indent = src.indent_of(with_node.lineno)
-    nl = _newline(src)
+    nl = newline(src)
     movable = isinstance(stmt, ast.Expr) or (
         isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets))
     if movable and not _reads_stored(stmt.value, stored):
         hoisted = stmt_text(src, stmt)
-        hoisted = reindent(_dedent_block(hoisted), indent)
+        hoisted = reindent(dedent_block(hoisted), indent)
         rest = [s for s in with_node.body if s is not stmt]
         if not rest:
             raise NoRewrite("the lock guards nothing but the slow call")
         edits = [Edit(with_node.lineno, with_node.lineno - 1, hoisted), Edit(stmt.lineno, stmt.end_lineno, "")]
         return edits
-    var = _fresh(src, site.scope, "value")
+    var = fresh(src, site.scope, "value")
     hoisted = f"{indent}{var} = {src.segment(call)}{nl}"
     return [Edit(with_node.lineno, with_node.lineno - 1, hoisted), replace_node(src, call, var)]
 
@@ -298,13 +297,13 @@ def _reads_stored(expr: ast.AST, stored: set[str]) -> bool:
     return bool({n.id for n in ast.walk(expr) if isinstance(n, ast.Name)} & stored)
 
 
-def _dedent_block(text: str) -> str:
+def dedent_block(text: str) -> str:
     lines = text.splitlines(keepends=True)
     width = min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
     return "".join(line[width:] if line.strip() else line for line in lines)
 
 
-def _fresh(src: Source, scope: ast.AST | None, base: str) -> str:
+def fresh(src: Source, scope: ast.AST | None, base: str) -> str:
     used = {n.id for n in ast.walk(scope or src.tree) if isinstance(n, ast.Name)} | \
         {a.arg for n in ast.walk(scope or src.tree) if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs}
     name, i = base, 2
@@ -383,141 +382,3 @@ def _chunksize(src: Source, site: Site, ctx: dict) -> list[Edit]:
         col = _col(line, last_arg.end_col_offset)
         edits.insert(0, Edit(last_arg.end_lineno, last_arg.end_lineno, line[:col] + f", chunksize={value}" + line[col:]))
     return edits
-
-
-# ---- a loop of calls -> pool.map over the same iterable ---------------------------------------------------
-def _pool_ctor(site: Site, ctx: dict, src: Source, edits: list[Edit]) -> str:
-    kind = site.extra.get("pool")
-    if kind == "process":
-        ensure_imports(src, ["from concurrent.futures import ProcessPoolExecutor"], edits)
-        return "ProcessPoolExecutor()"
-    ensure_imports(src, ["from concurrent.futures import ThreadPoolExecutor"], edits)
-    if kind == "native":
-        ensure_imports(src, ["import os"], edits)
-        return "ThreadPoolExecutor(max_workers=os.cpu_count())"
-    waits = ctx.get("waits") or 0
-    workers = min(waits, IO_POOL_WORKERS) if waits >= 2 else IO_POOL_WORKERS
-    return f"ThreadPoolExecutor(max_workers={workers})"
-
-
-def _reiterable(it: ast.AST) -> bool:
-    return (isinstance(it, ast.Call) and call_name(it) == "range") or isinstance(
-        it, (ast.Name, ast.Attribute, ast.List, ast.Tuple))
-
-
-def _mapped(src: Source, call: ast.Call, target: ast.AST, process: bool) -> str:
-    """What to hand pool.map for one call per item: the function itself, a partial, or a lambda."""
-    if not isinstance(target, ast.Name):
-        raise NoRewrite("the loop unpacks several names per item")
-    name = target.id
-    func = src.segment(call.func)
-    if len(call.args) == 1 and not call.keywords and isinstance(call.args[0], ast.Name) and call.args[0].id == name:
-        return func
-    if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(call.func)):
-        raise NoRewrite("the called function depends on the item")
-    if process:
-        others = call.args[:-1]
-        if call.args and isinstance(call.args[-1], ast.Name) and call.args[-1].id == name and not any(
-                isinstance(n, ast.Name) and n.id == name for a in [*others, *(k.value for k in call.keywords)]
-                for n in ast.walk(a)):
-            return "partial(" + ", ".join([func, *(src.segment(a) for a in others),
-                                           *(f"{k.arg}={src.segment(k.value)}" for k in call.keywords if k.arg)]) + ")"
-        raise NoRewrite("a process pool cannot take a lambda")
-    return f"lambda {name}: {src.segment(call)}"
-
-
-def _wrap(src: Source, stmt: ast.stmt, ctor: str, replaced: Edit) -> Edit:
-    """`with CTOR as pool:` around statement `stmt`, whose text already carries `replaced`."""
-    lines = src.lines[stmt.lineno - 1:stmt.end_lineno]
-    inner = apply(lines, [Edit(replaced.first - stmt.lineno + 1, replaced.last - stmt.lineno + 1, replaced.text)])
-    indent = src.indent_of(stmt.lineno)
-    nl = _newline(src)
-    return Edit(stmt.lineno, stmt.end_lineno, f"{indent}with {ctor} as pool:{nl}" + reindent("".join(inner), "    "))
-
-
-def _to_pool_map(src: Source, site: Site, ctx: dict) -> list[Edit]:
-    loop, call = site.node, site.call
-    if not site.extra.get("pool"):
-        raise NoRewrite("asyncio rewrite left to the rule docs")
-    process = site.extra["pool"] == "process"
-    edits: list[Edit] = []
-    ctor = _pool_ctor(site, ctx, src, edits)
-    if isinstance(loop, COMPREHENSIONS):
-        main = _comprehension(src, loop, call, ctor, process)
-    else:
-        main = _for_loop(src, loop, call, ctor, process)
-    if "partial(" in main.text:
-        ensure_imports(src, ["from functools import partial"], edits)
-    if "os.cpu_count()" in main.text:
-        ensure_imports(src, ["import os"], edits)
-    return [main, *edits]
-
-
-def _comprehension(src: Source, comp: ast.AST, call: ast.Call, ctor: str, process: bool) -> Edit:
-    if len(comp.generators) != 1 or comp.generators[0].is_async or isinstance(comp, ast.DictComp):
-        raise NoRewrite("nested or async comprehension")
-    gen = comp.generators[0]
-    stmt = src.statement_of(comp)
-    if any(isinstance(n, ast.Await) for n in ast.walk(stmt)) or isinstance(stmt, (ast.For, ast.While, ast.If)) \
-            and stmt.body and stmt.body[0].lineno <= comp.end_lineno:
-        raise NoRewrite("the comprehension is part of a compound statement header")
-    fn = _mapped(src, call, gen.target, process)
-    chunk = ""
-    if process and _reiterable(gen.iter) and not isinstance(gen.iter, (ast.List, ast.Tuple)):
-        chunk = f", chunksize=max(1, {length_expr(src, gen.iter)} // ({CHUNKS_PER_WORKER} * os.cpu_count()))"
-    mapped = f"pool.map({fn}, {src.segment(gen.iter)}{chunk})"
-    simple = comp.elt is call if not isinstance(comp, ast.DictComp) else False
-    if simple and not gen.ifs:
-        new = {ast.ListComp: f"list({mapped})", ast.SetComp: f"set({mapped})"}.get(type(comp), mapped)
-    else:
-        if not _reiterable(gen.iter):
-            raise NoRewrite("the iterable cannot be walked twice")
-        result = _fresh(src, src.function_of(comp), "result")
-        body = src.segment(comp)
-        text = body.replace(src.segment(call), result)
-        target = src.segment(gen.target)
-        old_for = re.escape(f"for {target} in {src.segment(gen.iter)}")
-        new_for = f"for {target}, {result} in zip({src.segment(gen.iter)}, {mapped})"
-        text, n = re.subn(old_for, lambda m: new_for, text, count=1)
-        if n != 1:
-            raise NoRewrite("could not rewrite the comprehension's for clause")
-        new = text
-    return _wrap(src, stmt, ctor, replace_node(src, comp, new))
-
-
-_LOOP_EXITS = (ast.Break, ast.Continue, ast.Return, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal)
-
-
-def _for_loop(src: Source, loop: ast.For, call: ast.Call, ctor: str, process: bool) -> Edit:
-    if loop.orelse or any(isinstance(n, _LOOP_EXITS) for s in loop.body for n in own_nodes(s)) \
-            or any(isinstance(s, _LOOP_EXITS) for s in loop.body):
-        raise NoRewrite("the loop body breaks, returns or yields")
-    indent = src.indent_of(loop.lineno)
-    nl = _newline(src)
-    it = src.segment(loop.iter)
-    body = loop.body
-    if len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Call):
-        outer = body[0].value
-        if isinstance(outer.func, ast.Attribute) and outer.func.attr == "append" and len(outer.args) == 1 \
-                and outer.args[0] is call:
-            fn = _mapped(src, call, loop.target, process)
-            text = f"{indent}with {ctor} as pool:{nl}{indent}    {src.segment(outer.func.value)}.extend(pool.map({fn}, {it})){nl}"
-            return Edit(loop.lineno, loop.end_lineno, text)
-        if outer is call:
-            fn = _mapped(src, call, loop.target, process)
-            text = f"{indent}with {ctor} as pool:{nl}{indent}    list(pool.map({fn}, {it})){nl}"
-            return Edit(loop.lineno, loop.end_lineno, text)
-    if process or not isinstance(loop.target, ast.Name):
-        raise NoRewrite("the loop body does more than one call")
-    scope = src.function_of(loop) or src.tree
-    stored = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    inside = {id(n) for s in body for n in ast.walk(s)}
-    used_outside = {n.id for n in ast.walk(scope) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-                    and id(n) not in inside}
-    if stored & used_outside:
-        raise NoRewrite("the loop body sets variables used after the loop")
-    step = _fresh(src, scope, "step")
-    block = _dedent_block(src.text(body[0].lineno, loop.end_lineno))
-    text = (f"{indent}def {step}({loop.target.id}):{nl}" + reindent(block, indent + "    ")
-            + f"{indent}with {ctor} as pool:{nl}{indent}    list(pool.map({step}, {it})){nl}")
-    return Edit(loop.lineno, loop.end_lineno, text)

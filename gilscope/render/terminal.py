@@ -113,7 +113,7 @@ def _finding(f: Finding, report: Report, out: Console) -> None:
         c = f.change_at
         _say(out, 2, f"change at {where(c.file, c.line, report)}" + (f" in {c.function}" if c.function else ""))
         if c.code:
-            _say(out, 4, c.code.strip(), "dim")
+            out.print(Text(_indent(clean_block(c.code.strip("\n"))), style="dim"))
     if f.diff:
         out.print(Text(_indent(clean_block(f.diff)), style="dim"))
 
