@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,14 +38,16 @@ class Config:
         return getattr(self.values, field) if self.values is not None else None
 
     def path(self, field: str) -> Path | None:
-        """A path value, relative to the pyproject.toml's folder (shown relative to the working folder): the
-        baseline must exist, and so must an output's folder."""
+        """A path value, relative to the pyproject.toml's folder (shown relative to the working folder). An
+        output's folder must exist; a baseline that does not exist yet is left out with a warning (so a first
+        run can write it), which makes every finding count."""
         value = self.value(field)
         if value is None:
             return None
         path = self._resolve(value)
         if field == "baseline" and not path.is_file():
-            raise self.error(field, f"file {path} not found")
+            _warn_once(f"{_shown(self.source)}: [tool.gilscope] baseline: no file {path} yet; every finding counts")
+            return None
         if field in OUTPUT_KEYS.values() and not path.parent.is_dir():
             raise self.error(field, f"folder {path.parent} does not exist")
         return path
@@ -123,6 +126,16 @@ def resolve_profile(options: ProfileOptions, config: Config | None = None) -> Pr
         timeout_s=timeout_s, stop_is_timeout=stop_is_timeout,
         min_share=options.min_share if options.min_share is not None else cfg.value("min_share"),
         max_hotspots=options.max_hotspots or cfg.value("max_hotspots"))
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """The entry point and the command both resolve the config: say it once."""
+    if message not in _WARNED:
+        _WARNED.add(message)
+        sys.stderr.write(f"gilscope: warning: {message}\n")
 
 
 def _shown(path: Path) -> str:

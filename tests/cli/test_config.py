@@ -211,6 +211,17 @@ def test_resolve_profile_precedence(monkeypatch):
     assert options.outputs["json"] == Path("x.json") and options.outputs["md"] == Path("gilscope.md")
 
 
+def test_a_baseline_that_does_not_exist_yet_is_left_out_with_a_warning(tmp_path, monkeypatch, capsys):
+    (tmp_path / "pyproject.toml").write_text('[tool.gilscope]\nbaseline = "ci/main.json"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert cfg.load_config().path("baseline") is None
+    assert capsys.readouterr().err == ("gilscope: warning: pyproject.toml: [tool.gilscope] baseline: no file "
+                                       "ci/main.json yet; every finding counts\n")
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "main.json").write_text("{}", encoding="utf-8")
+    assert cfg.load_config().path("baseline") == Path("ci/main.json")
+
+
 @pytest.mark.parametrize("table, message", [
     ({"interval": 0.1}, "interval: 0.1 should be greater than or equal to 0.5"),
     ({"ignore": "GS101"}, "ignore: expected a list of strings, got 'GS101'"),
@@ -232,3 +243,14 @@ def test_the_model_offers_the_clis_choices():
     assert get_args(Engine) == ENGINES
     assert set(get_args(FailOn)) == {member.value for member in CheckFailOn}
     assert set(cfg.OUTPUT_KEYS.values()) <= set(ToolConfig.model_fields)
+
+
+def test_the_readme_example_is_a_valid_config():
+    import re
+    import tomllib
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(\[tool\.gilscope\]\n.*?)```", readme, re.S)
+    assert block, "README.md has no [tool.gilscope] example"
+    table = tomllib.loads(block.group(1))["tool"]["gilscope"]
+    assert set(table) == {field.alias for field in ToolConfig.model_fields.values()} - {"markdown", "html", "speedscope"}
+    ToolConfig.model_validate(table)
