@@ -59,6 +59,8 @@ def load_rule_file(path: Path, root: Path | None = None, builtin: bool = False) 
         raise _toml_error(path, where, exc) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleLoadError(f"{where}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise _toml_error(path, where, ValueError("nested too deeply")) from None
     rule = parse_rule(data, where)
     expected = f"{rule.id}-{rule.name}.toml"
     if path.name != expected:
@@ -95,7 +97,7 @@ def _error(where: str, rule_id: str | None, field: str, problem: str) -> RuleLoa
     return RuleLoadError(f"{where}: {rule}field '{field}': {problem}")
 
 
-def _toml_error(path: Path, where: str, exc: tomllib.TOMLDecodeError) -> RuleLoadError:
+def _toml_error(path: Path, where: str, exc: Exception) -> RuleLoadError:
     """A TOML syntax error, naming the rule (its id line, else the file name) and the key on the bad line."""
     text = path.read_text(encoding="utf-8", errors="replace")
     found = re.search(r'^\s*id\s*=\s*"([^"\n]+)"', text, re.M)

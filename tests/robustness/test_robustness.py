@@ -419,6 +419,8 @@ RULE_CASES = {   # (old, new, file name, field, problem)
     "missing docs": (SUMMARY, "", "GS990-my-rule.toml", "docs.summary", "missing"),
     "code in a condition": ('fact = "samples"', "fact = \"__import__('os').system('touch pwned')\"",
                             "GS990-my-rule.toml", "when.all[1].any[0].fact", "unknown fact"),
+    "nested too deeply": ("[when]", "deep = " + "[" * 100_000 + "]" * 100_000 + "\n[when]", "GS990-my-rule.toml",
+                          None, "invalid TOML: nested too deeply"),
     "code in the message": ("${samples}", "${__import__('os').system('touch pwned')}", "GS990-my-rule.toml",
                             "message", ""),
 }
@@ -433,11 +435,12 @@ def test_broken_rule_file_names_file_rule_and_field(run, tmp_path, case):
     (folder / file_name).write_text(RULE.replace(old, new, 1), encoding="utf-8")
     rule_id = file_name.split("-")[0]
     result = run("profile", "--rules", "myrules", target("marker.py"))
-    assert_usage_error(result, f"myrules/meta/{file_name}: rule {rule_id}: field '{field}': {problem}")
+    where = f"field '{field}': " if field else ""
+    assert_usage_error(result, f"myrules/meta/{file_name}: rule {rule_id}: {where}{problem}")
     assert not (tmp_path / "ran.marker").exists() and not (tmp_path / "pwned").exists()
     assert_nothing_started(tmp_path)
     result = run("rules", "check", "--rules", "myrules")
-    assert result.code == 2 and f"field '{field}'" in result.err and "Traceback" not in result.err
+    assert result.code == 2 and f"{where}{problem}" in result.err and "Traceback" not in result.err
 
 
 # ---- a malformed or foreign JSON file given to report, check or diff -----------------------------------------
