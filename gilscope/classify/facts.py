@@ -51,15 +51,18 @@ def lock_held(hotspot: Hotspot, profile: Profile | None, run: RunInfo) -> dict:
     from gilscope.classify.classify import kind_of
     keys = {i for i, f in enumerate(profile.frames) if f.function == hotspot.function and f.file == hotspot.file}
     seconds: dict[str, float] = {}
+    threads = set()
     for stack in profile.stacks:
-        if stack.state.value in ("cpu", "native", "io") and keys.intersection(stack.frames) \
-                and profile.threads[stack.thread].process == 0:
-            seconds[stack.state.value] = seconds.get(stack.state.value, 0.0) + stack.wall_s
+        if keys.intersection(stack.frames) and profile.threads[stack.thread].process == 0:
+            threads.add(stack.thread)
+            if stack.state.value in ("cpu", "native", "io"):
+                seconds[stack.state.value] = seconds.get(stack.state.value, 0.0) + stack.wall_s
     wall = profile.wall_s or run.wall_s
     if not seconds or wall <= 0:
         return {}
     split = TimeSplit(**{f"{state}_s": s for state, s in seconds.items()})
-    return {"lock_held_share": round(min(1.0, split.total_s / wall), 4), "lock_held_kind": kind_of(split).value}
+    return {"lock_held_share": round(min(1.0, split.total_s / wall), 4), "lock_held_kind": kind_of(split).value,
+            "lock_held_threads": len(threads)}
 
 
 def ipc_share(profile: Profile | None) -> float:

@@ -26,6 +26,8 @@ IO_POOL_WORKERS = 10        # threads the I/O advice proposes (gilscope/advice w
 IO_OVERLAP_CAP = 32         # at most this many waits are assumed to overlap when no pool size is known
 BATCHING_CAP = 0.99         # batching removes at most this share of the run
 LOCK_WAIT_CUT = 0.5         # without a measured holder: share of lock waiting a narrower critical section removes
+WAIT_OVERCOUNT = 1.15      # measured waits may exceed the real ones by this factor (see rounds())
+CONTENDED = 0.85           # a CPU-bound run that got less of a core than this was sharing the machine
 WORTH_IT = 1.10             # below this gain a finding is at most info: not worth the change
 
 
@@ -95,6 +97,9 @@ def _parallel_cpu(strategy: Strategy, facts: Facts, concurrency: int | None) -> 
         n = cores
         workers = f"{n} workers, one per available core"
     assumptions = [f"the hotspot's measured {p:.0%} of wall time splits evenly over {workers}"]
+    n, shared = _contended(n, cores, facts)
+    if shared:
+        assumptions.append(shared)
     if strategy is Strategy.free_threading:
         assumptions.append("no extension re-enables the GIL; free-threaded single-thread slowdown ignored")
         return _speedup(p, n, assumptions, facts)
@@ -106,6 +111,22 @@ def _parallel_cpu(strategy: Strategy, facts: Facts, concurrency: int | None) -> 
     else:
         assumptions.append("few tasks with small arguments: pickling costs ignored")
     return _speedup(p, n, assumptions, facts, added_s, added)
+
+
+def _contended(n: int, cores: int, facts: Facts) -> tuple[float, str]:
+    """Workers' real parallelism when other processes keep the cores busy.
+
+    A CPU-bound process that wanted a whole core but got only a = process_cpu_cores of one shares the
+    `cores` with about L = cores / a - 1 other busy tasks. With fair scheduling, n workers then get
+    n * cores / (L + n) cores against the cores / (L + 1) the one process had: n_eff = n (L + 1) / (L + n).
+    """
+    a = facts.process_cpu_cores
+    if facts.kind not in ("cpu", "gil") or not 0 < a < CONTENDED or n <= 1:
+        return n, ""
+    others = cores / a - 1
+    n_eff = n * (others + 1) / (others + n)
+    return n_eff, (f"other processes kept the machine busy: the run got {a:.2f} of a core while it wanted one, "
+                   f"about {others:.1f} other busy tasks on {cores} cores, so {n} workers act like {n_eff:.2f}")
 
 
 def _native_threads(facts: Facts, concurrency: int | None) -> Speedup | None:
@@ -120,11 +141,15 @@ def _native_threads(facts: Facts, concurrency: int | None) -> Speedup | None:
 
 
 def rounds(waits: int, workers: int) -> tuple[int, float]:
-    """Waits overlapped `workers` at a time take ceil(waits / workers) rounds: n = waits / rounds."""
+    """Waits overlapped `workers` at a time take ceil(waits / workers) rounds: n = waits / rounds.
+
+    Waits are counted from wake-ups, which over-count by up to WAIT_OVERCOUNT (a thread woken from a sleep
+    may block again on the GIL), so a count just past a multiple of the pool size is not taken as a new round.
+    """
     waits = max(waits, 1)
     workers = max(min(workers, waits), 1)
-    r = math.ceil(waits / workers)
-    return r, waits / r
+    r = max(1, math.ceil(waits / WAIT_OVERCOUNT / workers))
+    return r, min(waits / r, workers)
 
 
 def _overlap_io(strategy: Strategy, facts: Facts, concurrency: int | None) -> Speedup | None:
@@ -206,15 +231,16 @@ def _batching(facts: Facts) -> Speedup | None:
 
 
 def _lock_scope(facts: Facts) -> Speedup | None:
-    if facts.lock_held_share > 0 and facts.threads > 1:
+    threads = max(facts.threads, facts.lock_held_threads)
+    if facts.lock_held_share > 0 and threads > 1:
         p = min(facts.lock_held_share, 1.0)
         held = f"threads held the lock doing {facts.lock_held_kind or 'unknown'} work {p:.0%} of the run"
         if facts.lock_held_kind in ("cpu", "gil"):
             return Speedup(factor=1.0, formula="1 (CPU-bound Python work does not overlap under the GIL)",
                            assumptions=[held, "moved out of the lock, that work still takes turns for the GIL"])
         cap = max(facts.cpu_count, 1) if facts.lock_held_kind == "native" else IO_OVERLAP_CAP
-        n = min(facts.threads, cap)
-        return _speedup(p, n, [held, f"moved out of the lock, the {facts.threads} threads overlap it ({n} at once); "
+        n = min(threads, cap)
+        return _speedup(p, n, [held, f"moved out of the lock, the {threads} threads overlap it ({n} at once); "
                                "only the shared-state update stays locked"], facts)
     p = min(facts.share_of_wall * facts.lock_share, 1.0) * LOCK_WAIT_CUT
     return _removed(p, [

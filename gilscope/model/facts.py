@@ -43,6 +43,7 @@ class Facts(BaseModel):
     lock_held_share: float = Field(0.0, description="share of the run's wall time threads spent inside this lock-"
                                    "taking function not waiting for the lock: the work done holding it (lock hotspots)")
     lock_held_kind: str = Field("", description="what that work was: io, cpu, native, gil or mixed (lock hotspots)")
+    lock_held_threads: int = Field(0, description="threads that ran this lock-taking function, waiting or holding")
     free_threaded: bool = Field(False, description="the interpreter is a free-threaded build")
     gil_enabled: bool = Field(True, description="the GIL was enabled during the run")
     gil_measured: bool = Field(True, description="the engine measured GIL holding and waiting")
