@@ -189,6 +189,8 @@ def _interrupt(tmp_path: Path, sig: signal.Signals, *, group: bool, options: tup
                              target("sleeper.py")], cwd=tmp_path, env=_env(tmp_path / ".tmp"),
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
+    guard = threading.Timer(30, os.killpg, (proc.pid, signal.SIGKILL))   # never hang the suite on a lost line
+    guard.start()
     try:
         assert proc.stdout.readline() == b"ready\n"
         if group:
@@ -197,6 +199,7 @@ def _interrupt(tmp_path: Path, sig: signal.Signals, *, group: bool, options: tup
             os.kill(proc.pid, sig)
         out, err = proc.communicate(timeout=30)
     finally:
+        guard.cancel()
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
