@@ -55,7 +55,7 @@ def classify(profile: Profile, min_share: float | None = None, max_hotspots: int
             acc.contention += stack.wall_s
     stalls = _stalls_by_owner(profile)
     run_wall = profile.wall_s or sum(a.wall for a in accs.values()) or 1.0
-    hotspots = []
+    kept = []
     for key, acc in accs.items():
         share = acc.critical / run_wall
         if acc.contention:   # threads queued on a lock the function takes: that queue is the hotspot
@@ -63,10 +63,16 @@ def classify(profile: Profile, min_share: float | None = None, max_hotspots: int
         share = min(1.0, share)
         if share < min_share or acc.wall <= 0:
             continue
-        holder = lock_holder(profile, key) if acc.contention else None
-        hotspots.append(_hotspot(profile, key, acc, share, stalls.get(key), holder))
+        kept.append((key, acc, share))
+    # The hotspots' order (as Hotspot's rounded share, file, line, function), cut before the lock holders are
+    # looked up: that takes a pass over every stack, done once for all of them.
+    frames = profile.frames
+    kept.sort(key=lambda k: (-round(k[2], 4), frames[k[0]].file, frames[k[0]].line, frames[k[0]].function))
+    kept = kept[:max_hotspots]
+    holders = lock_holders(profile, [key for key, acc, _ in kept if acc.contention])
+    hotspots = [_hotspot(profile, key, acc, share, stalls.get(key), holders.get(key)) for key, acc, share in kept]
     hotspots.sort(key=lambda h: (-h.share, h.file, h.line, h.function))
-    return hotspots[:max_hotspots]
+    return hotspots
 
 
 def kind_of(split: TimeSplit) -> Kind:
@@ -88,17 +94,24 @@ def kind_of(split: TimeSplit) -> Kind:
 def lock_holder(profile: Profile, key: int) -> str | None:
     """While threads queue on a lock in function `key`, what does the thread holding it run? The busiest user
     function called from `key` (or `key` itself running), by wall time."""
-    seconds: dict[int, float] = defaultdict(float)
+    return lock_holders(profile, [key]).get(key)
+
+
+def lock_holders(profile: Profile, keys: list[int]) -> dict[int, str]:
+    """lock_holder for several functions in one pass over the stacks (those without a holder are left out)."""
+    if not keys:
+        return {}
+    wanted = frozenset(keys)
+    seconds: dict[int, dict[int, float]] = {key: defaultdict(float) for key in wanted}
+    waiting = (State.lock, State.gil)
     for stack in profile.stacks:
-        if key not in stack.frames or stack.state in (State.lock, State.gil):
+        if wanted.isdisjoint(stack.frames) or stack.state in waiting:
             continue
         inner = owner(profile, stack.frames)
         if inner is not None:
-            seconds[inner] += stack.wall_s
-    if not seconds:
-        return None
-    best = max(seconds, key=seconds.get)
-    return profile.frames[best].function
+            for key in wanted.intersection(stack.frames):
+                seconds[key][inner] += stack.wall_s
+    return {key: profile.frames[max(by, key=by.get)].function for key, by in seconds.items() if by}
 
 
 def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
