@@ -72,22 +72,10 @@ def _start_early(argv: list[str]) -> None:
 
 
 def _pass_signals_on(proc) -> None:
-    """Until launch.wait takes over, a SIGINT/SIGTERM sent to gilscope alone goes on to the running target
+    """Until launch.wait takes over, a SIGINT/SIGTERM sent to gilscope goes on to the running target
     (which records it in its data) instead of killing gilscope in the middle of its imports."""
-    import signal
-
-    def handle(signum, frame):
-        if signum == signal.SIGINT:
-            import time
-            time.sleep(0.2)   # a terminal's Ctrl-C already reached the child (same process group)
-        if proc.poll() is None:
-            try:
-                proc.send_signal(signum)
-            except ProcessLookupError:
-                pass
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, handle)
+    from gilscope.collect import launch
+    launch.relay_signals(proc)
 
 
 def main() -> None:

@@ -119,7 +119,7 @@ def parse_severity(value: str | None):
 
 
 def run_profile(options: ProfileOptions) -> int:
-    from gilscope.cli import EXIT_GATE, EXIT_SIGNAL, EXIT_TARGET, ENGINES
+    from gilscope.cli import ENGINES, EXIT_GATE, EXIT_SIGNAL, EXIT_TARGET, EXIT_USAGE
     from gilscope.config import resolve_profile
     from gilscope.engine import load_rules
 
@@ -138,11 +138,16 @@ def run_profile(options: ProfileOptions) -> int:
     profile, run, extra = _collect(options)
     from gilscope.pipeline import analyse
     report = analyse(profile, run, rules, extra, min_share=options.min_share, max_hotspots=options.max_hotspots)
-    _write_outputs(report, options, rules)
+    written = _write_outputs(report, options, rules)
     if not options.quiet:
         _print_summary(report)
     from gilscope.outputs import emit_github
     emit_github(report)
+    from gilscope.collect import launch
+    if launch.RECEIVED and not run.interrupted:   # a signal came while the report was being made
+        return EXIT_SIGNAL[launch.RECEIVED]
+    if not written:
+        return EXIT_USAGE
     if run.interrupted:
         if run.interrupted == "timeout" and not options.stop_is_timeout:
             pass   # --duration: stopping the target was the plan
@@ -175,18 +180,23 @@ def _collect(options: ProfileOptions):
     return profile, run_meta, extra
 
 
-def _write_outputs(report, options: ProfileOptions, rules) -> None:
+def _write_outputs(report, options: ProfileOptions, rules) -> bool:
+    """Write every requested report; one that fails does not stop the others. False when any failed."""
+    from gilscope.errors import GilscopeError
     from gilscope.outputs import write_atomic
     from gilscope.render import Format, render
     formats = {"json": Format.json, "md": Format.md, "html": Format.html, "sarif": Format.sarif,
                "speedscope": Format.speedscope}
+    ok = True
     for key, path in options.outputs.items():
         if path is None:
             continue
         try:
             write_atomic(path, render(report, formats[key], rules=rules))
-        except OSError as exc:
+        except (OSError, GilscopeError) as exc:
             sys.stderr.write(f"gilscope: error: could not write {path}: {exc}\n")
+            ok = False
+    return ok
 
 
 def _print_summary(report) -> None:

@@ -36,34 +36,44 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
 
 
-class _Signals:
-    """Remembers SIGINT/SIGTERM sent to gilscope and passes them on to the child."""
+RECEIVED: str | None = None          # the first SIGINT/SIGTERM gilscope got since the target started
+_RELAY_PROC: subprocess.Popen | None = None
+TERMINAL_GRACE_S = 2.0
 
-    def __init__(self, proc: subprocess.Popen):
-        self.proc = proc
-        self.received: str | None = None
-        self._previous = {}
 
-    def __enter__(self):
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._previous[sig] = signal.signal(sig, self._handle)
-        return self
+def relay_signals(proc: subprocess.Popen | None) -> None:
+    """From now until gilscope exits, SIGINT/SIGTERM are recorded and passed on to the running target instead
+    of killing gilscope (which then still writes the report). After the target ended they are only recorded."""
+    global _RELAY_PROC
+    _RELAY_PROC = proc
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _relay)
 
-    def __exit__(self, *exc):
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
 
-    def _handle(self, signum, frame):
-        name = signal.Signals(signum).name
-        self.received = self.received or name
-        if signum == signal.SIGINT:
-            # A terminal's Ctrl-C already reached the child (same process group); give it a moment first.
-            time.sleep(0.2)
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(signum)
-            except ProcessLookupError:
-                pass
+def _relay(signum, frame) -> None:
+    global RECEIVED
+    RECEIVED = RECEIVED or signal.Signals(signum).name
+    proc = _RELAY_PROC
+    if proc is None or proc.poll() is not None:
+        return
+    if signum == signal.SIGINT:
+        # A Ctrl-C in a terminal (or a SIGINT to the process group) reached the target too: sending it again
+        # at once would cut short the target's own KeyboardInterrupt clean-up. Pass it on only if the target
+        # is still running a little later (it was sent to gilscope alone).
+        import threading
+        timer = threading.Timer(TERMINAL_GRACE_S, _send, (proc, signum))
+        timer.daemon = True
+        timer.start()
+        return
+    _send(proc, signum)
+
+
+def _send(proc: subprocess.Popen, signum: int) -> None:
+    if proc.poll() is None:
+        try:
+            proc.send_signal(signum)
+        except ProcessLookupError:
+            pass
 
 
 @dataclass
@@ -125,24 +135,24 @@ def wait(run: Started) -> Outcome:
     remaining = None
     if launch.timeout_s is not None:
         remaining = max(0.0, launch.timeout_s - (time.perf_counter() - run.started))
-    with _Signals(proc) as signals:
+    relay_signals(proc)
+    try:
+        proc.wait(timeout=remaining)
+    except subprocess.TimeoutExpired:
+        interrupted = "timeout"
+        proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=remaining)
+            proc.wait(timeout=GRACE_S)
         except subprocess.TimeoutExpired:
-            interrupted = "timeout"
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=GRACE_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        while proc.poll() is None:      # a signal handler interrupted the wait
-            try:
-                proc.wait()
-            except KeyboardInterrupt:
-                continue
+            proc.kill()
+            proc.wait()
+    while proc.poll() is None:      # a signal handler interrupted the wait
+        try:
+            proc.wait()
+        except KeyboardInterrupt:
+            continue
     wall = time.perf_counter() - run.started
-    interrupted = interrupted or signals.received
+    interrupted = interrupted or RECEIVED
     code = proc.returncode
     if code < 0:
         code = 128 - code
