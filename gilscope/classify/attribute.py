@@ -24,7 +24,7 @@ def in_event_loop(profile: Profile, frames: tuple[int, ...]) -> bool:
 class _Index:
     """Per-frame facts computed once, and owners cached per frames tuple."""
 
-    __slots__ = ("user", "functions", "bootstrap", "handle_run", "_owners")
+    __slots__ = ("user", "functions", "bootstrap", "handle_run", "_owners", "memo")
 
     def __init__(self, profile: Profile):
         # No reference back to the profile: the index lives exactly as long as the profile does.
@@ -37,6 +37,7 @@ class _Index:
             i for i, f in enumerate(profile.frames)
             if f.function == "Handle._run" and f.file.replace("\\", "/").endswith("asyncio/events.py"))
         self._owners: dict[tuple[int, ...], int | None] = {}
+        self.memo: dict = {}      # other per-profile results: facts.ipc_share, facts.lock_held
 
     def owner(self, frames: tuple[int, ...]) -> int | None:
         try:

@@ -3,7 +3,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from gilscope.classify import thresholds as T
-from gilscope.classify.attribute import in_event_loop, owner
+from gilscope.classify.attribute import in_event_loop, index_of, owner
 from gilscope.model import Evidence, Hotspot, Kind, Profile, State, TimeSplit
 
 
@@ -70,6 +70,8 @@ def classify(profile: Profile, min_share: float | None = None, max_hotspots: int
     kept.sort(key=lambda k: (-round(k[2], 4), frames[k[0]].file, frames[k[0]].line, frames[k[0]].function))
     kept = kept[:max_hotspots]
     holders = lock_holders(profile, [key for key, acc, _ in kept if acc.contention])
+    # facts.lock_held looks at these hotspots next: it can then do all of them in one pass.
+    index_of(profile).memo["lock_hotspots"] = [(frames[key].function, frames[key].file) for key in holders]
     hotspots = [_hotspot(profile, key, acc, share, stalls.get(key), holders.get(key)) for key, acc, share in kept]
     hotspots.sort(key=lambda h: (-h.share, h.file, h.line, h.function))
     return hotspots

@@ -1,5 +1,5 @@
 """Hotspots + run info -> Facts, the only values rules can read."""
-from gilscope.model import Facts, Hotspot, Profile, RunInfo, ThreadSummary, TimeSplit
+from gilscope.model import Facts, Hotspot, Profile, RunInfo, State, ThreadSummary, TimeSplit
 
 
 def evidence_value(hotspot: Hotspot, metric: str, default=0):
@@ -48,15 +48,15 @@ def lock_held(hotspot: Hotspot, profile: Profile | None, run: RunInfo) -> dict:
     work rather than queuing for the lock (the work done holding it), and what kind of work that was."""
     if profile is None or not evidence_value(hotspot, "lock_holder", ""):
         return {}
+    from gilscope.classify.attribute import index_of
     from gilscope.classify.classify import kind_of
-    keys = {i for i, f in enumerate(profile.frames) if f.function == hotspot.function and f.file == hotspot.file}
-    seconds: dict[str, float] = {}
-    threads = set()
-    for stack in profile.stacks:
-        if keys.intersection(stack.frames) and profile.threads[stack.thread].process == 0:
-            threads.add(stack.thread)
-            if stack.state.value in ("cpu", "native", "io"):
-                seconds[stack.state.value] = seconds.get(stack.state.value, 0.0) + stack.wall_s
+    group = (hotspot.function, hotspot.file)
+    memo = index_of(profile).memo
+    done = memo.setdefault("lock_held", {})
+    if group not in done:   # the lock hotspots classify found, all in one pass over the stacks
+        wanted = [g for g in memo.get("lock_hotspots", ()) if g not in done]
+        done.update(_lock_held_scan(profile, wanted if group in wanted else [group]))
+    seconds, threads = done[group]
     wall = profile.wall_s or run.wall_s
     if not seconds or wall <= 0:
         return {}
@@ -65,11 +65,41 @@ def lock_held(hotspot: Hotspot, profile: Profile | None, run: RunInfo) -> dict:
             "lock_held_threads": len(threads)}
 
 
+def _lock_held_scan(profile: Profile, groups: list[tuple[str, str]]) -> dict:
+    """(function, file) -> (running seconds by state, threads), over the main process's stacks that have
+    that function anywhere on them."""
+    group_of = {g: n for n, g in enumerate(groups)}
+    frame_group = {i: group_of[(f.function, f.file)] for i, f in enumerate(profile.frames)
+                   if (f.function, f.file) in group_of}
+    keys = frozenset(frame_group)
+    seconds: list[dict[str, float]] = [{} for _ in groups]
+    threads: list[set] = [set() for _ in groups]
+    process = [t.process for t in profile.threads]
+    running = {State.cpu: "cpu", State.native: "native", State.io: "io"}
+    for stack in profile.stacks:
+        if keys.isdisjoint(stack.frames) or process[stack.thread] != 0:
+            continue
+        state = running.get(stack.state)
+        for n in {frame_group[i] for i in keys.intersection(stack.frames)}:
+            threads[n].add(stack.thread)
+            if state is not None:
+                seconds[n][state] = seconds[n].get(state, 0.0) + stack.wall_s
+    return {g: (seconds[n], threads[n]) for g, n in group_of.items()}
+
+
 def ipc_share(profile: Profile | None) -> float:
     """How much of the worker processes' time went to anything but the user's task code (receiving tasks,
     unpickling, waiting to be fed): high when a pool is fed many tiny tasks."""
     if profile is None or len(profile.processes) < 2:
         return 0.0
+    from gilscope.classify.attribute import index_of
+    memo = index_of(profile).memo
+    if "ipc_share" not in memo:   # asked for the run and again for every hotspot that waits on a pool
+        memo["ipc_share"] = _ipc_share(profile)
+    return memo["ipc_share"]
+
+
+def _ipc_share(profile: Profile) -> float:
     from gilscope.classify.attribute import owner
     loops = {i for i, f in enumerate(profile.frames) if _is_worker_loop(f.function, f.file)}
     user_busy = other = 0.0

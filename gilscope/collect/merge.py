@@ -1,5 +1,16 @@
 """Per-process data dicts (as the agent writes them) -> one Profile, with frames and threads re-indexed."""
-from gilscope.model import Frame, LoopStall, ProcessProfile, Profile, StackCount, ThreadProfile
+from gilscope.model import Frame, LoopStall, ProcessProfile, Profile, StackCount, State, ThreadProfile
+
+_STACK_FIELDS = set(StackCount.model_fields)
+
+
+def _stack(**values) -> StackCount:
+    """A StackCount from values already converted and clamped here, as validation would leave them.
+
+    A long run has hundreds of thousands of stacks. Validation would check nothing more than the conversions
+    below, and give every instance its own set of the names of the fields it was given (~700 bytes, half of a
+    StackCount); these share one. A bad state still raises ValueError."""
+    return StackCount.model_construct(_STACK_FIELDS, **values)
 
 
 def merge(data: list[dict], engine: str) -> Profile:
@@ -32,11 +43,13 @@ def merge(data: list[dict], engine: str) -> Profile:
                 wall_s=max(0.0, t.get("wall_s", 0.0)), cpu_s=max(0.0, t.get("cpu_s", 0.0)),
                 states={k: max(0.0, v) for k, v in t.get("states", {}).items()},
                 segments=[tuple(s) for s in t.get("segments", [])]))
+        new_index = remap.__getitem__
         for th, fr, line, state, blocker, samples, wall, cpu, critical, *rest in d.get("stacks", []):
-            stacks.append(StackCount(
-                thread=first_thread + th, frames=tuple(remap[i] for i in fr), line=max(0, int(line or 0)),
-                state=state, blocker=blocker, samples=max(0, int(samples)), wall_s=max(0.0, wall),
-                cpu_s=max(0.0, cpu), critical_s=max(0.0, critical), waits=max(0, int(rest[0])) if rest else 0))
+            stacks.append(_stack(
+                thread=first_thread + int(th), frames=tuple(map(new_index, fr)), line=max(0, int(line or 0)),
+                state=State(state), blocker=None if blocker is None else str(blocker), samples=max(0, int(samples)),
+                wall_s=max(0.0, float(wall)), cpu_s=max(0.0, float(cpu)), critical_s=max(0.0, float(critical)),
+                waits=max(0, int(rest[0])) if rest else 0))
         for th, fr, state, count, total, longest in d.get("stalls", []):
             stalls.append(LoopStall(thread=first_thread + th, frames=tuple(remap[i] for i in fr), state=state,
                                     count=count, total_s=max(0.0, total), max_s=max(0.0, longest)))

@@ -186,11 +186,20 @@ def render(report: Report, fmt: Format | str, *, color: bool = False, width: int
     from pydantic_core import PydanticSerializationError
     try:
         text = _render(report, fmt, color=color, width=width, rules=rules, root=root)
-        text.encode("utf-8")
+        _check_utf8(text)
         return text
     except (UnicodeEncodeError, PydanticSerializationError):
         # lone surrogates (a non-UTF-8 argv or path, an odd thread name) cannot be written as UTF-8: escape them
         return _render(encodable(report), fmt, color=color, width=width, rules=rules, root=root)
+
+
+def _check_utf8(text: str, chunk: int = 1 << 20) -> None:
+    """Raise UnicodeEncodeError if `text` cannot be written as UTF-8; in slices, so that a report of hundreds
+    of megabytes is not copied whole."""
+    if text.isascii():
+        return
+    for start in range(0, len(text), chunk):
+        text[start:start + chunk].encode("utf-8")
 
 
 def encodable(report: Report) -> Report:

@@ -1,7 +1,7 @@
 """One self-contained HTML file: charts as inline SVG, no script, no network; the report JSON embedded as data."""
 from __future__ import annotations
 
-import json
+import re
 from html import escape
 from importlib.resources import files
 from pathlib import PurePath
@@ -22,9 +22,26 @@ def e(value: object) -> str:
 
 
 def embed_json(report: Report) -> str:
-    """The report as JSON safe inside <script>: ASCII only, and `<`, `>`, `&` as \\u escapes (so no `</`)."""
-    text = json.dumps(report.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":"))
+    """The report as JSON safe inside <script>: ASCII only, and `<`, `>`, `&` as \\u escapes (so no `</`).
+
+    Serialised by pydantic straight to JSON text (as --json writes it, compact): building the Python dicts of a
+    profile with hundreds of thousands of stacks first would take seconds and hundreds of megabytes."""
+    text = report.model_dump_json()
+    if not text.isascii():
+        text = _NON_ASCII.sub(_json_escape, text)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _json_escape(match: re.Match) -> str:
+    """A non-ASCII character as JSON's \\uXXXX escape (a surrogate pair above U+FFFF), like json's ensure_ascii."""
+    code = ord(match.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}"
 
 
 def _run(report: Report) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from gilscope import __version__
 from gilscope.errors import UsageError
-from gilscope.model import Profile, Report
+from gilscope.model import Profile, Report, State
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 
@@ -28,14 +28,18 @@ def speedscope_document(report: Report, name: str = "") -> dict[str, Any]:
             frames.append({"name": label})
         return synthetic[label]
 
+    by_thread: dict[int, list] = {}      # one pass over the stacks, not one per thread
+    for stack in profile.stacks:
+        by_thread.setdefault(stack.thread, []).append(stack)
+    state_names = {state: state.value for state in State}
     profiles = []
     for index, thread in enumerate(profile.threads):
         samples, weights = [], []
-        for stack in (s for s in profile.stacks if s.thread == index):
+        for stack in by_thread.get(index, ()):
             frames_ = list(stack.frames)
-            if stack.state.value != "cpu":
-                frames_.append(state_frame(f"[{stack.state.value}] {stack.blocker}" if stack.blocker
-                                           else f"[{stack.state.value}]"))
+            state = state_names[stack.state]
+            if state != "cpu":
+                frames_.append(state_frame(f"[{state}] {stack.blocker}" if stack.blocker else f"[{state}]"))
             samples.append(frames_)
             weights.append(stack.wall_s)
         profiles.append({
@@ -52,13 +56,13 @@ def speedscope_document(report: Report, name: str = "") -> dict[str, Any]:
         "shared": {"frames": frames},
         "profiles": profiles,
         "name": name or " ".join(report.run.argv) or "gilscope",
-        "activeProfileIndex": _busiest(profile),
+        "activeProfileIndex": _busiest(profile, by_thread),
         "exporter": f"gilscope {report.version or __version__}",
     }
 
 
-def _busiest(profile: Profile) -> int:
-    totals = [sum(s.wall_s for s in profile.stacks if s.thread == i) for i in range(len(profile.threads))]
+def _busiest(profile: Profile, by_thread: dict[int, list]) -> int:
+    totals = [sum(s.wall_s for s in by_thread.get(i, ())) for i in range(len(profile.threads))]
     return max(range(len(totals)), key=totals.__getitem__) if totals else 0
 
 
