@@ -135,6 +135,7 @@ def run_profile(options: ProfileOptions) -> int:
         from gilscope.gate import load_report
         baseline = load_report(options.baseline)
 
+    _preload_stages(options)
     profile, run, extra = _collect(options)
     from gilscope.pipeline import analyse
     report = analyse(profile, run, rules, extra, min_share=options.min_share, max_hotspots=options.max_hotspots)
@@ -161,6 +162,24 @@ def run_profile(options: ProfileOptions) -> int:
         if code:
             return EXIT_GATE
     return 0
+
+
+def _preload_stages(options: ProfileOptions) -> None:
+    """Import what analysis and rendering need while the target still runs (it was started early), so the
+    user does not wait for those imports after it ends."""
+    import gilscope.classify  # noqa: F401
+    import gilscope.pipeline  # noqa: F401
+    import gilscope.render.markdown  # noqa: F401
+    if not options.quiet:
+        import gilscope.render.terminal  # noqa: F401
+    if options.outputs.get("html") is not None:
+        import gilscope.render.html  # noqa: F401
+    if options.outputs.get("sarif") is not None:
+        import gilscope.render.sarif  # noqa: F401
+    try:
+        import gilscope.advice  # noqa: F401
+    except ImportError:
+        pass
 
 
 def _collect(options: ProfileOptions):
