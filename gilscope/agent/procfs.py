@@ -3,6 +3,7 @@
 Each probe keeps its files open and re-reads them with pread, which costs about 1 µs a file.
 """
 import os
+import time
 import platform
 
 # Syscall numbers of the calls a blocked Python thread typically sits in, by architecture.
@@ -114,3 +115,44 @@ def _open(path: str):
         return open_fd(path)
     except OSError:
         return None
+
+
+def block_signals() -> None:
+    """Signals for the process must reach the target's threads, not this one: a signal taken here would not
+    interrupt the main thread's blocking call, so its Python handler (or ours, for SIGTERM) would never run."""
+    import signal
+    if not hasattr(signal, "pthread_sigmask"):
+        return
+    synchronous = {getattr(signal, n) for n in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT") if hasattr(signal, n)}
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, set(signal.valid_signals()) - synchronous)
+    except (OSError, ValueError):
+        pass
+
+
+SETTLE_S = 50e-6
+
+
+def settled_readings(probes, gil_enabled):
+    """Read every thread's OS state; re-read the ones shown running for up to 50 µs.
+
+    The thread that just handed this sampler the GIL stays runnable for a few microseconds on its way to
+    waiting for it again; a thread still running after that runs without the GIL (native code)."""
+    readings = [p.read() if p is not None else None for p in probes]
+    if not gil_enabled:
+        return readings
+    running = [i for i, r in enumerate(readings) if r is not None and r[2] == "R"]
+    deadline = time.perf_counter() + SETTLE_S
+    while running and time.perf_counter() < deadline:
+        yield_cpu()
+        still = []
+        for i in running:
+            again = probes[i].read()
+            if again is None or again[2] != "R":
+                # Keep the first reading's CPU counters (taken at the round's timestamp), take the new state.
+                if again is not None:
+                    readings[i] = (readings[i][0], readings[i][1], again[2], again[3], readings[i][4])
+            else:
+                still.append(i)
+        running = still
+    return readings

@@ -86,7 +86,7 @@ class Sampler(threading.Thread):
         self._stop_event.set()
 
     def run(self) -> None:
-        _block_signals()
+        procfs.block_signals()
         me = threading.get_ident()
         interval = self.interval
         perf, own_cpu = time.perf_counter, time.thread_time
@@ -112,7 +112,7 @@ class Sampler(threading.Thread):
             now = time.perf_counter()
             current = sys._current_frames()  # noqa: SLF001
             threads = [(self._thread_for(ident, now), frame) for ident, frame in current.items() if ident != me]
-            readings = _settled_readings([th.probe for th, _ in threads], self.gil_enabled)
+            readings = procfs.settled_readings([th.probe for th, _ in threads], self.gil_enabled)
             seen = []
             main_waiting = False
             for (th, frame), reading in zip(threads, readings):
@@ -351,47 +351,6 @@ class Sampler(threading.Thread):
                 "gil_late_rounds": self.late_rounds,
                 "sampler_cost_s": self.cost_s,
             }
-
-
-def _block_signals() -> None:
-    """Signals for the process must reach the target's threads, not this one: a signal taken here would not
-    interrupt the main thread's blocking call, so its Python handler (or ours, for SIGTERM) would never run."""
-    import signal
-    if not hasattr(signal, "pthread_sigmask"):
-        return
-    synchronous = {getattr(signal, n) for n in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT") if hasattr(signal, n)}
-    try:
-        signal.pthread_sigmask(signal.SIG_BLOCK, set(signal.valid_signals()) - synchronous)
-    except (OSError, ValueError):
-        pass
-
-
-SETTLE_S = 50e-6
-
-
-def _settled_readings(probes, gil_enabled):
-    """Read every thread's OS state; re-read the ones shown running for up to 50 µs.
-
-    The thread that just handed this sampler the GIL stays runnable for a few microseconds on its way to
-    waiting for it again; a thread still running after that runs without the GIL (native code)."""
-    readings = [p.read() if p is not None else None for p in probes]
-    if not gil_enabled:
-        return readings
-    running = [i for i, r in enumerate(readings) if r is not None and r[2] == "R"]
-    deadline = time.perf_counter() + SETTLE_S
-    while running and time.perf_counter() < deadline:
-        procfs.yield_cpu()
-        still = []
-        for i in running:
-            again = probes[i].read()
-            if again is None or again[2] != "R":
-                # Keep the first reading's CPU counters (taken at the round's timestamp), take the new state.
-                if again is not None:
-                    readings[i] = (readings[i][0], readings[i][1], again[2], again[3], readings[i][4])
-            else:
-                still.append(i)
-        running = still
-    return readings
 
 
 def _coarsen(segments):
