@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from gilscope.classify import thresholds as T
 from gilscope.classify.attribute import in_event_loop, index_of, owner
+from gilscope.gcpause import without_gc
 from gilscope.model import Evidence, Hotspot, Kind, Profile, State, TimeSplit
 
 
@@ -22,6 +23,7 @@ class _Acc:
     contention: float = 0.0   # seconds waiting on a lock taken in this function's own code (with lock: / acquire)
 
 
+@without_gc
 def classify(profile: Profile, min_share: float | None = None, max_hotspots: int | None = None) -> list[Hotspot]:
     """Hotspots sorted by share of the run (then file, line, function), at most MAX_HOTSPOTS; the two
     thresholds default to thresholds.MIN_SHARE and MAX_HOTSPOTS ([tool.gilscope] min-share, max-hotspots)."""
@@ -30,16 +32,22 @@ def classify(profile: Profile, min_share: float | None = None, max_hotspots: int
     accs: dict[int, _Acc] = defaultdict(_Acc)
     # Pool workers run side by side: each one's time is a slice of the run's.
     pool_workers = max(1, sum(1 for p in profile.processes[1:] if p.role == "pool worker"))
+    index = index_of(profile)            # owners cached per frames tuple: stacks share them
+    owner_of, loop_frames, is_user = index.owner, index.handle_run, index.user
+    blocked = (State.io, State.lock, State.gil)
     for stack in profile.stacks:
-        if stack.blocker == "idle":      # an event loop or server waiting for work: nobody's hotspot
+        blocker = stack.blocker
+        if blocker == "idle":      # an event loop or server waiting for work: nobody's hotspot
             continue
-        key = owner(profile, stack.frames)
+        frames = stack.frames
+        key = owner_of(frames)
         if key is None:
             continue
         acc = accs[key]
         thread = profile.threads[stack.thread]
-        acc.seconds[stack.state] += stack.wall_s
-        acc.wall += stack.wall_s
+        state, wall = stack.state, stack.wall_s
+        acc.seconds[state] += wall
+        acc.wall += wall
         acc.cpu += stack.cpu_s
         in_pool = thread.process > 0 and profile.processes[thread.process].role == "pool worker"
         acc.critical += stack.critical_s / (pool_workers if in_pool else 1)
@@ -47,12 +55,12 @@ def classify(profile: Profile, min_share: float | None = None, max_hotspots: int
         acc.waits += stack.waits
         acc.threads.add(stack.thread)
         acc.processes.add(thread.process)
-        if stack.blocker and stack.state in (State.io, State.lock, State.gil):
-            acc.blockers[stack.blocker] += stack.wall_s
-        if in_event_loop(profile, stack.frames):
-            acc.event_loop_s += stack.wall_s
-        if stack.state == State.lock and stack.frames and profile.frames[stack.frames[-1]].user:
-            acc.contention += stack.wall_s
+        if blocker and state in blocked:
+            acc.blockers[blocker] += wall
+        if loop_frames and not loop_frames.isdisjoint(frames):   # in_event_loop
+            acc.event_loop_s += wall
+        if state == State.lock and frames and is_user[frames[-1]]:
+            acc.contention += wall
     stalls = _stalls_by_owner(profile)
     run_wall = profile.wall_s or sum(a.wall for a in accs.values()) or 1.0
     kept = []

@@ -13,6 +13,7 @@ from typing import Any, Iterable, Protocol
 from urllib.parse import quote
 
 from gilscope.formats import Format  # defined there so the CLI can import it cheaply
+from gilscope.gcpause import without_gc
 from gilscope.model import Finding, Report, Severity
 
 INFORMATION_URI = "https://pypi.org/project/gilscope/"
@@ -177,6 +178,7 @@ def cores(report: Report) -> float:
     return report.run.cpu_s / report.run.wall_s if report.run.wall_s else 0.0
 
 
+@without_gc
 def render(report: Report, fmt: Format | str, *, color: bool = False, width: int = 100,
            rules: Iterable[Any] | None = None, root: str | os.PathLike[str] | None = None) -> str:
     """Render `report` as `fmt`.
