@@ -21,15 +21,34 @@ def e(value: object) -> str:
     return escape(clean(value), quote=True)
 
 
+EMBED_MAX_STACKS = 20_000   # a long run's profile can have hundreds of thousands; the JSON report has them all
+
+
 def embed_json(report: Report) -> str:
     """The report as JSON safe inside <script>: ASCII only, and `<`, `>`, `&` as \\u escapes (so no `</`).
 
     Serialised by pydantic straight to JSON text (as --json writes it, compact): building the Python dicts of a
     profile with hundreds of thousands of stacks first would take seconds and hundreds of megabytes."""
-    text = report.model_dump_json()
+    text = embedded_report(report).model_dump_json()
     if not text.isascii():
         text = _NON_ASCII.sub(_json_escape, text)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def embedded_report(report: Report) -> Report:
+    """`report`, with at most EMBED_MAX_STACKS of its profile's stacks: the heaviest (by wall time), in their
+    order, and a note in profile.notes saying what was left out."""
+    profile = report.profile
+    if profile is None or len(profile.stacks) <= EMBED_MAX_STACKS:
+        return report
+    stacks = profile.stacks
+    heaviest = sorted(range(len(stacks)), key=lambda i: -stacks[i].wall_s)[:EMBED_MAX_STACKS]
+    kept = [stacks[i] for i in sorted(heaviest)]
+    total = sum(s.wall_s for s in stacks) or 1.0
+    note = (f"this HTML report embeds the {len(kept):,} heaviest of the profile's {len(stacks):,} stacks "
+            f"({sum(s.wall_s for s in kept) / total:.1%} of their wall time); the JSON report (--json) has them all")
+    trimmed = profile.model_copy(update={"stacks": kept, "notes": [*profile.notes, note]})
+    return report.model_copy(update={"profile": trimmed})
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
