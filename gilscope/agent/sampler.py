@@ -290,9 +290,11 @@ class Sampler(threading.Thread):
             k = (th.index, frames_key, line, part_state, part_blocker)
             agg = self.stacks.get(k)
             if agg is None:
-                agg = self.stacks[k] = [0, 0.0, 0.0, 0.0, 0]
+                agg = self.stacks[k] = [0, 0.0, 0.0, 0.0, 0.0]
             if part_state in ("io", "lock") and cpu == 0.0:
-                agg[4] += wakeups   # each time a blocked thread was scheduled in again, one wait ended
+                # Each time a blocked thread was scheduled in again, one wait ended. An interval that also ran
+                # was scheduled in for other reasons too (preemption, the GIL): keep the blocked part's share.
+                agg[4] += wakeups * (seconds / dwall)
             agg[0] += 1 if part_state == state else 0
             agg[1] += seconds
             agg[2] += cpu

@@ -83,7 +83,7 @@ def merge(data: list[dict], engine: str) -> Profile:
                 thread=first_thread + int(th), frames=tuple(map(new_index, fr)), line=max(0, int(line or 0)),
                 state=_STATES.get(state) or State(state), blocker=None if blocker is None else str(blocker), samples=max(0, int(samples)),
                 wall_s=max(0.0, float(wall)), cpu_s=max(0.0, float(cpu)), critical_s=max(0.0, float(critical)),
-                waits=max(0, int(rest[0])) if rest else 0))
+                waits=max(0, round(rest[0])) if rest else 0))
         for th, fr, state, count, total, longest in d.get("stalls", []):
             stalls.append(LoopStall(thread=first_thread + th, frames=tuple(remap[i] for i in fr), state=state,
                                     count=count, total_s=max(0.0, total), max_s=max(0.0, longest)))
