@@ -3,6 +3,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -62,17 +63,44 @@ class Measured:
         return asdict(self)
 
 
+# A child starts with the high-water RSS of the process that forks it (Linux carries it over fork and exec
+# into ru_maxrss), so a script forked from this benchmark process (15+ MB) would report at least 15 MB
+# whatever it used itself: a bare `python x.py` peaks near 13 MB. The measured command is forked from this
+# small launcher instead (python -I -S, ~9 MB, below any Python program), which reports the command's wall
+# time (from its fork to its exit, without the launcher's own start-up) and the rusage from wait4.
+_LAUNCHER = """
+import os, sys, time
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+with open(sys.argv[1], "w") as fh:
+    fh.write(f"{wall!r} {usage.ru_maxrss} {status}")
+"""
+
+
 def run_measured(argv, cwd, timeout=600.0):
     """Runs argv to the end; wall time of the whole process, and the process tree's peak RSS.
 
     os.wait4 returns the child's rusage, which on Linux covers the child and every descendant it
-    waited for: ru_maxrss is then the peak RSS of the largest single process of the tree.
+    waited for: ru_maxrss is then the peak RSS of the largest single process of the tree. The
+    command is started by a small launcher (see _LAUNCHER), so that this process's own RSS does not
+    leak into it.
     """
     err_path = Path(cwd) / ".stderr"
+    out_path = Path(cwd) / ".measured"
+    out_path.unlink(missing_ok=True)
+    command = [shutil.which(argv[0]) or argv[0], *argv[1:]]
     with open(err_path, "wb") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, env=child_env(), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+        proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _LAUNCHER, str(out_path), *command], cwd=cwd,
+                                env=child_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                                start_new_session=True)
         timer = threading.Timer(timeout, lambda: _kill_tree(proc.pid))
         timer.start()
         try:
@@ -80,8 +108,13 @@ def run_measured(argv, cwd, timeout=600.0):
         finally:
             timer.cancel()
         wall = time.perf_counter() - t0
+    try:   # the command's own numbers, from the launcher
+        wall_text, maxrss_text, status_text = out_path.read_text().split()
+        wall, maxrss, status = float(wall_text), int(maxrss_text), int(status_text)
+    except (OSError, ValueError):   # the launcher was killed (timeout): what this process saw
+        maxrss = int(usage.ru_maxrss)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(wall, int(usage.ru_maxrss), proc.returncode, headline(err_path.read_text(errors="replace")))
+    return Measured(wall, maxrss, proc.returncode, headline(err_path.read_text(errors="replace")))
 
 
 def headline(stderr):
