@@ -111,7 +111,7 @@ def monitor(path):
                 first = tracemalloc.take_snapshot()
             s = collectors._ACTIVE
             if s is not None:
-                records = list(s.thread_list)
+                records = [th for th in list(s.thread_list) if th is not None]
                 fh.write(json.dumps({
                     "t": round(time.monotonic() - t0, 2), "rounds": s.rounds, "stack_keys": len(s.stacks),
                     "thread_records": len(records), "ident_map": len(s.threads),
