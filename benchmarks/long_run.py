@@ -85,8 +85,9 @@ async def blocking_callbacks():
 def dynamic():
     n = 0
     while time.monotonic() < END:
-        ns = {}
-        exec(compile(f"def generated_{n}(x):\n    return sum(i * x for i in range(2000))\n", f"<gen-{n}>", "exec"), ns)
+        ns = {"time": time}   # a fresh function that runs 3 ms, so that the sampler sees it
+        exec(compile(f"def generated_{n}(x):\n    end = time.perf_counter() + 0.003\n"
+                     f"    while time.perf_counter() < end:\n        x += 1\n    return x\n", f"<gen-{n}>", "exec"), ns)
         ns[f"generated_{n}"](n)
         n += 1
         time.sleep(1.0 / DYNAMIC)
