@@ -176,10 +176,7 @@ def _preload_stages(options: ProfileOptions) -> None:
         import gilscope.render.html  # noqa: F401
     if options.outputs.get("sarif") is not None:
         import gilscope.render.sarif  # noqa: F401
-    try:
-        import gilscope.advice  # noqa: F401
-    except ImportError:
-        pass
+    import gilscope.advice  # noqa: F401
 
 
 def _collect(options: ProfileOptions):

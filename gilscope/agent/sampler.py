@@ -53,6 +53,7 @@ class Sampler(threading.Thread):
         self._stop_event = threading.Event()
         self._lock = threading.Lock()          # guards the aggregates against a concurrent snapshot
         self.threads: dict[int, _Thread] = {}
+        self.open: dict[int, _Thread] = {}     # threads whose /proc files are open (alive, as far as we know)
         self.thread_list: list[_Thread] = []
         self.code_index: dict = {}             # code object -> (frame index, flags)
         self.frames: list = []                 # [qualname, file, firstlineno, user]
@@ -78,6 +79,8 @@ class Sampler(threading.Thread):
         is_main = obj is threading.main_thread() if obj is not None else False
         th = _Thread(len(self.thread_list), ident, tid, name, is_main, bool(getattr(obj, "daemon", False)), now)
         self.threads[ident] = th
+        if th.probe is not None:
+            self.open[ident] = th
         self.thread_list.append(th)
         return th
 
@@ -146,9 +149,10 @@ class Sampler(threading.Thread):
                 th.critical_ratio = critical / dwall if dwall > 0 else 0.0
                 self._add(th, frames_key, line, dwall, state, blocker, cpu_part, off_state, critical, now)
             self.rounds += 1
-            # Threads that vanished: close their files.
-            for ident in [i for i, t in self.threads.items() if i not in current and t.probe is not None]:
-                self.threads[ident].probe.close()
+            # Threads that vanished: close their files. Only threads with open files are looked at, so a
+            # program that starts thousands of threads does not pay for all of them every round.
+            for ident in [i for i in self.open if i not in current]:
+                self.open.pop(ident).probe.close()
                 self.threads[ident].probe = None
 
     @staticmethod
@@ -242,6 +246,7 @@ class Sampler(threading.Thread):
                       dwall * th.critical_ratio, now)
             th.probe.close()
             th.probe = None
+            self.open.pop(ident, None)
 
     def _why_blocked(self, call, inner, inner_flags, os_state):
         """The state and blocking call of a thread that is off the CPU now."""
