@@ -18,7 +18,6 @@ class SamplerCollector:
         self.sampler.start()
 
     def stop_and_collect(self) -> dict:
-        import threading
         self.sampler.stop()
         for ident in list(self.sampler.threads):   # book every live thread's last interval
             self.sampler.finish_thread(ident)

@@ -3,8 +3,8 @@
 Each probe keeps its files open and re-reads them with pread, which costs about 1 µs a file.
 """
 import os
+import signal
 import time
-import platform
 
 # Syscall numbers of the calls a blocked Python thread typically sits in, by architecture.
 _X86_64 = {
@@ -19,7 +19,7 @@ _GENERIC = {  # aarch64 and other architectures using the generic syscall table
     115: "clock_nanosleep", 22: "epoll_pwait", 95: "waitid", 242: "accept4", 441: "epoll_pwait2",
     449: "futex_waitv", 66: "writev", 211: "sendmsg", 82: "fsync", 83: "fdatasync",
 }
-SYSCALLS = _X86_64 if platform.machine() in ("x86_64", "AMD64") else _GENERIC
+SYSCALLS = _X86_64 if os.uname().machine in ("x86_64", "AMD64") else _GENERIC
 
 AVAILABLE = os.path.exists("/proc/self/task")
 
@@ -120,7 +120,6 @@ def _open(path: str):
 def block_signals() -> None:
     """Signals for the process must reach the target's threads, not this one: a signal taken here would not
     interrupt the main thread's blocking call, so its Python handler (or ours, for SIGTERM) would never run."""
-    import signal
     if not hasattr(signal, "pthread_sigmask"):
         return
     synchronous = {getattr(signal, n) for n in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT") if hasattr(signal, n)}

@@ -50,9 +50,13 @@ class Sampler(threading.Thread):
         self.interval = interval
         self.gil_enabled = gil_enabled
         self.t0 = time.perf_counter()
+        # Thread.native_id of the thread that forked a process is the parent's (CPython keeps it after fork):
+        # the thread creating the sampler (a fork's only thread) gives its own.
+        self._native_ids = {threading.get_ident(): threading.get_native_id()}
         self._stop_event = threading.Event()
         self._lock = threading.Lock()          # guards the aggregates against a concurrent snapshot
-        self.threads: dict[int, _Thread] = {}
+        self.threads: dict[int, _Thread] = {}   # live threads by ident (an ended thread's ident may be reused)
+        self.ended: set[int] = set()            # idents whose thread ran its exit hook but may still show
         self.open: dict[int, _Thread] = {}     # threads whose /proc files are open (alive, as far as we know)
         self.thread_list: list[_Thread] = []
         self.code_index: dict = {}             # code object -> (frame index, flags)
@@ -70,11 +74,14 @@ class Sampler(threading.Thread):
         th = self.threads.get(ident)
         if th is None:
             obj = threading._active.get(ident)  # noqa: SLF001 - the only map from ident to native id and name
+            if obj is None and ident in self.ended:
+                return None     # past its exit hook (its time is booked), not yet gone
+            self.ended.discard(ident)
             th = self._new_thread(ident, obj, now)
         return th
 
     def _new_thread(self, ident, obj, now):
-        tid = getattr(obj, "native_id", None) or 0
+        tid = self._native_ids.get(ident) or getattr(obj, "native_id", None) or 0
         name = obj.name if obj is not None else f"thread-{ident}"
         is_main = obj is threading.main_thread() if obj is not None else False
         th = _Thread(len(self.thread_list), ident, tid, name, is_main, bool(getattr(obj, "daemon", False)), now)
@@ -113,7 +120,8 @@ class Sampler(threading.Thread):
         with self._lock:
             now = time.perf_counter()
             current = sys._current_frames()  # noqa: SLF001
-            threads = [(self._thread_for(ident, now), frame) for ident, frame in current.items() if ident != me]
+            threads = [(th, frame) for ident, frame in current.items()
+                       if ident != me and (th := self._thread_for(ident, now)) is not None]
             readings = procfs.settled_readings([th.probe for th, _ in threads], self.gil_enabled)
             seen = []
             main_waiting = False
@@ -152,8 +160,10 @@ class Sampler(threading.Thread):
             # Threads that vanished: close their files. Only threads with open files are looked at, so a
             # program that starts thousands of threads does not pay for all of them every round.
             for ident in [i for i in self.open if i not in current]:
-                self.open.pop(ident).probe.close()
-                self.threads[ident].probe = None
+                gone = self.open.pop(ident)
+                gone.probe.close()
+                gone.probe = None
+                self.threads.pop(ident, None)
 
     @staticmethod
     def _deltas(th, now, reading):
@@ -222,31 +232,39 @@ class Sampler(threading.Thread):
         """Book a thread's time since its last sample; called as the thread exits (and for all at stop)."""
         with self._lock:
             now = time.perf_counter()
-            th = self.threads.get(ident)
+            th = self.threads.pop(ident, None)   # a new thread reusing the ident gets a record of its own
+            if thread is not None:
+                self.ended.add(ident)
             if th is None:
                 if thread is None:
                     return
                 th = self._new_thread(ident, thread, self.t0)
+                self.threads.pop(ident, None)
+            self.open.pop(ident, None)
             if th.probe is None:
                 return
-            reading = th.probe.read()
-            dwall, dcpu, drun, os_state, call, wakeups = self._deltas(th, now, reading)
-            if dwall <= 0:
-                return
-            if th.last is not None:
-                key, line, off_state, blocker = th.last
-            else:
-                code = getattr(getattr(thread, "_target", None), "__code__", None)
-                key = (self._register(code)[0],) if code is not None else ()
-                line, off_state, blocker = 0, ("gil" if self.gil_enabled else "lock"), "GIL"
-                th.critical_ratio = 1.0 if not th.is_main else 0.0
-            running = dcpu + drun
-            state = "cpu" if running >= dwall * 0.5 else off_state
-            self._add(th, key, line, dwall, state, blocker, running, (off_state, "cpu", wakeups),
-                      dwall * th.critical_ratio, now)
-            th.probe.close()
-            th.probe = None
-            self.open.pop(ident, None)
+            try:
+                self._book_last_interval(th, thread, now)
+            finally:
+                th.probe.close()
+                th.probe = None
+
+    def _book_last_interval(self, th, thread, now) -> None:
+        reading = th.probe.read()
+        dwall, dcpu, drun, os_state, call, wakeups = self._deltas(th, now, reading)
+        if dwall <= 0:
+            return
+        if th.last is not None:
+            key, line, off_state, blocker = th.last
+        else:
+            code = getattr(getattr(thread, "_target", None), "__code__", None)
+            key = (self._register(code)[0],) if code is not None else ()
+            line, off_state, blocker = 0, ("gil" if self.gil_enabled else "lock"), "GIL"
+            th.critical_ratio = 1.0 if not th.is_main else 0.0
+        running = dcpu + drun
+        state = "cpu" if running >= dwall * 0.5 else off_state
+        self._add(th, key, line, dwall, state, blocker, running, (off_state, "cpu", wakeups),
+                  dwall * th.critical_ratio, now)
 
     def _why_blocked(self, call, inner, inner_flags, os_state):
         """The state and blocking call of a thread that is off the CPU now."""

@@ -42,3 +42,16 @@ def test_python_subprocess_is_profiled_as_a_child(profile, tmp_path):
     children = [p for p in report["profile"]["processes"] if p["role"] == "child"]
     assert children and any("child.py" in " ".join(p["argv"]) for p in children)
     assert "grind" in hotspots(report)
+
+
+def test_threads_that_reuse_an_ended_threads_ident_get_records_of_their_own(profile):
+    """pthread idents are recycled: each of these sequential threads usually gets its predecessor's."""
+    proc, report = profile(
+        "import threading, time\n"
+        "for i in range(20):\n"
+        "    t = threading.Thread(target=time.sleep, args=(0.03,), name=f'w{i}')\n"
+        "    t.start()\n"
+        "    t.join()\n")
+    assert proc.returncode == 0, proc.stderr
+    names = [t["name"] for t in report["profile"]["threads"]]
+    assert sorted(n for n in names if n.startswith("w")) == sorted(f"w{i}" for i in range(20)), names
