@@ -7,16 +7,22 @@ target ends: return, exception, sys.exit, os._exit, SIGTERM, exec.
 import os
 import sys
 
-from gilscope.agent.session import Session, settings_from_env
+from gilscope import cache_own_bytecode, restore_bytecode_setting
+
+
+def run_agent(argv: list[str]) -> int:
+    cache_own_bytecode()         # the collector's modules, imported by start()
+    try:
+        from gilscope.agent.session import Session, settings_from_env
+        session = Session(settings_from_env(), argv)
+        session.start()
+    finally:
+        restore_bytecode_setting()
+    return session.run_target()
 
 
 def main() -> None:
-    settings = settings_from_env()
-    argv = sys.argv[1:]
-    session = Session(settings, argv)
-    session.start()
-    code = session.run_target()
-    sys.exit(code)
+    sys.exit(run_agent(sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ def settings_from_env() -> dict:
 
 
 def free_threaded_build() -> bool:
+    abiflags = getattr(sys, "abiflags", None)    # "t" on free-threaded builds; sysconfig costs ~1 ms to import
+    if abiflags is not None:
+        return "t" in abiflags
     import sysconfig
     return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 

@@ -2,7 +2,6 @@
 cwd, stdin and stdout, same traceback on an uncaught exception, same exit status."""
 import os
 import sys
-import traceback
 import types
 
 _AGENT_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -50,6 +49,7 @@ def _run_script(path: str, args: list[str]) -> None:
     try:
         code = compile(source, os.path.abspath(path), "exec", dont_inherit=True)
     except SyntaxError as exc:
+        import traceback
         sys.stderr.write("".join(traceback.format_exception_only(type(exc), exc)))
         raise _NotCompiled(type(exc).__name__) from None
     main = types.ModuleType("__main__")
@@ -93,4 +93,5 @@ def _print_exception(etype, value, tb) -> None:
     try:
         sys.excepthook(etype, value, tb)
     except Exception:  # noqa: BLE001 - a broken user hook must not hide the original error
+        import traceback
         traceback.print_exception(etype, value, tb)

@@ -4,14 +4,19 @@ The child inherits stdin, stdout and stderr, so the target's I/O is untouched. S
 whole process group; a SIGINT or SIGTERM sent to gilscope alone is passed on to the child. `--timeout` sends
 SIGTERM, then SIGKILL after a grace period. Whatever happens, the data files the child wrote are read back.
 """
+from __future__ import annotations
+
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:     # imported where used: it costs ~2 ms before the target starts
+    import subprocess
 
 GRACE_S = 3.0
 # Its sitecustomize profiles the Python processes the target starts (spawned workers, subprocesses).
@@ -86,10 +91,13 @@ class Started:
     notes: list[str] = field(default_factory=list)
 
 
-EARLY: Started | None = None   # a run started by the entry point before the heavy imports (see gilscope/entry.py)
+EARLY: Started | None = None   # a run started by the entry point before the heavy imports (see gilscope/early_start.py)
 
 
-def start(launch: Launch) -> Started:
+def start(launch: Launch, fork: bool = False) -> Started:
+    """Start the target under the agent. With fork=True (the entry point's early start, when nothing but the
+    standard library has been imported) the agent is a fork of this process rather than a new interpreter:
+    the same run, ~25 ms sooner."""
     workdir = _private_dir()
     out = workdir / "profile.json"
     settings = {"out": str(out), "engine": launch.engine, "interval": launch.interval_s}
@@ -105,10 +113,14 @@ def start(launch: Launch) -> Started:
         except PySpyUnavailable as exc:
             notes.append(f"py-spy could not sample this run ({exc}); the in-process sampler did instead")
             settings["engine"] = "auto"
-    env = dict(os.environ, GILSCOPE_AGENT=json.dumps(settings))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (INJECT_DIR, os.environ.get("PYTHONPATH")) if p)
+    env_changes = {"GILSCOPE_AGENT": json.dumps(settings),
+                   "PYTHONPATH": os.pathsep.join(p for p in (INJECT_DIR, os.environ.get("PYTHONPATH")) if p)}
     started = time.perf_counter()
-    return Started(launch, subprocess.Popen(cmd, env=env), out, started, notes=notes)
+    if fork and hasattr(os, "fork") and launch.python == sys.executable:
+        from gilscope.collect.forked import fork_agent
+        return Started(launch, fork_agent(launch.argv, env_changes), out, started, notes=notes)
+    import subprocess
+    return Started(launch, subprocess.Popen(cmd, env=dict(os.environ, **env_changes)), out, started, notes=notes)
 
 
 def run(launch: Launch) -> Outcome:
@@ -130,6 +142,7 @@ def take_early(launch: Launch) -> Started | None:
 
 
 def wait(run: Started) -> Outcome:
+    import subprocess
     proc, launch = run.proc, run.launch
     interrupted = None
     remaining = None

@@ -84,7 +84,7 @@ def test_early_start_runs_the_target_once_with_the_configs_settings(project):
 
 
 def test_entry_starts_the_target_early_with_the_configs_engine_interval_and_timeout(monkeypatch):
-    from gilscope import entry
+    from gilscope import early_start
     from gilscope.collect import launch
 
     started = []
@@ -92,25 +92,25 @@ def test_entry_starts_the_target_early_with_the_configs_engine_interval_and_time
     class Started:
         proc = None
 
-    monkeypatch.setattr(launch, "start", lambda how: started.append(how) or Started())
-    monkeypatch.setattr(entry, "_pass_signals_on", lambda proc: None, raising=False)
+    monkeypatch.setattr(launch, "start", lambda how, fork=False: started.append(how) or Started())
+    monkeypatch.setattr(early_start, "_pass_signals_on", lambda proc: None, raising=False)
     monkeypatch.setattr(launch, "EARLY", None)
     monkeypatch.chdir(PROJECTS / "early")
-    entry._start_early(["profile", "--", "app.py"])
+    early_start.start_early(["profile", "--", "app.py"])
     assert [(s.engine, s.interval_s, s.timeout_s) for s in started] == [("cprofile", 0.002, 30)]
     started.clear()
-    entry._start_early(["profile", "--interval", "3", "--", "app.py"])
+    early_start.start_early(["profile", "--interval", "3", "--", "app.py"])
     assert [(s.engine, s.interval_s, s.timeout_s) for s in started] == [("cprofile", 0.003, 30)]
 
 
 @pytest.mark.parametrize("case", ["bad-fail-on", "unknown-key", "wrong-type", "outside-table"])
 def test_no_early_start_on_a_bad_config(monkeypatch, case):
-    from gilscope import entry
+    from gilscope import early_start
     from gilscope.collect import launch
 
-    monkeypatch.setattr(launch, "start", lambda how: pytest.fail("started the target on a bad config"))
+    monkeypatch.setattr(launch, "start", lambda how, fork=False: pytest.fail("started the target on a bad config"))
     monkeypatch.chdir(PROJECTS / case)
-    entry._start_early(["profile", "--", str(PROJECTS / "early" / "app.py")])
+    early_start.start_early(["profile", "--", str(PROJECTS / "early" / "app.py")])
 
 
 @pytest.mark.parametrize("case, message", [

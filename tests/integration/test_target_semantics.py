@@ -11,6 +11,9 @@ print(repr(sys.stdin.read()))
 print("spec", __spec__)
 print("file", os.path.basename(__file__))
 print("gilscope on path", any("gilscope" in p for p in sys.path[1:] if "inject" in p))
+print(sys.orig_argv)
+print("dont_write_bytecode", sys.dont_write_bytecode)
+print("gilscope's imports", sorted(m for m in ("typer", "rich", "pydantic", "gilscope.cli") if m in sys.modules))
 '''
 
 
@@ -51,3 +54,54 @@ def test_exit_status_and_exception_are_recorded(profile):
     assert "ValueError: boom" in proc.stderr and "gilscope/agent" not in proc.stderr
     assert report["run"]["exit_code"] == 1
     assert report["run"]["exception"] == "ValueError"
+
+
+EXIT_PROBE = '''
+import atexit, sys
+log = open("log.txt", "w")          # never closed: the interpreter's shutdown flushes it
+log.write("buffered")
+
+
+class Noisy:
+    def __del__(self):
+        sys.stdout.write("finalised\\n")
+
+
+keep = Noisy()
+atexit.register(lambda: print("atexit ran"))
+'''
+
+
+def test_the_target_ends_through_pythons_own_shutdown(tmp_path, profile):
+    """atexit handlers, finalisers and unflushed files behave as under plain python (the agent is a fork of
+    gilscope, so nothing of gilscope's may run at the target's exit, and nothing of python's may be skipped)."""
+    bare = plain(tmp_path, EXIT_PROBE)
+    assert (tmp_path / "log.txt").read_text() == "buffered"
+    (tmp_path / "log.txt").unlink()
+    proc, report = profile(EXIT_PROBE)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == bare.stdout == "atexit ran\nfinalised\n"
+    assert (tmp_path / "log.txt").read_text() == "buffered"
+    assert report["run"]["exit_code"] == 0
+
+
+def test_gilscope_caches_its_own_bytecode_but_not_the_targets(tmp_path, profile, monkeypatch):
+    """Under PYTHONDONTWRITEBYTECODE gilscope still caches its own modules (compiling them each run costs tens
+    of ms); the target's setting and its own modules are left alone."""
+    import importlib.util
+    import os
+
+    import gilscope.agent.sampler as sampler
+    cached = importlib.util.cache_from_source(sampler.__file__)
+    if os.path.exists(cached):
+        os.unlink(cached)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    (tmp_path / "helper.py").write_text("VALUE = 1\n")
+    proc, _report = profile("import sys, helper\nprint(sys.dont_write_bytecode, helper.VALUE)\n")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "True 1\n"
+    assert not (tmp_path / "__pycache__").exists()
+    assert os.path.exists(cached)
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE")
+    proc, _report = profile("import sys\nprint(sys.dont_write_bytecode)\n")
+    assert proc.stdout == "False\n"

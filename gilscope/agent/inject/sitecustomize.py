@@ -11,11 +11,15 @@ def _gilscope_start_child() -> None:
     settings = os.environ.get("GILSCOPE_AGENT")
     started_by_gilscope = "gilscope.agent" in getattr(sys, "orig_argv", ()) or "GILSCOPE_GATE_FD" in os.environ
     if settings and not started_by_gilscope:
+        before = sys.dont_write_bytecode
+        sys.dont_write_bytecode = False    # gilscope's own bytecode is cached whatever the setting
         try:
             from gilscope.agent.session import start_child
             start_child(settings)
         except Exception:  # noqa: BLE001 - profiling a child must never break it (e.g. another Python)
             pass
+        finally:
+            sys.dont_write_bytecode = before
     _chain_user_sitecustomize()
 
 
