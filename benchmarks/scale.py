@@ -28,6 +28,7 @@ apart) against 500 MB. With memory measuring on, each stage also runs in a child
 tracemalloc, for the peak of its Python allocations. --sweep repeats the timed run once at other numbers of distinct stacks.
 """
 import argparse
+import gc
 import json
 import os
 import random
@@ -216,6 +217,7 @@ def run_stages(data_dir: str, upto: list[str], measure: str, write_dir: str = ""
 
     rules = load_rules([])
     out: dict = {"_baseline_rss_mb": peak_rss_mb()}
+    gc.disable()   # as run_profile does from reading the data to the last report (see gilscope/gcpause.py)
     state: dict = {}
 
     def stage(name, fn):

@@ -35,6 +35,8 @@ def classify(profile: Profile, min_share: float | None = None, max_hotspots: int
     index = index_of(profile)            # owners cached per frames tuple: stacks share them
     owner_of, loop_frames, is_user = index.owner, index.handle_run, index.user
     blocked = (State.io, State.lock, State.gil)
+    process_of = [t.process for t in profile.threads]
+    divisor = [pool_workers if p > 0 and profile.processes[p].role == "pool worker" else 1 for p in process_of]
     for stack in profile.stacks:
         blocker = stack.blocker
         if blocker == "idle":      # an event loop or server waiting for work: nobody's hotspot
@@ -44,17 +46,16 @@ def classify(profile: Profile, min_share: float | None = None, max_hotspots: int
         if key is None:
             continue
         acc = accs[key]
-        thread = profile.threads[stack.thread]
+        thread = stack.thread
         state, wall = stack.state, stack.wall_s
         acc.seconds[state] += wall
         acc.wall += wall
         acc.cpu += stack.cpu_s
-        in_pool = thread.process > 0 and profile.processes[thread.process].role == "pool worker"
-        acc.critical += stack.critical_s / (pool_workers if in_pool else 1)
+        acc.critical += stack.critical_s / divisor[thread]
         acc.samples += stack.samples
         acc.waits += stack.waits
-        acc.threads.add(stack.thread)
-        acc.processes.add(thread.process)
+        acc.threads.add(thread)
+        acc.processes.add(process_of[thread])
         if blocker and state in blocked:
             acc.blockers[blocker] += wall
         if loop_frames and not loop_frames.isdisjoint(frames):   # in_event_loop

@@ -79,11 +79,14 @@ def merge(data: list[dict], engine: str) -> Profile:
                 segments=[tuple(s) for s in t.get("segments", [])]))
         new_index = remap.__getitem__
         for th, fr, line, state, blocker, samples, wall, cpu, critical, *rest in d.get("stacks", []):
+            # (one of these per distinct stack: conditional expressions, not max(), cost half as much)
+            line, samples, wall, cpu, critical = int(line or 0), int(samples), float(wall), float(cpu), float(critical)
+            waits = round(rest[0]) if rest else 0
             stacks.append(_stack(
-                thread=first_thread + int(th), frames=tuple(map(new_index, fr)), line=max(0, int(line or 0)),
-                state=_STATES.get(state) or State(state), blocker=None if blocker is None else str(blocker), samples=max(0, int(samples)),
-                wall_s=max(0.0, float(wall)), cpu_s=max(0.0, float(cpu)), critical_s=max(0.0, float(critical)),
-                waits=max(0, round(rest[0])) if rest else 0))
+                thread=first_thread + int(th), frames=tuple(map(new_index, fr)), line=line if line > 0 else 0,
+                state=_STATES.get(state) or State(state), blocker=None if blocker is None else str(blocker),
+                samples=samples if samples > 0 else 0, wall_s=wall if wall > 0 else 0.0, cpu_s=cpu if cpu > 0 else 0.0,
+                critical_s=critical if critical > 0 else 0.0, waits=waits if waits > 0 else 0))
         for th, fr, state, count, total, longest in d.get("stalls", []):
             stalls.append(LoopStall(thread=first_thread + th, frames=tuple(remap[i] for i in fr), state=state,
                                     count=count, total_s=max(0.0, total), max_s=max(0.0, longest)))

@@ -66,3 +66,21 @@ def test_every_format_renders_the_empty_report(load_report_fixture):
     for fmt in Format:
         if fmt is not Format.speedscope:
             assert render(report, fmt).strip()
+
+
+@pytest.mark.parametrize("fixture", ["rich", "empty"])
+def test_json_report_is_the_whole_model_with_the_profile_on_one_line(load_report_fixture, fixture):
+    import json
+    report = load_report_fixture(fixture)
+    text = render(report, Format.json)
+    assert json.loads(text) == json.loads(report.model_dump_json())
+    profile_lines = [line for line in text.splitlines() if line.startswith('  "profile": ')]
+    assert len(profile_lines) == 1 and text.endswith("\n}\n")
+    assert text.startswith('{\n  "schema_version": 1,\n')
+
+
+def test_speedscope_is_compact_utf8_json(load_report_fixture):
+    import json
+    text = render(load_report_fixture("rich"), Format.speedscope)
+    document = json.loads(text)
+    assert text == json.dumps(document, separators=(",", ":"), ensure_ascii=False) + "\n"
