@@ -116,11 +116,17 @@ def start(launch: Launch, fork: bool = False) -> Started:
     env_changes = {"GILSCOPE_AGENT": json.dumps(settings),
                    "PYTHONPATH": os.pathsep.join(p for p in (INJECT_DIR, os.environ.get("PYTHONPATH")) if p)}
     started = time.perf_counter()
-    if fork and hasattr(os, "fork") and launch.python == sys.executable:
+    if fork and hasattr(os, "fork") and launch.python == sys.executable and _single_threaded():
         from gilscope.collect.forked import fork_agent
         return Started(launch, fork_agent(launch.argv, env_changes), out, started, notes=notes)
     import subprocess
     return Started(launch, subprocess.Popen(cmd, env=dict(os.environ, **env_changes)), out, started, notes=notes)
+
+
+def _single_threaded() -> bool:
+    """Forking is only safe with no other thread (one started by a sitecustomize or .pth, say)."""
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() == 1
 
 
 def run(launch: Launch) -> Outcome:

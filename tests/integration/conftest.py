@@ -19,12 +19,13 @@ def _env():
 @pytest.fixture
 def profile(tmp_path):
     """Run `gilscope profile --json` on a script written into tmp_path; return (completed process, report)."""
-    def run(source: str, *args: str, options=(), stdin: str | None = None, name="target.py", timeout=120):
+    def run(source: str, *args: str, options=(), stdin: str | None = None, name="target.py", timeout=120,
+            env: dict | None = None):
         script = tmp_path / name
         script.write_text(source)
         out = tmp_path / "report.json"
         proc = subprocess.run([sys.executable, "-m", "gilscope", "profile", "-q", "--json", str(out), *options,
-                               str(script), *args], cwd=tmp_path, env=_env(), input=stdin, capture_output=True,
+                               str(script), *args], cwd=tmp_path, env={**_env(), **(env or {})}, input=stdin, capture_output=True,
                               text=True, timeout=timeout)
         report = json.loads(out.read_text()) if out.exists() else None
         return proc, report

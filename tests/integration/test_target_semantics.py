@@ -1,5 +1,7 @@
 """The target sees what it would see under plain `python`, and its output is untouched."""
-from tests.integration.conftest import plain
+import os
+
+from tests.integration.conftest import ROOT, plain
 
 PROBE = '''
 import os, sys
@@ -105,3 +107,17 @@ def test_gilscope_caches_its_own_bytecode_but_not_the_targets(tmp_path, profile,
     monkeypatch.delenv("PYTHONDONTWRITEBYTECODE")
     proc, _report = profile("import sys\nprint(sys.dont_write_bytecode)\n")
     assert proc.stdout == "False\n"
+
+
+def test_the_agent_is_spawned_when_gilscope_already_runs_a_thread(tmp_path, profile):
+    """A thread started in gilscope's own process (here by a sitecustomize) makes a fork unsafe: the agent is
+    then a fresh interpreter, and the target runs as usual."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n")
+    pythonpath = os.pathsep.join((str(site), str(ROOT), os.environ.get("PYTHONPATH", "")))
+    proc, report = profile("import sys\nprint('gilscope.agent' in sys.orig_argv)\n", env={"PYTHONPATH": pythonpath})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "True\n"
+    assert report["run"]["exit_code"] == 0
