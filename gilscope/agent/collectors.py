@@ -8,6 +8,7 @@ class SamplerCollector:
     """The default engine: the statistical sampler with per-thread OS state (see sampler.py)."""
 
     name = "sampler"
+    has_thread = True      # its thread also looks after SIGTERM (see sigterm_rescue.py)
 
     def __init__(self, settings: dict, gil_enabled: bool):
         self.sampler = Sampler(float(settings.get("interval", DEFAULT_INTERVAL)), gil_enabled)

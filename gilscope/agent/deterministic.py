@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 
+from gilscope.agent import sigterm_rescue
 from gilscope.agent.callgraph import Graph, build_thread, fill_critical, graph_to_stacks
 
 
@@ -42,6 +43,7 @@ class _ThreadLog:
 
 
 _LOG: _ThreadLog | None = None
+OWN_THREAD_PREFIX = "gilscope-"     # sigterm_rescue's watcher: not the program's
 _HOOKED = False
 
 
@@ -54,13 +56,14 @@ def _hook_thread_exit() -> None:
 
     def _bootstrap_inner(thread):
         log = _LOG
-        if log is not None:
+        own = thread.name.startswith(OWN_THREAD_PREFIX)
+        if log is not None and not own:
             log.started += 1
         try:
             original(thread)
         finally:
             log = _LOG
-            if log is not None:
+            if log is not None and not own:
                 log.ended.setdefault(thread.ident, []).append(
                     (thread.name, thread.native_id, thread.daemon, _busy_s(thread.native_id, True)))
 
@@ -128,9 +131,13 @@ class CProfileCollector(_Deterministic):
         data = new_data(["cprofile sees only the main thread: other threads' work is invisible (the main thread "
                          "shows only its waits on them)", *_NOTES, _COST.format("cProfile", 5)])
         stacks = graph_to_stacks(graph, data, {})
-        build_thread(data, *self._info(self.ident), stacks, self.log.started > 0 or threading.active_count() > 1)
+        build_thread(data, *self._info(self.ident), stacks, self.log.started > 0 or _program_threads() > 1)
         fill_critical(data)
         return data
+
+
+def _program_threads() -> int:
+    return sum(1 for t in threading.enumerate() if not t.name.startswith(OWN_THREAD_PREFIX))
 
 
 def _key(code):
@@ -169,7 +176,8 @@ class YappiCollector(_Deterministic):
         if getattr(sys, "_is_gil_enabled", None) is not None:
             data["notes"].append("importing yappi re-enables the GIL on a free-threaded build")
         frame_ids: dict = {}
-        threads = sorted(yappi.get_thread_stats(), key=lambda t: t.id)
+        own = sigterm_rescue.watcher_ident()
+        threads = sorted((t for t in yappi.get_thread_stats() if t.tid != own), key=lambda t: t.id)
         built = []
         for thread in threads:
             graph = Graph()

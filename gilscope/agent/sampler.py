@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 
-from gilscope.agent import procfs
+from gilscope.agent import procfs, sigterm_rescue
 from gilscope.agent.stacks import HANDLE_RUN, LOOP, SELECTOR, SYNC, USER, called_name, code_flags, qualname
 
 MAX_DEPTH = 128            # innermost frames kept per stack; deeper recursion is cut at the root side
@@ -108,6 +108,7 @@ class Sampler(threading.Thread):
                 if late > 0.001:
                     self.late_rounds += 1
             cpu_before = own_cpu()
+            sigterm_rescue.check()
             self.sample(me)
             spent = own_cpu() - cpu_before
             self.cost_s += spent

@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 
-from gilscope.agent import target as target_mod
+from gilscope.agent import sigterm_rescue, target as target_mod
 
 
 def settings_from_env() -> dict:
@@ -121,6 +121,8 @@ class Session:
                 setattr(os, name, _before(real, _finish_current))
         if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
             signal.signal(signal.SIGTERM, _on_sigterm)
+            if sigterm_rescue.install(_on_sigterm) and not getattr(self.collector, "has_thread", False):
+                sigterm_rescue.start_watcher()
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=_after_fork_in_child)
 
@@ -162,6 +164,7 @@ def _exit_with_data(code):
 
 
 def _on_sigterm(signum, frame) -> None:
+    sigterm_rescue.handler_started()
     if _CURRENT is not None:
         if _CURRENT._finishing:          # interrupted our own write (e.g. os._exit, then Pool.terminate)
             _CURRENT._die_after = signum
@@ -179,6 +182,7 @@ def _after_fork_in_child() -> None:
     if parent is None:
         return
     parent._written = True   # the parent's data belongs to the parent
+    sigterm_rescue.after_fork_in_child()
     settings = dict(parent.settings, out=f"{parent.settings['out']}.child-{os.getpid()}")
     child = Session(settings, parent.argv, role="child")
     from gilscope.agent.collectors import make_collector

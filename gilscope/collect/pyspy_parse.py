@@ -27,7 +27,7 @@ _HOLDS_GIL = {"range", "len", "int", "float", "str", "bytes", "list", "dict", "s
               "get", "items", "keys", "values", "update", "join", "split", "strip", "replace", "bool", "any",
               "all", "type", "super", "print"}
 _IO_FILES = ("/selectors.py", "/socket.py", "/ssl.py", "/subprocess.py", "/http/", "/urllib/", "/asyncio/")
-OWN_THREAD_FILES = ("/gilscope/agent/sampler.py",)    # gilscope's in-process sampler, not the program
+OWN_THREAD_FILES = ("/gilscope/agent/sampler.py", "/gilscope/agent/sigterm_rescue.py")   # gilscope's threads
 
 
 @dataclass(frozen=True)

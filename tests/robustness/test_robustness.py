@@ -227,6 +227,31 @@ def test_signal_during_the_run_writes_the_partial_report(tmp_path, sig, code, ho
     assert_nothing_left(tmp_path)
 
 
+@pytest.mark.parametrize("engine", ["auto", "cprofile", "yappi"])
+def test_a_sigterm_the_main_thread_misses_still_ends_the_target(run, tmp_path, engine):
+    """Under plain python SIGTERM's default action ends the process even when the main thread is blocked and
+    never sees it. gilscope's handler must not turn that into a hang (a Pool.terminate() joining its workers
+    did hang, now and then)."""
+    result = run("profile", "-q", "--engine", engine, "--json", "out.json", target("missed_sigterm.py"), timeout=30)
+    assert result.code == 143, result.err
+    assert result.elapsed < 15
+    rep = report(tmp_path)
+    assert (rep.run.exit_code, rep.run.interrupted) == (143, "SIGTERM")
+    assert "gilscope-" not in " ".join(t.name for t in rep.threads)
+    assert_nothing_left(tmp_path)
+
+
+@pytest.mark.parametrize("engine", ["auto", "cprofile", "yappi"])
+def test_a_forked_childs_missed_sigterm_ends_the_child_only(run, tmp_path, engine):
+    """The child must not inherit its parent's watch on signals: its SIGTERM would end the parent instead."""
+    result = run("profile", "-q", "--engine", engine, "--json", "out.json", target("missed_sigterm.py"), "fork",
+                 timeout=30)
+    assert result.code == 0, result.err
+    assert result.out.decode().splitlines() == ["child ended by signal 15", "parent done"]
+    assert report(tmp_path).run.exit_code == 0
+    assert_nothing_left(tmp_path)
+
+
 # ---- --timeout S ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("ignores_sigterm", [False, True], ids=["sleep", "sleep ignoring SIGTERM"])

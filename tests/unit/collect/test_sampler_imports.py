@@ -7,7 +7,7 @@ import gilscope.agent
 
 AGENT = Path(gilscope.agent.__file__).parent
 # what runs in the sampler thread; module-level code (run at import, in the main thread) may import
-SAMPLER_THREAD_MODULES = ["sampler.py", "stacks.py", "procfs.py"]
+SAMPLER_THREAD_MODULES = ["sampler.py", "stacks.py", "procfs.py", "sigterm_rescue.py"]
 IMPORT_TIME_FUNCTIONS = {"_gil_holding_pread"}   # called once, at module import
 
 
