@@ -9,7 +9,7 @@ from typing import Any
 
 from gilscope import __version__
 from gilscope.errors import UsageError
-from gilscope.model import Profile, Report, State
+from gilscope.model import Report, State
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 
@@ -56,13 +56,13 @@ def speedscope_document(report: Report, name: str = "") -> dict[str, Any]:
         "shared": {"frames": frames},
         "profiles": profiles,
         "name": name or " ".join(report.run.argv) or "gilscope",
-        "activeProfileIndex": _busiest(profile, by_thread),
+        "activeProfileIndex": _busiest(profiles),
         "exporter": f"gilscope {report.version or __version__}",
     }
 
 
-def _busiest(profile: Profile, by_thread: dict[int, list]) -> int:
-    totals = [sum(s.wall_s for s in by_thread.get(i, ())) for i in range(len(profile.threads))]
+def _busiest(profiles: list[dict[str, Any]]) -> int:
+    totals = [p["endValue"] for p in profiles]
     return max(range(len(totals)), key=totals.__getitem__) if totals else 0
 
 
