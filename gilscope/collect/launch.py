@@ -44,13 +44,16 @@ class Outcome:
 RECEIVED: str | None = None          # the first SIGINT/SIGTERM gilscope got since the target started
 _RELAY_PROC: subprocess.Popen | None = None
 TERMINAL_GRACE_S = 2.0
+_Timer = None
 
 
 def relay_signals(proc: subprocess.Popen | None) -> None:
     """From now until gilscope exits, SIGINT/SIGTERM are recorded and passed on to the running target instead
     of killing gilscope (which then still writes the report). After the target ended they are only recorded."""
-    global _RELAY_PROC
+    global _RELAY_PROC, _Timer
     _RELAY_PROC = proc
+    from threading import Timer   # here, not in the handler: a signal can land while `threading` is half imported
+    _Timer = Timer
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _relay)
 
@@ -65,8 +68,7 @@ def _relay(signum, frame) -> None:
         # A Ctrl-C in a terminal (or a SIGINT to the process group) reached the target too: sending it again
         # at once would cut short the target's own KeyboardInterrupt clean-up. Pass it on only if the target
         # is still running a little later (it was sent to gilscope alone).
-        import threading
-        timer = threading.Timer(TERMINAL_GRACE_S, _send, (proc, signum))
+        timer = _Timer(TERMINAL_GRACE_S, _send, (proc, signum))
         timer.daemon = True
         timer.start()
         return
