@@ -416,9 +416,12 @@ def test_pyspy_on_a_target_that_exits_at_once(run, tmp_path):
 def test_pyspy_that_cannot_attach_falls_back_with_a_caveat(run, tmp_path):
     # gilscope looks for py-spy beside its python first: a python linked into a folder with a py-spy that fails
     # the way it does without ptrace permission.
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    bin_dir = tmp_path / "py" / "bin"
+    bin_dir.mkdir(parents=True)
     (bin_dir / "python").symlink_to(sys.executable)
+    if sys.prefix != sys.base_prefix:   # in a venv, the link finds the venv's packages through these two
+        (bin_dir.parent / "pyvenv.cfg").write_text((Path(sys.prefix) / "pyvenv.cfg").read_text())
+        (bin_dir.parent / "lib").symlink_to(Path(sys.prefix) / "lib")
     spy = bin_dir / "py-spy"
     spy.write_text("#!/bin/sh\necho 'Error: Failed to attach: Operation not permitted (os error 1)' >&2\nexit 1\n")
     spy.chmod(0o755)
