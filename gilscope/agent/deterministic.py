@@ -131,9 +131,18 @@ class CProfileCollector(_Deterministic):
         data = new_data(["cprofile sees only the main thread: other threads' work is invisible (the main thread "
                          "shows only its waits on them)", *_NOTES, _COST.format("cProfile", 5)])
         stacks = graph_to_stacks(graph, data, {})
-        build_thread(data, *self._info(self.ident), stacks, self.log.started > 0 or _program_threads() > 1)
+        threaded = self.log.started > 0 or _program_threads() > 1
+        if threaded and sys.version_info >= (3, 12):
+            data["notes"].append(MIXED_THREADS_NOTE)
+        build_thread(data, *self._info(self.ident), stacks, threaded)
         fill_critical(data)
         return data
+
+
+# Python 3.12's cProfile hooks sys.monitoring, which reports the calls of every thread to the one profiler
+MIXED_THREADS_NOTE = ("on Python 3.12+ cProfile records the calls of every thread in one call tree, so the main "
+                      "thread's functions also carry other threads' calls and times: use --engine auto or yappi "
+                      "for a threaded program")
 
 
 def _program_threads() -> int:
