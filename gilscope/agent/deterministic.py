@@ -43,7 +43,6 @@ class _ThreadLog:
 
 
 _LOG: _ThreadLog | None = None
-OWN_THREAD_PREFIX = "gilscope-"     # sigterm_rescue's watcher: not the program's
 _HOOKED = False
 
 
@@ -56,7 +55,7 @@ def _hook_thread_exit() -> None:
 
     def _bootstrap_inner(thread):
         log = _LOG
-        own = thread.name.startswith(OWN_THREAD_PREFIX)
+        own = thread.name == sigterm_rescue.WATCHER_NAME     # gilscope's, not the program's
         if log is not None and not own:
             log.started += 1
         try:
@@ -146,7 +145,7 @@ MIXED_THREADS_NOTE = ("on Python 3.12+ cProfile records the calls of every threa
 
 
 def _program_threads() -> int:
-    return sum(1 for t in threading.enumerate() if not t.name.startswith(OWN_THREAD_PREFIX))
+    return sum(1 for t in threading.enumerate() if t.name != sigterm_rescue.WATCHER_NAME)
 
 
 def _key(code):

@@ -112,10 +112,11 @@ def check(now: float | None = None) -> None:
         data = os.read(_read_fd, 512)
     except OSError:         # BlockingIOError when no signal came: the usual case
         data = b""
+    if _pending_since is None and signal.SIGTERM not in data:
+        return              # every sampler round: no clock read, nothing more
     now = time.perf_counter() if now is None else now
     if _pending_since is None:
-        if signal.SIGTERM in data:
-            _pending_since = now
+        _pending_since = now
         return
     if now - _pending_since < GRACE_S:
         return

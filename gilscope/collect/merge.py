@@ -84,7 +84,8 @@ def merge(data: list[dict], engine: str) -> Profile:
             line, samples, wall, cpu, critical = int(line or 0), int(samples), float(wall), float(cpu), float(critical)
             waits = round(rest[0]) if rest else 0
             stacks.append(_stack(
-                thread=first_thread + int(th), frames=tuple(fr) if same_ids else tuple(map(new_index, fr)), line=line if line > 0 else 0,
+                thread=first_thread + int(th), frames=tuple(fr) if same_ids else tuple(map(new_index, fr)),
+                line=line if line > 0 else 0,
                 state=_STATES.get(state) or State(state), blocker=None if blocker is None else str(blocker),
                 samples=samples if samples > 0 else 0, wall_s=wall if wall > 0 else 0.0, cpu_s=cpu if cpu > 0 else 0.0,
                 critical_s=critical if critical > 0 else 0.0, waits=waits if waits > 0 else 0))

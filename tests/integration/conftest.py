@@ -25,8 +25,8 @@ def profile(tmp_path):
         script.write_text(source)
         out = tmp_path / "report.json"
         proc = subprocess.run([sys.executable, "-m", "gilscope", "profile", "-q", "--json", str(out), *options,
-                               str(script), *args], cwd=tmp_path, env={**_env(), **(env or {})}, input=stdin, capture_output=True,
-                              text=True, timeout=timeout)
+                               str(script), *args], cwd=tmp_path, env={**_env(), **(env or {})}, input=stdin,
+                              capture_output=True, text=True, timeout=timeout)
         report = json.loads(out.read_text()) if out.exists() else None
         return proc, report
     return run
