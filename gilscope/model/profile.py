@@ -33,6 +33,8 @@ class StackCount(BaseModel):
     cpu_s: Seconds
     critical_s: Seconds = 0.0        # wall time during which the program's main thread waited on this thread
     waits: int = Field(0, ge=0)      # blocking waits that ended (the thread was scheduled in again), if known
+    c_function: str | None = None    # cpu state only: the C function running while holding the GIL
+                                     # (e.g. "json.dumps"); None means Python bytecode
 
 
 class ThreadProfile(BaseModel):
@@ -86,6 +88,8 @@ class Profile(BaseModel):
     stacks: list[StackCount] = Field(default_factory=list)
     loop_stalls: list[LoopStall] = Field(default_factory=list)
     calls: dict[int, int] = Field(default_factory=dict)   # frame index -> exact call count (deterministic engines)
+    # frame index -> separate calls of that function the sampler saw running (a lower bound on its call count)
+    invocations: dict[int, int] = Field(default_factory=dict)
     gil_reenabled_by: list[str] = Field(default_factory=list)
     ipc: dict[str, float] = Field(default_factory=dict)   # inter-process counters: tasks, pickled_bytes, ...
     notes: list[str] = Field(default_factory=list)        # collector caveats, shown in the report
