@@ -7,12 +7,12 @@ import pytest
 
 from gilscope.errors import UsageError
 from gilscope.model import Severity
-from gilscope.render import Format, SimpleRuleDoc, render
+from gilscope.render import Format, RenderOptions, SimpleRuleDoc, render
 from gilscope.render.annotations import render_annotations
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 ROOT = "/home/dev/proj"          # the fixtures' run.cwd: SARIF paths are made relative to it
-CASES = ["rich", "empty"]
+CASES = ["rich", "empty", "gil_threads"]   # gil_threads: a real run of examples/gil_threads.py, stored
 EXTENSIONS = {Format.text: "txt", Format.md: "md", Format.html: "html", Format.sarif: "sarif",
               Format.json: "json", Format.speedscope: "speedscope.json"}
 
@@ -61,3 +61,30 @@ def test_json_golden_round_trips(load_report_fixture):
 
     report = load_report_fixture("rich")
     assert Report.model_validate_json(render(report, Format.json)) == report
+
+
+def many_threads(report):
+    """`report` with the threads of a thread-pool server: 8 pool threads, 300 request threads, 240 workers."""
+    base = report.threads[1]
+    names = ([f"ThreadPoolExecutor-0_{i}" for i in range(8)] + ["process_request_thread"] * 300
+             + [f"Thread-{i} (worker)" for i in range(1, 241)])
+    threads = [report.threads[0]] + [base.model_copy(update={"name": n, "tid": 1000 + i, "wall_s": 0.5 + i % 7 / 10})
+                                     for i, n in enumerate(names)]
+    return report.model_copy(update={"threads": threads})
+
+
+TEXT_CASES = {"rich": "rich", "gil_threads": "gil_threads", "many_threads": "rich"}
+
+
+@pytest.mark.parametrize("verbose", [False, True], ids=["default", "verbose"])
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize("case", list(TEXT_CASES))
+def test_golden_terminal_widths(case, width, verbose, load_report_fixture, update_golden):
+    """The terminal report at 80 and 120 columns: no line longer than the width, no word split."""
+    report = load_report_fixture(TEXT_CASES[case])
+    if case == "many_threads":
+        report = many_threads(report)
+    text = render(report, Format.text, options=RenderOptions(width=width, verbose=verbose))
+    assert max(len(line) for line in text.splitlines()) <= width
+    name = f"report.{width}{'.verbose' if verbose else ''}.txt"
+    check_golden(GOLDEN / case / name, text, update_golden)

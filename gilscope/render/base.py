@@ -14,9 +14,10 @@ from urllib.parse import quote
 
 from gilscope.formats import Format  # defined there so the CLI can import it cheaply
 from gilscope.gcpause import without_gc
-from gilscope.model import Finding, Report, Severity
+from gilscope.model import Evidence, Finding, Report, Severity
 
 INFORMATION_URI = "https://pypi.org/project/gilscope/"
+TOP_HOTSPOTS = 5   # hotspots the terminal report shows unless verbose
 STATES = ("cpu", "native", "io", "gil", "lock")   # the order of every split, chart and legend
 
 
@@ -45,6 +46,17 @@ class RuleDoc(Protocol):
     severity: Any
     summary: str
     markdown: str
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How much a report shows, decided by the CLI (renderers never look at the terminal themselves)."""
+
+    color: bool = False
+    width: int = 100              # terminal columns (text format)
+    verbose: bool = False         # conditions, evidence, assumptions and every finding's diff
+    threads: bool = False         # one row per thread instead of groups by role and name pattern
+    top: int = TOP_HOTSPOTS       # hotspots listed in the terminal (all of them when verbose)
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,36 @@ def sorted_findings(report: Report) -> list[Finding]:
                                                   f.rule, f.file, f.line, f.function))
 
 
+def user_change(f: Finding) -> tuple[str, str, str]:
+    """(before, after, diff) of the user's own code, or three empty strings.
+
+    Finding.before/after hold the rule docs' generic example when no diff of the user's code was built: a
+    finding's body must not show that as advice (it stays in `gilscope rules show` and the HTML rule docs)."""
+    if not f.diff.strip():
+        return "", "", ""
+    return f.before, f.after, f.diff
+
+
+def finding_facts(f: Finding) -> list[str]:
+    """The conditions that held, each with its measurement's source, then the other evidence: each fact once
+    (a rule's conditions and its evidence name the same facts)."""
+    lines = [f"because {b}" for b in f.because]
+    index = {b.split(" ", 1)[0]: i for i, b in enumerate(f.because)}
+    for e in f.evidence:
+        i = index.get(e.metric)
+        if i is not None:
+            lines[i] += _source(e)
+        else:
+            lines.append(f"measured {e.metric} = {value_text(e.value)}{_source(e)}")
+    return lines
+
+
+def _source(e: Evidence) -> str:
+    """` (sampler: blocked in socket.recv)`; nothing for a value read back from the facts themselves."""
+    parts = [p for p in (e.source if e.source != "facts" else "", e.detail) if p]
+    return f" ({': '.join(parts)})" if parts else ""
+
+
 def finding_share(report: Report, finding: Finding) -> float:
     for h in report.hotspots:
         if (h.file, h.function) == (finding.file, finding.function):
@@ -180,19 +222,22 @@ def cores(report: Report) -> float:
 
 @without_gc
 def render(report: Report, fmt: Format | str, *, color: bool = False, width: int = 100,
-           rules: Iterable[Any] | None = None, root: str | os.PathLike[str] | None = None) -> str:
+           rules: Iterable[Any] | None = None, root: str | os.PathLike[str] | None = None,
+           options: RenderOptions | None = None) -> str:
     """Render `report` as `fmt`.
 
     `rules` (engine Rules or RuleDocs) feed SARIF descriptors and HTML rule docs; `root` makes SARIF paths relative.
+    `options` (verbosity, thread rows, width, colour) wins over `color` and `width`.
     """
     from pydantic_core import PydanticSerializationError
+    opts = options or RenderOptions(color=color, width=width)
     try:
-        text = _render(report, fmt, color=color, width=width, rules=rules, root=root)
+        text = _render(report, fmt, opts, rules=rules, root=root)
         _check_utf8(text)
         return text
     except (UnicodeEncodeError, PydanticSerializationError):
         # lone surrogates (a non-UTF-8 argv or path, an odd thread name) cannot be written as UTF-8: escape them
-        return _render(encodable(report), fmt, color=color, width=width, rules=rules, root=root)
+        return _render(encodable(report), fmt, opts, rules=rules, root=root)
 
 
 def _check_utf8(text: str, chunk: int = 1 << 20) -> None:
@@ -221,12 +266,12 @@ def encodable(report: Report) -> Report:
     return Report.model_validate(fix(report.model_dump()))
 
 
-def _render(report: Report, fmt: Format | str, *, color: bool, width: int, rules: Iterable[Any] | None,
+def _render(report: Report, fmt: Format | str, opts: RenderOptions, *, rules: Iterable[Any] | None,
             root: str | os.PathLike[str] | None) -> str:
     fmt = Format(fmt)
     if fmt is Format.text:
         from gilscope.render.terminal import render_text
-        return render_text(report, color=color, width=width)
+        return render_text(report, options=opts)
     if fmt is Format.md:
         from gilscope.render.markdown import render_markdown
         return render_markdown(report)

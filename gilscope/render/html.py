@@ -8,17 +8,13 @@ from pathlib import PurePath
 from string import Template
 from typing import Any, Iterable
 
-from gilscope.model import Finding, Report
-from gilscope.render.base import (
-    STATES, clean, clean_block, cores, percent, rule_docs, seconds, sorted_findings, value_text, where,
-)
+from gilscope.model import Report
+from gilscope.render.base import STATES, cores, percent, rule_docs, seconds, sorted_findings, where
+from gilscope.render.flame import flame_svg, frame_id
+from gilscope.render.html_findings import e, finding_html
 from gilscope.render.mdhtml import markdown_to_html
 from gilscope.render.svg import Bar, legend, stacked_bars
-
-
-def e(value: object) -> str:
-    """Untrusted text, escaped for HTML text and attribute values."""
-    return escape(clean(value), quote=True)
+from gilscope.render.timeline import timeline_svg
 
 
 EMBED_MAX_STACKS = 20_000   # a long run's profile can have hundreds of thousands; the JSON report has them all
@@ -91,24 +87,18 @@ def _hotspots(report: Report) -> str:
     head = "".join(f'<th class="{"num" if n in ("wall s", "cpu s", "share") else ""}">{n}</th>'
                    for n in ("function", "file:line", "kind", "wall s", "cpu s", "share", *STATES))
     rows = "".join(
-        f'<tr><td class="mono">{e(h.function)}</td><td class="mono">{e(where(h.file, h.line, report))}</td>'
+        f'<tr id="hotspot-{i}"><td class="mono"><a href="#{frame_id(h.file, h.function)}">{e(h.function)}</a></td>'
+        f'<td class="mono">{e(where(h.file, h.line, report))}</td>'
         f"<td>{h.kind.value}</td><td class=num>{seconds(h.wall_s)}</td><td class=num>{seconds(h.cpu_s)}</td>"
         f"<td class=num>{h.share * 100:.1f}%</td>"
         + "".join(f"<td class=num>{getattr(h.split, f'{s}_s'):.3f}</td>" for s in STATES) + "</tr>"
-        for h in report.hotspots)
+        for i, h in enumerate(report.hotspots))
     return f"{chart}\n{legend(STATES)}\n<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def _threads(report: Report) -> str:
     if not report.threads:
         return '<p class="muted">No thread data.</p>'
-    bars = []
-    for t in report.threads:
-        parts = _parts(t.split)
-        parts["idle"] = max(0.0, t.wall_s - sum(parts.values()))
-        bars.append(Bar(f"{t.name} ({t.role})", parts, f"{seconds(t.wall_s)} s"))
-    scale = max([report.run.wall_s] + [t.wall_s for t in report.threads])
-    chart = stacked_bars(bars, title="Each thread's wall time, by state", scale=scale)
     rows = "".join(
         f'<tr><td class="mono">{e(t.name)}</td><td>{e(t.role)}</td><td class=num>{seconds(t.wall_s)}</td>'
         f"<td class=num>{seconds(t.cpu_s)}</td>"
@@ -116,51 +106,7 @@ def _threads(report: Report) -> str:
         for t in report.threads)
     names = ("thread", "role", "wall s", "cpu s", "GIL held", "GIL wait", "native", "idle")
     head = "".join(f"<th>{n}</th>" for n in names)
-    return f"{chart}\n{legend()}\n<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
-
-
-def _code(text: str, css: str = "") -> str:
-    return f'<pre class="{css}"><code>{escape(clean_block(text))}</code></pre>'
-
-
-def _diff(text: str) -> str:
-    def line_class(line: str) -> str:
-        if line.startswith(("+++", "---", "@@")):
-            return "hunk"
-        return {"+": "add", "-": "del"}.get(line[:1], "")
-    lines = "\n".join(f'<span class="{line_class(ln)}">{escape(ln)}</span>' for ln in clean_block(text).splitlines())
-    return f'<pre class="diff"><code>{lines}</code></pre>'
-
-
-def _finding(f: Finding, report: Report) -> str:
-    sev = f.severity.value
-    out = [f'<article class="finding {sev}" id="finding-{e(f.fingerprint)}">',
-           f'<h3><span class="sev">{sev}</span> {e(f.rule)} {e(f.title)}</h3>',
-           f'<p class="meta"><code>{e(f.name)}</code> at <code>{e(where(f.file, f.line, report))}</code>'
-           + (f" in <code>{e(f.function)}</code>" if f.function else "")
-           + f" &middot; confidence {e(f.confidence)} &middot; strategy {e(f.strategy.value)}</p>",
-           f"<p>{e(f.message)}</p>"]
-    items = [f"<li>because {e(b)}</li>" for b in f.because]
-    items += [f"<li>evidence: {e(ev.metric)} = {e(value_text(ev.value))} <span class=muted>({e(ev.source)})</span>"
-              + (f" {e(ev.detail)}" if ev.detail else "") + "</li>" for ev in f.evidence]
-    if items:
-        out.append("<ul>" + "".join(items) + "</ul>")
-    if s := f.estimated_speedup:
-        out.append(f"<p><strong>Estimated gain: {s.factor:.2f}x</strong> for the whole program "
-                   f"(<code>{e(s.formula)}</code>), assuming:</p><ul>"
-                   + "".join(f"<li>{e(a)}</li>" for a in s.assumptions) + "</ul>")
-    if c := f.change_at:
-        out.append(f"<p>Change at <code>{e(where(c.file, c.line, report))}</code>"
-                   + (f" in <code>{e(c.function)}</code>" if c.function else "") + "</p>")
-        if c.code:
-            out.append(_code(c.code))
-    for label, text in (("Before", f.before), ("After", f.after)):
-        if text.strip():
-            out.append(f"<p>{label}:</p>{_code(text)}")
-    if f.diff.strip():
-        out.append(f"<p>Diff:</p>{_diff(f.diff)}")
-    out.append("</article>")
-    return "\n".join(out)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def _rules(report: Report, rules: Iterable[Any] | None) -> str:
@@ -183,8 +129,11 @@ def render_html(report: Report, *, rules: Iterable[Any] | None = None) -> str:
                    f"gilscope {report.version or '?'}"),
         run=_run(report),
         hotspots=_hotspots(report),
+        flame=flame_svg(report),
+        flame_legend=legend(STATES),
+        timeline=timeline_svg(report.profile),
         threads=_threads(report),
-        findings="\n".join(_finding(f, report) for f in findings) or '<p class="muted">No findings.</p>',
+        findings="\n".join(finding_html(f, report, i == 0) for i, f in enumerate(findings)) or '<p class="muted">No findings.</p>',
         caveats=f'<ul class="caveats">{caveats}</ul>' if caveats else '<p class="muted">None.</p>',
         rules=_rules(report, rules),
         report_json=embed_json(report),

@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 
 from gilscope.model import Finding, Report
-from gilscope.render.base import clean, clean_block, cores, seconds, sorted_findings, value_text, where
+from gilscope.render.base import (
+    clean, clean_block, cores, finding_facts, seconds, sorted_findings, user_change, where,
+)
 
 TOP_HOTSPOTS = 10
 _PUNCT = re.compile(r"([\\`*_\[\]|~])")
@@ -77,28 +79,23 @@ def finding_markdown(f: Finding, report: Report) -> list[str]:
     lines = ["", f"#### {f.severity.value}: {f.rule} {md_text(f.title)}", "",
              f"{md_code(f.name)} at {loc} (confidence {f.confidence}, strategy {f.strategy.value})", "",
              md_text(f.message)]
-    details = [f"- because {md_text(b)}" for b in f.because]
-    details += [f"- evidence: {md_text(e.metric)} = {md_text(value_text(e.value))} ({md_text(e.source)})"
-                + (f" {md_text(e.detail)}" if e.detail else "") for e in f.evidence]
+    details = [f"- {md_text(line)}" for line in finding_facts(f)]
     if details:
         lines += ["", *details]
     if f.estimated_speedup:
         s = f.estimated_speedup
         lines += ["", f"**Estimated gain:** {s.factor:.2f}x for the whole program ({md_code(s.formula)}), assuming:",
                   *(f"- {md_text(a)}" for a in s.assumptions)]
+    _, _, diff = user_change(f)   # the user's own code, never the rule docs' generic example
     if f.change_at:
         c = f.change_at
         lines += ["", f"**Change at** {md_code(where(c.file, c.line, report))}"
                   + (f" in {md_code(c.function)}" if c.function else "")]
-        if c.code:
+        if c.code and not diff:
             lines += ["", md_block(c.code, "python")]
-    code = [(label, text, lang) for label, text, lang in
-            (("Before", f.before, "python"), ("After", f.after, "python"), ("Diff", f.diff, "diff")) if text.strip()]
-    if code:
-        lines += ["", "<details><summary>Suggested change</summary>"]
-        for label, text, lang in code:
-            lines += ["", f"{label}:", "", md_block(text, lang)]
-        lines += ["", "</details>"]
+    if diff:
+        lines += ["", "<details><summary>Suggested change to your code</summary>", "", md_block(diff, "diff"),
+                  "", "</details>"]
     return lines
 
 

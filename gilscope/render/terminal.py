@@ -1,34 +1,24 @@
-"""The terminal report: run summary, hotspots with their time split, threads, findings, caveats (rich)."""
+"""The terminal report, one screen by default: a header line, the top hotspots, the threads grouped, one line per
+finding and the most important finding's diff. Verbose adds each finding's conditions, evidence, assumptions and
+diff. Every line fits the width; names and paths are shortened, never split."""
 from __future__ import annotations
 
-import textwrap
 from io import StringIO
 
-from rich import box
+from rich.cells import cell_len
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from gilscope.model import Finding, Report, TimeSplit
 from gilscope.render.base import (
-    STATES, clean, clean_block, cores, percent, seconds, sorted_findings, value_text, where,
+    STATES, RenderOptions, clean, cores, seconds, sorted_findings, user_change, where,
 )
+from gilscope.render.terminal_findings import finding_details, finding_line
+from gilscope.render.textfit import Lines, fit_end, fit_middle, fit_name, fit_path
+from gilscope.render.threadgroups import group_threads
 
-_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-_KIND_STYLE = {"cpu": "magenta", "native": "blue", "io": "green", "gil": "red", "lock": "yellow", "mixed": "white"}
-
-
-def _t(value: object, style: str = "") -> Text:
-    """Untrusted text as a rich Text: never parsed as markup, control characters made visible."""
-    return Text(clean(value), style=style)
-
-
-def _say(out: Console, indent: int, value: object, style: str = "") -> None:
-    """One line of untrusted text; wrapped lines hang two spaces deeper than the first."""
-    text = textwrap.fill(clean(value), out.width, initial_indent=" " * indent, subsequent_indent=" " * (indent + 2),
-                         break_on_hyphens=False)
-    out.print(Text(text, style=style))
-
+KIND_STYLE = {"cpu": "magenta", "native": "blue", "io": "green", "gil": "red", "lock": "yellow", "mixed": "white"}
+MAX_THREAD_ROWS = 12     # thread groups shown before "N more" (all of them with --threads)
 
 def split_text(split: TimeSplit) -> str:
     total = split.total_s
@@ -38,107 +28,172 @@ def split_text(split: TimeSplit) -> str:
     return " ".join(f"{name} {value / total * 100:.0f}%" for name, value in parts if value > 0)
 
 
-def _summary(report: Report, out: Console) -> None:
+def _header(report: Report, out: Lines) -> None:
     run = report.run
     gil = "GIL enabled" if run.gil_enabled else "GIL disabled"
-    build = "free-threaded build" if run.free_threaded_build else "default build"
-    out.print(Text.assemble(("gilscope report", "bold"), _t(f" {report.version}" if report.version else "")))
-    out.print(_t("command: " + " ".join(run.argv)))
-    out.print(_t(f"python: {run.implementation} {run.python_version} ({build}, {gil}) on {run.platform or '?'}"))
-    out.print(_t(f"engine: {run.engine}, {run.samples} samples every {run.interval_s * 1000:g} ms"))
-    exit_ = "not recorded" if run.exit_code is None else str(run.exit_code)
-    out.print(_t(f"wall {seconds(run.wall_s)} s, cpu {seconds(run.cpu_s)} s, {cores(report):.2f} of "
-                 f"{run.cpu_count} cores used, exit code {exit_}"))
+    build = ", free-threaded" if run.free_threaded_build else ""
+    command = fit_middle(clean(" ".join(run.argv)) or "?", max(20, out.width // 2))
+    exit_ = "exit ?" if run.exit_code is None else f"exit {run.exit_code}"
+    items = [f"gilscope {report.version}".strip() + f": {command}",
+             f"{seconds(run.wall_s)} s wall, {cores(report):.2f} of {run.cpu_count} cores",
+             f"{clean(run.implementation)} {clean(run.python_version)} ({gil}{build})",
+             f"{run.samples} samples ({clean(run.engine)})", exit_]
+    line = ""
+    for item in items:   # one line, or broken between items when it does not fit
+        if line and cell_len(line) + 3 + cell_len(item) > out.width:
+            out.add((line, "bold"))
+            line = "  "
+        line = f"{line} · {item}" if line.strip() else line + item
+    out.add((line, "bold"))
     for label, value in (("exception", run.exception), ("interrupted", run.interrupted)):
         if value:
-            out.print(_t(f"{label}: {value}", "red"))
+            out.say(f"{label}: {value}", 0, "red")
 
 
-def _hotspots(report: Report, out: Console) -> None:
+def _hotspots(report: Report, out: Lines, opts: RenderOptions) -> None:
     if not report.hotspots:
-        out.print(Text("No hotspots."))
-        out.print()
+        out.add("No hotspots.")
         return
-    table = Table(title="Hotspots", title_justify="left", box=box.SIMPLE_HEAD, expand=False)
-    for name, justify in (("function", "left"), ("file:line", "left"), ("kind", "left"), ("wall s", "right"),
-                          ("cpu s", "right"), ("share", "right"), ("time split", "left")):
-        table.add_column(name, justify=justify, overflow="fold", no_wrap=name != "function" and name != "file:line")
-    for h in report.hotspots:
-        table.add_row(_t(h.function, "bold"), _t(where(h.file, h.line, report)),
-                      _t(h.kind.value, _KIND_STYLE[h.kind.value]), seconds(h.wall_s), seconds(h.cpu_s), f"{h.share * 100:.1f}%", _t(split_text(h.split)))
-    out.print(table)
-    for h in report.hotspots:
-        if h.blockers:
-            blockers = ", ".join(f"{k} {v:.3f} s" for k, v in sorted(h.blockers.items(), key=lambda kv: -kv[1]))
-            out.print(_t(f"  {h.function} blocked in: {blockers}", "dim"))
-    out.print()
+    shown = report.hotspots if opts.verbose else report.hotspots[:opts.top]
+    n = len(report.hotspots)
+    out.add((f"Hotspots (top {len(shown)} of {n})" if len(shown) < n else "Hotspots", "bold"))
+    names = [clean(h.function) for h in shown]
+    places = [clean(where(h.file, h.line, report)) for h in shown]
+    splits = [split_text(h.split) for h in shown]
+    fixed = 2 + 6 + 2 + 6 + 2 + 7 + 2 + 7 + 2          # share, kind, wall s, cpu s and their gaps
+    split_w = max(cell_len(s) for s in splits + ["time split"])
+    inline = out.width - fixed - split_w - 4 >= 36
+    room = out.width - fixed - 2 - (split_w + 2 if inline else 0)
+    name_w, place_w = _share_room(room, max(cell_len(s) for s in names + ["function"]),
+                                  max(cell_len(s) for s in places + ["location"]))
+    head = f"  {'share':>6}  {'kind':6}  {'wall s':>7}  {'cpu s':>7}  {'function':{name_w}}  {'location':{place_w}}"
+    out.add((head + ("  time split" if inline else ""), "dim"))
+    for h, name, place, split in zip(shown, names, places, splits):
+        name, place = fit_name(name, name_w), fit_path(place, place_w)
+        row: list[tuple[str, str] | str] = [
+            f"  {h.share * 100:5.1f}%  ", (f"{h.kind.value:6}", KIND_STYLE[h.kind.value]),
+            f"  {seconds(h.wall_s):>7}  {seconds(h.cpu_s):>7}  ",
+            (name + " " * (name_w - cell_len(name)), "bold"), f"  {place}"]
+        if inline:
+            row.append(" " * (place_w - cell_len(place)) + f"  {split}")
+        out.add(*row)
+        if not inline:
+            out.add((fit_end(" " * fixed + split, out.width), "dim"))
+    if opts.verbose:
+        for h in shown:
+            if h.blockers:
+                blockers = ", ".join(f"{k} {v:.3f} s" for k, v in sorted(h.blockers.items(), key=lambda kv: -kv[1]))
+                out.say(f"{h.function} blocked in: {blockers}", 2, "dim", hang=4)
+    if len(shown) < n:
+        out.add((f"  … {n - len(shown)} more (-v lists them all)", "dim"))
 
 
-def _threads(report: Report, out: Console) -> None:
+def _share_room(room: int, name_need: int, place_need: int) -> tuple[int, int]:
+    """Columns for the function and the location out of `room`: each its need if both fit, else split fairly."""
+    if name_need + 2 + place_need <= room:
+        return name_need, place_need
+    place_w = min(place_need, max(14, (room - 2) // 2))
+    name_w = min(name_need, room - 2 - place_w)
+    return name_w, room - 2 - name_w
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f}%"
+
+
+def _threads(report: Report, out: Lines, opts: RenderOptions) -> None:
     if not report.threads:
         return
-    table = Table(title="Threads", title_justify="left", box=box.SIMPLE_HEAD)
-    for name in ("thread", "role", "wall s", "cpu s", "GIL held", "GIL wait", "native", "idle"):
-        text = name in ("thread", "role")
-        table.add_column(name, justify="left" if text else "right", overflow="fold", no_wrap=not text)
-    for t in report.threads:
-        table.add_row(_t(t.name, "bold"), _t(t.role), seconds(t.wall_s), seconds(t.cpu_s),
-                      *(_measured(v) for v in (t.gil_held, t.gil_wait, t.native)), percent(t.idle))
-    out.print(table)
+    groups = group_threads(report.threads, one_by_one=opts.threads)
+    shown = groups if opts.threads else groups[:MAX_THREAD_ROWS]
+    wide = out.width >= 100
+    n = len(report.threads)
+    title = f"Threads ({n})" if opts.threads or len(groups) == n else f"Threads ({n} in {len(groups)} groups)"
+    out.add((title, "bold"))
+    numbers = f"  {'wall s':>8}" + (f"  {'cpu s':>8}" if wide else "") + \
+        f"  {'GIL held':>8}  {'GIL wait':>8}  {'native':>6}  {'idle':>5}"
+    role_w = min(17, max(cell_len(clean(g.role)) for g in shown)) if wide else 0
+    name_w = out.width - 2 - cell_len(numbers) - (role_w + 2 if wide else 0)
+    labels = [_group_label(g.name, g.count, name_w) for g in shown]
+    name_w = min(name_w, max(cell_len(s) for s in labels + ["thread"]))
+    out.add((f"  {'thread':{name_w}}" + (f"  {'role':{role_w}}" if wide else "") + numbers, "dim"))
+    for g, label in zip(shown, labels):
+        row: list[tuple[str, str] | str] = [("  " + label + " " * (name_w - cell_len(label)), "bold")]
+        if wide:
+            role = fit_end(clean(g.role), role_w)
+            row.append("  " + role + " " * (role_w - cell_len(role)))
+        row.append(f"  {seconds(g.wall_s):>8}" + (f"  {seconds(g.cpu_s):>8}" if wide else "")
+                   + f"  {_pct(g.ratio('gil_held')):>8}  {_pct(g.ratio('gil_wait')):>8}"
+                   f"  {_pct(g.ratio('native')):>6}  {_pct(g.ratio('idle')):>5}")
+        out.add(*row)
+    if len(shown) < len(groups):
+        out.add((f"  … {len(groups) - len(shown)} more groups (--threads lists every thread)", "dim"))
+    if any(t.gil_held is None for t in report.threads):
+        out.add(("  – not measured", "dim"))
 
 
-def _measured(value: float | None) -> Text:
-    return Text(percent(value), style="dim" if value is None else "")
+def _group_label(name: str, count: int, width: int) -> str:
+    suffix = f" ×{count}" if count > 1 else ""
+    return fit_middle(clean(name), max(4, width - cell_len(suffix))) + suffix
 
 
-def _finding(f: Finding, report: Report, out: Console) -> None:
-    sev = f.severity.value
-    head = Text.assemble((f"{sev.upper():7}", _SEVERITY_STYLE[sev]), " ", (f.rule, "bold"), " ", _t(f.title))
-    out.print(head)
-    place = where(f.file, f.line, report)
-    _say(out, 2, f"at {place}" + (f" in {f.function}" if f.function else "")
-         + f" (confidence {f.confidence}, strategy {f.strategy.value})", "dim")
-    _say(out, 2, f.message)
-    for reason in f.because:
-        _say(out, 4, f"because {reason}", "dim")
-    for e in f.evidence:
-        detail = f" {e.detail}" if e.detail else ""
-        _say(out, 4, f"evidence: {e.metric} = {value_text(e.value)} ({e.source}){detail}", "dim")
-    if f.estimated_speedup:
-        s = f.estimated_speedup
-        _say(out, 2, f"estimated speedup: {s.factor:.2f}x  ({s.formula})", "green")
-        for a in s.assumptions:
-            _say(out, 4, f"assumes {a}", "dim")
-    if f.change_at:
-        c = f.change_at
-        _say(out, 2, f"change at {where(c.file, c.line, report)}" + (f" in {c.function}" if c.function else ""))
-        if c.code:
-            out.print(Text(_indent(clean_block(c.code.strip("\n"))), style="dim"))
-    if f.diff:
-        out.print(Text(_indent(clean_block(f.diff)), style="dim"))
-
-
-def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines())
-
-
-def render_text(report: Report, *, color: bool = False, width: int = 100) -> str:
-    buf = StringIO()
-    out = Console(file=buf, width=width, color_system="standard" if color else None, force_terminal=color,
-                  highlight=False, emoji=False, markup=False, soft_wrap=False, legacy_windows=False)
-    _summary(report, out)
-    out.print()
-    _hotspots(report, out)
-    _threads(report, out)
+def _findings(report: Report, out: Lines, opts: RenderOptions) -> None:
     findings = sorted_findings(report)
-    out.print(Text(f"Findings ({len(findings)})", style="bold"))
+    hint = "" if opts.verbose or not findings else "; -v for evidence and every diff"
+    out.add((f"Findings ({len(findings)}{hint})", "bold"))
     if not findings:
-        out.print(Text("  none"))
-    for f in findings:
-        _finding(f, report, out)
-        out.print()
+        out.add("  none")
+        return
+    for i, f in enumerate(findings):
+        if opts.verbose and i:
+            out.blank()
+        finding_line(f, report, out)
+        if opts.verbose:
+            finding_details(f, report, out)
+    if not opts.verbose:
+        _top_change(findings, report, out)
+
+
+def _top_change(findings: list[Finding], report: Report, out: Lines) -> None:
+    """The most important finding's diff of the user's code, when it has one."""
+    top = findings[0]
+    _, _, diff = user_change(top)
+    if not diff:
+        return
+    place = top.change_at or top
+    at = where(place.file, place.line, report) + (f" in {place.function}" if place.function else "")
+    out.blank()
+    out.say(f"Change for {top.rule} at {at}:", 0, "bold")
+    out.block(diff)
+
+
+def _caveats(report: Report, out: Lines) -> None:
     if report.caveats:
-        out.print(Text("Caveats", style="bold"))
+        out.add(("Caveats", "bold"))
         for c in report.caveats:
-            _say(out, 2, f"- {c}", "yellow")
+            out.say(f"- {c}", 2, "yellow")
+
+
+def render_text(report: Report, *, options: RenderOptions | None = None, color: bool = False,
+                width: int = 100) -> str:
+    opts = options or RenderOptions(color=color, width=width)
+    out = Lines(opts.width)
+    _header(report, out)
+    for section in (lambda: _hotspots(report, out, opts), lambda: _threads(report, out, opts),
+                    lambda: _findings(report, out, opts), lambda: _caveats(report, out)):
+        before = len(out.lines)
+        out.blank()
+        section()
+        if len(out.lines) == before + 1:
+            out.lines.pop()
+    return _print(out, opts)
+
+
+def _print(out: Lines, opts: RenderOptions) -> str:
+    buf = StringIO()
+    console = Console(file=buf, width=opts.width, color_system="standard" if opts.color else None,
+                      force_terminal=opts.color, highlight=False, emoji=False, markup=False, soft_wrap=True,
+                      legacy_windows=False)
+    for line in out.lines:
+        console.print(Text.assemble(*line) if line else Text(""), crop=False)
     return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"

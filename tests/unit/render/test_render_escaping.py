@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 from hypothesis import given, settings, strategies as st
 
 from gilscope.model import Report
-from gilscope.render import Format, render
+from gilscope.render import Format, RenderOptions, render
 from gilscope.render.annotations import render_annotations
 
 NASTY = '<img src=x onerror=alert(1)> </script><!-- `|` *b* [l](u) %0A\n\r\x1b[31m\u202e & "q" \'s'
@@ -101,7 +101,8 @@ def test_all_formats_escape_the_fixture(load_report_fixture):
 
 
 def test_terminal_never_interprets_markup(load_report_fixture):
-    text = render(load_report_fixture("rich"), Format.text, color=True, width=200)
+    text = render(load_report_fixture("rich"), Format.text,
+                  options=RenderOptions(color=True, width=200, verbose=True))   # verbose: every hotspot
     assert "[bold]x[/bold]" in text          # shown as typed, not turned into bold
     assert "weird%name\\nline2" in text
 
