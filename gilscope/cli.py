@@ -46,6 +46,10 @@ def profile(
     timeout: Annotated[Optional[float], typer.Option(help="Stop the target after this many seconds (exit 124).", min=0.01)] = None,
     duration: Annotated[Optional[float], typer.Option(help="Profile for this many seconds, then stop the target.", min=0.01)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No terminal summary.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Terminal summary with every hotspot, each "
+                       "finding's conditions, evidence and assumptions, and every diff.")] = False,
+    threads: Annotated[bool, typer.Option("--threads", help="List threads one by one in the terminal summary "
+                       "(default: grouped by role and name).")] = False,
     config: Annotated[Optional[Path], typer.Option(help="Read [tool.gilscope] from this file instead of the "
                       "nearest pyproject.toml.", show_default=False)] = None,
 ) -> None:
@@ -59,7 +63,7 @@ def profile(
                                 "speedscope": speedscope},
         engine=engine, interval_s=interval / 1000.0 if interval is not None else None, rule_dirs=rules or [],
         ignore=ignore or [], fail_on=fail_on, baseline=baseline, timeout_s=timeout if timeout is not None else duration,
-        stop_is_timeout=timeout is not None, quiet=quiet, config=config)
+        stop_is_timeout=timeout is not None, quiet=quiet, config=config, verbose=verbose, threads=threads)
     try:
         code = run_profile(options)
     except GilscopeError as exc:

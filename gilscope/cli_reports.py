@@ -77,11 +77,14 @@ def report_command(
     root: Annotated[Optional[Path], typer.Option(help="Make SARIF and annotation paths relative to this folder "
                     "(default: the current folder).", show_default=False)] = None,
     config: ConfigOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Text: every hotspot, each finding's "
+                       "conditions, evidence and assumptions, and every diff.")] = False,
+    threads: Annotated[bool, typer.Option("--threads", help="Text: list threads one by one (default: grouped).")] = False,
 ) -> None:
     """Re-render a saved report without running the target again."""
     from gilscope.gate import load_report
     from gilscope.outputs import write_atomic
-    from gilscope.render.base import guess_format, render
+    from gilscope.render.base import RenderOptions, guess_format, render
     data = load_report(report)
     fmt = format or (guess_format(output) if output else Format.text)
     if fmt is None:
@@ -89,7 +92,8 @@ def report_command(
     if color is None:
         color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     rules = load_rules(config) if fmt in (Format.sarif, Format.html) else None
-    text = render(data, fmt, color=color, width=width, rules=rules, root=root)
+    options = RenderOptions(color=color, width=width, verbose=verbose, threads=threads)
+    text = render(data, fmt, rules=rules, root=root, options=options)
     if output is None:
         typer.echo(text, nl=False)
     else:

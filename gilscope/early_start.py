@@ -1,7 +1,7 @@
 """`gilscope profile` starts the target before typer, rich and pydantic are imported, so their import overlaps
 the target's run instead of adding to it. Only a plain command line whose options are all understood here is
 started early; anything else (and every error) is left to the typer command."""
-_FLAGS = {"-q", "--quiet"}
+_FLAGS = {"-q", "--quiet", "-v", "--verbose", "--threads"}   # terminal-summary flags: read again by typer
 
 
 def _early_options(argv: list[str]) -> dict | None:

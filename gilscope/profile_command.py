@@ -22,6 +22,8 @@ class ProfileOptions:
     timeout_s: float | None = None
     stop_is_timeout: bool = True
     quiet: bool = False
+    verbose: bool = False                # -v: the terminal summary's details (render options, not analysis)
+    threads: bool = False                # --threads: one terminal row per thread
     min_share: float | None = None       # classifier thresholds (None: [tool.gilscope], else the built-in ones)
     max_hotspots: int | None = None
     config: Path | None = None           # --config; None: the nearest pyproject.toml's [tool.gilscope]
@@ -146,7 +148,7 @@ def run_profile(options: ProfileOptions) -> int:
                          max_hotspots=options.max_hotspots)
         written = _write_outputs(report, options, rules)
     if not options.quiet:
-        _print_summary(report)
+        _print_summary(report, options)
     from gilscope.outputs import emit_github
     emit_github(report)
     from gilscope.collect import launch
@@ -220,11 +222,12 @@ def _write_outputs(report, options: ProfileOptions, rules) -> bool:
     return ok
 
 
-def _print_summary(report) -> None:
-    from gilscope.render import Format, render
+def _print_summary(report, options: ProfileOptions) -> None:
+    from gilscope.render import Format, RenderOptions, render
     width = 100
     try:
         width = max(60, min(140, os.get_terminal_size(sys.stderr.fileno()).columns))
     except OSError:
         pass
-    sys.stderr.write(render(report, Format.text, color=sys.stderr.isatty(), width=width))
+    opts = RenderOptions(color=sys.stderr.isatty(), width=width, verbose=options.verbose, threads=options.threads)
+    sys.stderr.write(render(report, Format.text, options=opts))
