@@ -4,7 +4,9 @@
     propose(finding, location, source_lines) -> (before, after, unified_diff)
     enrich(findings, hotspots, profile) -> findings            # both, for every finding; never raises
 
-The target's source is parsed with `ast` (read only, never executed) once per file and cached.
+The target's source is parsed with `ast` (read only, never executed) once per file and cached. A diff is
+shown only when guards.py shows the change safe; otherwise the finding says what must hold instead
+(Finding.change_requires). Findings of one rule that one edit fixes are merged into one (grouping.py).
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import os
 import time
 
 from gilscope.advice.constructs import Clues, Site, blocker_names, site_at, sites
+from gilscope.advice.grouping import merge_same_change
+from gilscope.advice.placement import measured_calls
 from gilscope.advice.rewrite import NoRewrite, apply, rewrite
 from gilscope.advice.source import Source, load
 from gilscope.engine.speedup import IO_POOL_WORKERS, default_executor_workers, estimate, not_worth_it
@@ -148,26 +152,36 @@ def _hotspot_for(finding: Finding, hotspots: list[Hotspot]) -> Hotspot | None:
 
 def enrich_one(finding: Finding, hotspots: list[Hotspot], profile: Profile | None,
                facts: Facts | None = None) -> Finding:
+    return _enriched(finding, hotspots, profile, facts)[0]
+
+
+def _enriched(finding: Finding, hotspots: list[Hotspot], profile: Profile | None,
+              facts: Facts | None) -> tuple[Finding, int | None]:
+    """The finding with its change, and how many workers the change runs (None: the strategy's default)."""
     hotspot = _hotspot_for(finding, hotspots)
     file = (hotspot.file if hotspot else "") or finding.file
     src = load(file)
     if src is None or not finding.function:
-        return finding
+        return finding, None
     clues = clues_for(finding, hotspot, profile)
     site = _find(src, clues)
     if site is None:
-        return finding
+        return finding, None
     location = location_of(src, site, file)
     update: dict = {"change_at": location}
+    ctx = {**_ctx(finding), "measured": measured_calls(profile, src.path)}
     try:
-        before, after, diff = propose(finding, location, src.lines, clues, _ctx(finding))
+        before, after, diff = propose(finding, location, src.lines, clues, ctx)
         update.update(before=before, after=after, diff=diff)
-    except (NoRewrite, SyntaxError, ValueError):
+    except NoRewrite as why:
+        if why.requires:        # no diff, and no snippet from the rule docs that would read as one
+            update.update(before="", after="", diff="", change_requires=why.requires)
+    except (SyntaxError, ValueError):
         pass
     workers = concurrency(site, clues, facts)
     if facts is not None and workers:
         update["estimated_speedup"] = estimate(finding.strategy, facts, workers) or finding.estimated_speedup
-    return finding.model_copy(update=update)
+    return finding.model_copy(update=update), workers
 
 
 def concurrency(site: Site, clues: Clues, facts: Facts | None) -> int | None:
@@ -228,15 +242,19 @@ def enrich(findings: list[Finding], hotspots: list[Hotspot], profile: Profile | 
     """Every finding with the construct to change and the change, where one is found, its estimate redone
     for the change shown, and its severity capped at info when acting would not pay. Never raises: a
     finding whose source cannot be read or matched stays as it was."""
-    out = []
+    enriched = []
     deadline = time.perf_counter() + BUDGET_S
     for finding in findings:
         own = facts_for(finding, list(facts))
+        workers = None
         if time.perf_counter() < deadline:
             try:
-                finding = enrich_one(finding, hotspots, profile, own)
+                finding, workers = _enriched(finding, hotspots, profile, own)
             except Exception:           # advice is a bonus: it must never cost the report
                 pass
+        enriched.append((finding, own, workers))
+    out = []
+    for finding, own in merge_same_change(enriched):
         try:
             finding = judge(finding, own)
         except Exception:

@@ -2,7 +2,9 @@
 
 Threads for waits and for native code that releases the GIL, processes for CPU-bound Python; the pool's
 size is the one engine/speedup.py predicts for. Loops whose body breaks, returns, yields or sets variables
-used after the loop have no mechanical rewrite (NoRewrite): the finding still points at them.
+used after the loop have no mechanical rewrite (NoRewrite): the finding still points at them. Nor do loops
+whose task is not shown safe to run elsewhere (guards.py: nothing shared changed, nothing carried between
+iterations, importable and picklable for processes) or whose pool would be created on every call.
 """
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ import ast
 import re
 
 from gilscope.advice.constructs import COMPREHENSIONS, Site
+from gilscope.advice.guards import pool_map_problems, step_problems
 from gilscope.advice.rewrite import (CHUNKS_PER_WORKER, Edit, NoRewrite, apply, dedent_block, ensure_imports,
-                                     fresh, length_expr, newline, reindent, replace_node)
+                                     fresh, guard_main, has_main_guard, length_expr, newline, reindent,
+                                     replace_node, require)
 from gilscope.advice.source import Source, call_name, own_nodes
 from gilscope.engine.speedup import IO_POOL_WORKERS
 
@@ -71,17 +75,56 @@ def to_pool_map(src: Source, site: Site, ctx: dict) -> list[Edit]:
     if not site.extra.get("pool"):
         raise NoRewrite("asyncio rewrite left to the rule docs")
     process = site.extra["pool"] == "process"
+    _check(src, site, ctx)
     edits: list[Edit] = []
     ctor = _pool_ctor(site, ctx, src, edits)
     if isinstance(loop, COMPREHENSIONS):
         main = _comprehension(src, loop, call, ctor, process)
     else:
         main = _for_loop(src, loop, call, ctor, process)
+    if process:                                 # spawned workers import the module: guard what it runs
+        if site.scope is None and not has_main_guard(src):
+            raise NoRewrite("module-level loop", ["the loop must sit under `if __name__ == \"__main__\":` (or in a "
+                                                  "function): worker processes import this module"])
+        guard_main(src, edits)
     if "partial(" in main.text:
         ensure_imports(src, ["from functools import partial"], edits)
     if "os.cpu_count()" in main.text:
         ensure_imports(src, ["import os"], edits)
     return [main, *edits]
+
+
+def _one_call_body(loop: ast.AST, call: ast.Call) -> bool:
+    """The loop body is `f(x)` or `out.append(f(x))`: the call is the whole task."""
+    if isinstance(loop, COMPREHENSIONS):
+        return True
+    body = loop.body
+    if len(body) != 1 or not isinstance(body[0], ast.Expr) or not isinstance(body[0].value, ast.Call):
+        return False
+    outer = body[0].value
+    return outer is call or (isinstance(outer.func, ast.Attribute) and outer.func.attr == "append"
+                             and len(outer.args) == 1 and outer.args[0] is call)
+
+
+def _check(src: Source, site: Site, ctx: dict) -> None:
+    """NoRewrite, with what must hold, unless the task is shown safe to run as pool.map's."""
+    loop, call = site.node, site.call
+    if not _one_call_body(loop, call):
+        if isinstance(loop, ast.For):
+            require(step_problems(src, site, ctx))
+        return
+    target = loop.generators[0].target if isinstance(loop, COMPREHENSIONS) else loop.target
+    item = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    args = [a for a in [*call.args, *(k.value for k in call.keywords)]
+            if not (isinstance(a, ast.Name) and a.id in item)]
+    require(pool_map_problems(src, site, ctx, call.func, args))
+
+
+def _every_item(gen: ast.comprehension, call: ast.Call) -> bool:
+    """The call runs for every item: it is the first condition (or its negation), not after a filter."""
+    first = gen.ifs[0]
+    return first is call or (isinstance(first, ast.UnaryOp) and isinstance(first.op, ast.Not)
+                             and first.operand is call)
 
 
 def _comprehension(src: Source, comp: ast.AST, call: ast.Call, ctor: str, process: bool) -> Edit:
@@ -98,8 +141,16 @@ def _comprehension(src: Source, comp: ast.AST, call: ast.Call, ctor: str, proces
         chunk = f", chunksize=max(1, {length_expr(src, gen.iter)} // ({CHUNKS_PER_WORKER} * os.cpu_count()))"
     mapped = f"pool.map({fn}, {src.segment(gen.iter)}{chunk})"
     simple = comp.elt is call if not isinstance(comp, ast.DictComp) else False
-    if simple and not gen.ifs:
+    if simple and gen.ifs:                  # map over the items the condition keeps, filtered in order
+        kept = f"({src.segment(gen.target)} for {src.segment(gen.target)} in {src.segment(gen.iter)} " + \
+            " ".join(f"if {src.segment(cond)}" for cond in gen.ifs) + ")"
+        mapped = f"pool.map({fn}, {kept}{chunk})"
+    if simple:
         new = {ast.ListComp: f"list({mapped})", ast.SetComp: f"set({mapped})"}.get(type(comp), mapped)
+    elif gen.ifs and not _every_item(gen, call):
+        raise NoRewrite("the condition filters the items", [
+            f"{src.segment(call)} would run on the items the condition skips: the condition must move into the "
+            "iterable first"])
     else:
         if not _reiterable(gen.iter):
             raise NoRewrite("the iterable cannot be walked twice")

@@ -8,15 +8,29 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from gilscope.advice import guards
 from gilscope.advice.constructs import Site, pool_ctor
-from gilscope.advice.source import Source, call_name, last
+from gilscope.advice.source import Source, call_name, is_main_guard, last
 
 TARGET_CHUNK_S = 0.01      # aim for tasks of at least this long when batching
 CHUNKS_PER_WORKER = 4      # ... and at least this many chunks per worker, as multiprocessing.Pool.map does
 
 
 class NoRewrite(Exception):
-    """The construct was found, but no safe mechanical rewrite exists for it."""
+    """The construct was found, but no safe mechanical rewrite exists for it.
+
+    `requires` says, one sentence each, what must hold for the change to be safe when that is the reason.
+    """
+
+    def __init__(self, reason: str, requires: list[str] | tuple[str, ...] = ()):
+        super().__init__(reason)
+        self.requires = list(requires)
+
+
+def require(problems: list[str], what: str = "the change is not shown to be safe") -> None:
+    """Raise NoRewrite carrying `problems` when there are any."""
+    if problems:
+        raise NoRewrite(what, list(dict.fromkeys(problems)))
 
 
 @dataclass
@@ -120,10 +134,7 @@ def _node_ending(src: Source, line: int) -> ast.AST | None:
 
 
 def has_main_guard(src: Source) -> bool:
-    for node in src.tree.body:
-        if isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test):
-            return True
-    return False
+    return any(is_main_guard(node) for node in src.tree.body)
 
 
 def _runs_code(node: ast.stmt) -> bool:
@@ -212,6 +223,7 @@ def _uses(src: Source, name: str, besides: ast.AST) -> bool:
 
 
 def _to_process_pool(src: Source, site: Site, ctx: dict) -> list[Edit]:
+    require(guards.pool_swap_problems(src, site, ctx))
     call = site.call
     name = call_name(call)
     edits: list[Edit] = []
@@ -228,6 +240,7 @@ def _to_process_pool(src: Source, site: Site, ctx: dict) -> list[Edit]:
 
 
 def _to_process(src: Source, site: Site, ctx: dict) -> list[Edit]:
+    require(guards.thread_swap_problems(src, site, ctx))
     edits: list[Edit] = []
     _swap(src, site.call.func, "Process", "from multiprocessing import Process", edits)
     guard_main(src, edits)
@@ -251,17 +264,28 @@ def _args_text(src: Source, call: ast.Call) -> list[str]:
     return parts
 
 
+def _awaited(src: Source, call: ast.Call, text: str) -> str:
+    """`await X` in parentheses where the call was the start of a longer primary (f().x, f()[0], f()())."""
+    parent = src.parents.get(call)
+    inner = isinstance(parent, (ast.Attribute, ast.Subscript)) and parent.value is call
+    inner = inner or (isinstance(parent, ast.Call) and parent.func is call)
+    return f"(await {text})" if inner else f"await {text}"
+
+
 def _await_sleep(src: Source, site: Site, ctx: dict) -> list[Edit]:
+    require(guards.await_sleep_problems(src, site, ctx))
     call = site.call
-    edits = [replace_node(src, call, "await asyncio.sleep(" + ", ".join(_args_text(src, call)) + ")")]
+    edits = [replace_node(src, call, _awaited(src, call, "asyncio.sleep(" + ", ".join(_args_text(src, call)) + ")"))]
     ensure_imports(src, ["import asyncio"], edits)
     return edits
 
 
 def _to_thread(src: Source, site: Site, ctx: dict) -> list[Edit]:
+    require(guards.to_thread_problems(src, site, ctx))
     call = site.call
     func = src.segment(call.func)
-    edits = [replace_node(src, call, "await asyncio.to_thread(" + ", ".join([func, *_args_text(src, call)]) + ")")]
+    text = "asyncio.to_thread(" + ", ".join([func, *_args_text(src, call)]) + ")"
+    edits = [replace_node(src, call, _awaited(src, call, text))]
     ensure_imports(src, ["import asyncio"], edits)
     return edits
 
@@ -276,6 +300,7 @@ def _out_of_lock(src: Source, site: Site, ctx: dict) -> list[Edit]:
     stored = {n.id for s in earlier for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     if {n.id for n in ast.walk(call) if isinstance(n, ast.Name)} & stored:
         raise NoRewrite("the slow call uses values computed under the lock")
+    require(guards.unlock_problems(src, site, ctx))
     indent = src.indent_of(with_node.lineno)
     nl = newline(src)
     movable = isinstance(stmt, ast.Expr) or (
@@ -368,6 +393,7 @@ def _chunksize(src: Source, site: Site, ctx: dict) -> list[Edit]:
     if size is not None:
         value = f"{size:_}" if size >= 10_000 else str(size)
     elif n_expr:
+        require(guards.sized_problems(src, call.args[1]))
         value = f"max(1, {n_expr} // ({CHUNKS_PER_WORKER} * {workers or w_expr}))"
         if w_expr == "os.cpu_count()" and not workers:
             ensure_imports(src, ["import os"], edits)

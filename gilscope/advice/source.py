@@ -119,6 +119,38 @@ def own_nodes(scope: ast.AST):
             stack.extend(ast.iter_child_nodes(node))
 
 
+def has_yield(fdef: ast.AST) -> bool:
+    """The def is a generator: a yield in its own body (not in a nested def or lambda)."""
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own_nodes(fdef))
+
+
+def is_main_guard(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test)
+
+
+def module_bindings(src: Source) -> set[str]:
+    """Names bound at module level outside `if __name__ == "__main__":`, i.e. what a worker's import defines."""
+    names: set[str] = set()
+    stack = list(src.tree.body)
+    while stack:
+        node = stack.pop()
+        if is_main_guard(node):
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+            stack.extend(n for part in ("body", "orelse", "finalbody") for n in getattr(node, part, []))
+            stack.extend(n for h in getattr(node, "handlers", []) for n in h.body)
+            if isinstance(node, (ast.For, ast.With)):
+                targets = [node.target] if isinstance(node, ast.For) else [i.optional_vars for i in node.items]
+                names.update(n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name))
+        else:
+            names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return names
+
+
 def dotted(node: ast.AST) -> str:
     """'time.sleep' for time.sleep, 'pool.map' for pool.map, '' for anything not a dotted name."""
     parts = []

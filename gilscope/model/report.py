@@ -94,6 +94,8 @@ class Finding(BaseModel):
     before: str = ""
     after: str = ""
     diff: str = ""                      # a unified diff built from the user's own lines, never applied
+    # when no diff is shown because its safety could not be shown: what must hold for the change to be safe
+    change_requires: list[str] = Field(default_factory=list)
 
 
 class ThreadSummary(BaseModel):

@@ -1,0 +1,70 @@
+"""One finding per change: findings of one rule whose change is at the same place become one finding.
+
+Four hot methods called under one loop are one edit (the loop), so they are one finding: it names the
+functions, adds up their shares of the run, and its estimate is the engine's (gilscope.engine.speedup.estimate)
+for the summed share. The order of the findings is kept; the first of a group stands for it.
+"""
+from __future__ import annotations
+
+from gilscope.engine.speedup import estimate
+from gilscope.model import Evidence, Facts, Finding
+
+Enriched = tuple[Finding, Facts | None, int | None]     # a finding, its facts, the workers its change runs
+
+
+def change_key(finding: Finding) -> tuple | None:
+    """Findings with the same key are fixed by one edit; None: a finding that is not merged."""
+    at = finding.change_at
+    if at is None or not finding.function:
+        return None
+    return finding.rule, at.file, at.line
+
+
+def merge_same_change(items: list[Enriched]) -> list[tuple[Finding, Facts | None]]:
+    """The findings, each group of the same rule and change site merged into one, in their first order."""
+    groups: dict[tuple, list[Enriched]] = {}
+    order: list[tuple | int] = []
+    for i, item in enumerate(items):
+        key = change_key(item[0])
+        if key is None:
+            order.append(i)
+        else:
+            if key not in groups:
+                order.append(key)
+            groups.setdefault(key, []).append(item)
+    out = []
+    for entry in order:
+        if isinstance(entry, int):
+            out.append(items[entry][:2])
+        else:
+            out.append(merged(groups[entry]))
+    return out
+
+
+def _share(item: Enriched) -> float:
+    return item[1].share_of_wall if item[1] is not None else 0.0
+
+
+def merged(group: list[Enriched]) -> tuple[Finding, Facts | None]:
+    """One finding for a group: the biggest member, naming the others, with the summed share's estimate."""
+    if len(group) == 1:
+        return group[0][:2]
+    lead, facts, workers = max(group, key=_share)
+    names = list(dict.fromkeys(f.function for f, _, _ in group))
+    share = min(1.0, sum(_share(item) for item in group))
+    at = lead.change_at
+    listed = ", ".join(f"{n}()" for n in names[:-1]) + f" and {names[-1]}()"
+    update: dict = {
+        "message": f"{lead.message} One change at line {at.line} fixes {listed}.",
+        "because": [*lead.because, f"one change at {at.function or 'line'} line {at.line} fixes {listed}: "
+                    f"together {share:.0%} of the run"],
+        "evidence": [*lead.evidence, Evidence(metric="functions", value=", ".join(names),
+                                              source="advice: one change fixes all of them"),
+                     Evidence(metric="share_of_wall", value=round(share, 4), source="advice: summed over them")],
+        "severity": max((f.severity for f, _, _ in group), key=lambda s: s.rank),
+        "change_requires": list(dict.fromkeys(r for f, _, _ in group for r in f.change_requires)),
+    }
+    if facts is not None and share > facts.share_of_wall:
+        facts = facts.model_copy(update={"share_of_wall": share})
+        update["estimated_speedup"] = estimate(lead.strategy, facts, workers) or lead.estimated_speedup
+    return lead.model_copy(update=update), facts
