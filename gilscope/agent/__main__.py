@@ -12,6 +12,8 @@ from gilscope import cache_own_bytecode, restore_bytecode_setting
 
 def run_agent(argv: list[str]) -> int:
     cache_own_bytecode()         # the collector's modules, imported by start()
+    from gilscope.agent import stacks
+    stacks.exclude_file(sys.argv[0])    # gilscope's console script: `-m` runs start under it
     try:
         from gilscope.agent.session import Session, settings_from_env
         session = Session(settings_from_env(), argv)

@@ -11,19 +11,26 @@ How one interval of one thread is classified (GIL builds):
 import sys
 import threading
 import time
+import weakref
 
-from gilscope.agent import procfs, sigterm_rescue
-from gilscope.agent.stacks import HANDLE_RUN, LOOP, SELECTOR, SYNC, USER, called_name, code_flags, qualname
+from gilscope.agent import gcwatch, procfs, sigterm_rescue
+from gilscope.agent.stacks import (HANDLE_RUN, LOOP, NO_LOOPS, SELECTOR, SYNC, USER, c_code_at, called_name,
+                                   code_flags, qualname)
 
 MAX_DEPTH = 128            # innermost frames kept per stack; deeper recursion is cut at the root side
 MAX_SEGMENTS = 4000        # timeline segments per thread before they are coarsened
+HELD_S = 0.001             # the sampler waited this long for the GIL after its sleep: some thread held it
+HELD_LONG_S = 0.002        # ... this long beyond the switch interval: held by code that could not be interrupted
+GC_FUNCTION = "garbage collection"
+UNTRACED = "untraced wait"  # off the CPU, not in a call we can name, and longer than any thread held the GIL
 _SLEEP_CALLS = {"nanosleep", "clock_nanosleep"}
 _POLL_CALLS = {"select", "pselect6", "poll", "ppoll", "epoll_wait", "epoll_pwait", "epoll_pwait2"}
 
 
 class _Thread:
     __slots__ = ("index", "ident", "tid", "name", "is_main", "daemon", "probe", "last_cpu", "last_runq", "last_slices",
-                 "last_wall", "wall", "cpu", "states", "segments", "stall_key", "stall_start", "stall_end", "stall_state", "last", "critical_ratio", "target", "has_user")
+                 "last_wall", "wall", "cpu", "states", "segments", "stall_key", "stall_start", "stall_end", "stall_state", "last", "critical_ratio", "target", "has_user",
+                 "frame_ids", "lastis", "gc_s", "stall_ref", "stall_seen", "stall_gc")
 
     def __init__(self, index, ident, tid, name, is_main, daemon, now):
         self.index, self.ident, self.tid, self.name = index, ident, tid, name
@@ -42,6 +49,12 @@ class _Thread:
         self.critical_ratio = 0.0   # share of its latest interval that was on the program's critical path
         self.target = None          # the Thread's target function, to book a thread never sampled
         self.has_user = False       # the latest sample had user code on the stack
+        self.frame_ids: list = []   # id() of each frame of the latest sample, innermost first (new calls)
+        self.lastis: list = []      # their f_lasti
+        self.gc_s = 0.0             # seconds this thread had spent collecting garbage at its latest sample
+        self.stall_ref = None       # weak reference to the asyncio Handle of the callback being watched
+        self.stall_seen = 0         # consecutive samples inside it
+        self.stall_gc = 0.0         # collecting garbage at its first sighting (gc_s), to take out of the stall
 
 
 class Sampler(threading.Thread):
@@ -61,10 +74,19 @@ class Sampler(threading.Thread):
         self.thread_list: list[_Thread] = []
         self.code_index: dict = {}             # code object -> (frame index, flags)
         self.frames: list = []                 # [qualname, file, firstlineno, user]
+        self.frame_flags: list = []            # stacks.py flags of each frame's code
         # (thread, frames, line, state, blocker) -> [samples, wall, cpu, critical, waits]
         self.stacks: dict = {}
         self.stalls: dict = {}                 # (thread, frames, state) -> [count, total_s, max_s]
         self.rounds = 0
+        self.slots = 0                         # sampling intervals covered: what the report counts as samples
+        self.last_round = self.t0
+        self.invocations: dict = {}            # frame index -> separate calls of it seen running
+        self.switch_s = sys.getswitchinterval()
+        self.gil_wait_s = 0.0                  # time the sampler waited for the GIL after its sleeps
+        self.held_rounds = 0                   # rounds in which it waited HELD_S or more
+        self.held_long_s = 0.0                 # waits beyond the switch interval: uninterruptible holds
+        self.gc = gcwatch.WATCH
         self.late_s = 0.0                      # total delay in getting the GIL back after each sleep
         self.late_rounds = 0                   # rounds that waited more than 1 ms for it
         self.cost_s = 0.0                      # time spent sampling, i.e. gilscope's own overhead
@@ -99,27 +121,52 @@ class Sampler(threading.Thread):
         me = threading.get_ident()
         interval = self.interval
         perf, own_cpu = time.perf_counter, time.thread_time
+        # The sampler's own schedstat: of the time its sleep overran, what it spent runnable or running is the
+        # machine's doing; the rest it spent blocked, waiting for the GIL some thread held.
+        own = procfs.ThreadProbe(threading.get_native_id()) if procfs.AVAILABLE and self.gil_enabled else None
+        mark = own.read() if own is not None else None
         while not self._stop_event.is_set():
             before = perf()
             time.sleep(interval)
             late = perf() - before - interval
+            gil_wait = 0.0
             if late > 0:
                 self.late_s += late
                 if late > 0.001:
                     self.late_rounds += 1
+                now_mark = own.read() if own is not None else None
+                if now_mark is not None and mark is not None and now_mark[0] >= 0:
+                    scheduled = (now_mark[0] - mark[0] + now_mark[1] - mark[1]) / 1e9
+                    gil_wait = max(0.0, late - max(0.0, scheduled))
+                mark = now_mark
             cpu_before = own_cpu()
             sigterm_rescue.check()
-            self.sample(me)
+            self.sample(me, gil_wait)
             spent = own_cpu() - cpu_before
             self.cost_s += spent
             # Keep the sampler below ~5% of one core, whatever the thread count. CPU time, not wall time:
             # the wall time of a round includes waits for the GIL, which cost the target nothing.
             interval = max(self.interval, spent * 20)
+            if own is not None:
+                mark = own.read()
+        if own is not None:
+            own.close()
 
     # ---- one round ----------------------------------------------------------------------------------
-    def sample(self, me: int) -> None:
+    def sample(self, me: int, gil_wait: float = 0.0) -> None:
+        """One round. `gil_wait`: how long this thread waited for the GIL after its sleep (0 when it got it
+        at once: at that moment no thread held it, so threads that ran then ran without it)."""
         with self._lock:
             now = time.perf_counter()
+            self.slots += max(1, round((now - self.last_round) / self.interval))
+            self.last_round = now
+            held = gil_wait >= HELD_S
+            held_long = gil_wait - self.switch_s >= HELD_LONG_S
+            if held:
+                self.gil_wait_s += gil_wait
+                self.held_rounds += 1
+                if held_long:
+                    self.held_long_s += gil_wait - self.switch_s
             current = sys._current_frames()  # noqa: SLF001
             threads = [(th, frame) for ident, frame in current.items()
                        if ident != me and (th := self._thread_for(ident, now)) is not None]
@@ -127,7 +174,7 @@ class Sampler(threading.Thread):
             seen = []
             main_waiting = False
             for (th, frame), reading in zip(threads, readings):
-                rec = self._observe(th, frame, now, reading)
+                rec = self._observe(th, frame, now, reading, held or not self.gil_enabled, held_long)
                 if rec is not None:
                     seen.append((th, rec))
                     if th.is_main and rec[3] in ("lock", "gil"):
@@ -144,11 +191,30 @@ class Sampler(threading.Thread):
             # With a single thread wanting the GIL, its waits for the GIL were waits for this sampler: gilscope's
             # own cost, not contention. Book them as the running they interrupted.
             contended = sum(1 for _, rec in seen if rec[3] in ("cpu", "gil")) > 1
+            # The GIL was held this round by the threads that ran holding it (and by this sampler, briefly):
+            # nobody waited for it longer than that. A longer futex wait was a wait on something else.
+            runners = [rec for _, rec in seen if rec[5] >= 0.5 * rec[2]]
+            if held and len(runners) == 1 and runners[0][6][1] == "native" and self.gil_enabled:
+                # The sampler waited for the GIL and one thread ran: that thread held it, even if it still
+                # shows runnable (on a busy machine it may wait for a core on its way to wait for the GIL).
+                rec = runners[0]
+                runners[0] = rec[:6] + ((rec[6][0], "cpu", *rec[6][2:]),)
+                seen = [(th, runners[0] if r is rec else r) for th, r in seen]
+                if rec[3] == "native":
+                    seen = [(th, r[:3] + ("cpu",) + r[4:] if r is runners[0] else r) for th, r in seen]
+            held_by = {th.index: (rec[5] if rec[6][1] == "cpu" else 0.0) for th, rec in seen}
+            held_total = sum(held_by.values()) + gil_wait + 0.001
             for th, (frames_key, line, dwall, state, blocker, cpu_part, off_state) in seen:
                 if not contended and off_state[0] == "gil":
-                    off_state, blocker = ("cpu", off_state[1], off_state[2]), None
+                    off_state, blocker = ("cpu", *off_state[1:]), None
                     if state == "gil":
                         state = "cpu"
+                elif off_state[0] == "gil" and self.gil_enabled:
+                    waited = dwall - min(cpu_part, dwall)
+                    if held_total - held_by[th.index] < 0.5 * waited:
+                        off_state, blocker = ("io", *off_state[1:]), UNTRACED
+                        if state == "gil":
+                            state = "io"
                 if th.is_main:
                     critical = 0.0 if main_waiting else dwall
                 elif main_waiting and state != "lock" and blocker != "idle" and th.has_user:
@@ -182,52 +248,94 @@ class Sampler(threading.Thread):
             dcpu, drun, wakeups = 0.0, 0.0, 0
         return dwall, dcpu, drun, os_state, call, wakeups
 
-    def _observe(self, th, frame, now, reading):
+    def _observe(self, th, frame, now, reading, held=True, held_long=False):
         dwall, dcpu, drun, os_state, call, wakeups = self._deltas(th, now, reading)
         if dwall <= 0:
             return None
         # Walk the stack once: frame indexes, the innermost user frame's line, and context flags.
         key = []
+        ids = []
+        lastis = []
         line = 0
         inner = frame
         code_index = self.code_index
         f = frame
         depth = 0
         handle = None
+        user_frame = None
         seen_flags = 0
+        if f.f_code is _GC_HOOK and f.f_back is not None:   # inside our gc.callbacks hook: not the program
+            f = inner = f.f_back
         while f is not None and depth < MAX_DEPTH:
             code = f.f_code
             entry = code_index.get(code)
             if entry is None:
                 entry = self._register(code)
             key.append(entry[0])
+            ids.append(id(f))
+            lastis.append(f.f_lasti)
             flags = entry[1]
             seen_flags |= flags
             if flags & (USER | HANDLE_RUN):
                 if not line and flags & USER:
                     line = f.f_lineno or 0
+                    user_frame = f
                 if flags & HANDLE_RUN and handle is None:
                     handle = f
             f = f.f_back
             depth += 1
         inner_flags = code_index[inner.f_code][1]
+        self._count_calls(th, key, ids, lastis)
         running_share = dcpu + drun
-        if os_state == "R" and self.gil_enabled:
+        off_state, blocker = self._why_blocked(call, inner, inner_flags | (seen_flags & LOOP), os_state)
+        c_code = c_code_at(inner.f_code, inner.f_lasti, held_long) if self.gil_enabled and held else ""
+        if c_code and user_frame is not None and user_frame is not inner:
+            # Named as the user's own code calls it: json.dumps, not the encoder's _iterencode under it.
+            c_code = called_name(user_frame.f_code, user_frame.f_lasti)[0] or c_code
+        if not self.gil_enabled:
+            run_state = "cpu"
+        elif os_state == "R":
             run_state = "native"          # running right now although this sampler holds the GIL
+        elif not held and off_state == "gil":
+            run_state = "native"          # no thread held the GIL when the sampler asked: it ran without it
         else:
             run_state = "cpu"
-        off_state, blocker = self._why_blocked(call, inner, inner_flags | (seen_flags & LOOP), os_state)
+        gc_s = max(0.0, self.gc.seconds_in(th.ident, now) - th.gc_s)
+        th.gc_s += gc_s
         if running_share >= dwall * 0.5 or dcpu < 0:
             state = run_state
         else:
             state = off_state
         if handle is not None:
-            self._track_stall(th, (id(handle.f_locals.get("self")), tuple(key)), state, dwall, now)
+            self._track_stall(th, handle.f_locals.get("self"), tuple(key), state, dwall, now)
         elif th.stall_key is not None:
             self._close_stall(th)
         th.last = (tuple(key), line, off_state, blocker)
         th.has_user = bool(seen_flags & USER)
-        return tuple(key), line, dwall, state, blocker, running_share, (off_state, run_state, wakeups)
+        return tuple(key), line, dwall, state, blocker, running_share, (off_state, run_state, wakeups, c_code,
+                                                                         gc_s)
+
+    def _count_calls(self, th, key, ids, lastis) -> None:
+        """Frames not on the thread's previous sample are new calls. A frame object's id can be reused by the
+        next call at the same depth, so for code without loops an instruction pointer that went back counts
+        too; calls missed either way make the count a lower bound."""
+        prev_ids, prev_lastis = th.frame_ids, th.lastis
+        prev_key = th.last[0] if th.last is not None else ()
+        n, m = len(ids), len(prev_ids)
+        if len(prev_key) != m:
+            m = 0
+        flags = self.frame_flags
+        same = 0
+        while same < n and same < m and ids[n - 1 - same] == prev_ids[m - 1 - same] \
+                and key[n - 1 - same] == prev_key[m - 1 - same]:
+            i = n - 1 - same
+            if lastis[i] < prev_lastis[m - 1 - same] and flags[key[i]] & NO_LOOPS:
+                break
+            same += 1
+        invocations = self.invocations
+        for i in range(n - same):
+            invocations[key[i]] = invocations.get(key[i], 0) + 1
+        th.frame_ids, th.lastis = ids, lastis
 
     def finish_thread(self, ident, thread=None) -> None:
         """Book a thread's time since its last sample; called as the thread exits (and for all at stop)."""
@@ -264,7 +372,7 @@ class Sampler(threading.Thread):
             th.critical_ratio = 1.0 if not th.is_main else 0.0
         running = dcpu + drun
         state = "cpu" if running >= dwall * 0.5 else off_state
-        self._add(th, key, line, dwall, state, blocker, running, (off_state, "cpu", wakeups),
+        self._add(th, key, line, dwall, state, blocker, running, (off_state, "cpu", wakeups, "", 0.0),
                   dwall * th.critical_ratio, now)
 
     def _why_blocked(self, call, inner, inner_flags, os_state):
@@ -293,25 +401,33 @@ class Sampler(threading.Thread):
         flags = code_flags(code)
         entry = (len(self.frames), flags)
         self.frames.append([qualname(code), code.co_filename, code.co_firstlineno, bool(flags & USER)])
+        self.frame_flags.append(flags)
         self.code_index[code] = entry
         return entry
 
     # ---- aggregation --------------------------------------------------------------------------------
     def _add(self, th, frames_key, line, dwall, state, blocker, running_s, off_run, critical, now):
-        off_state, run_state, wakeups = off_run
+        off_state, run_state, wakeups, c_code, gc_s = off_run
         run_s = min(running_s, dwall)
         off_s = dwall - run_s
         cpu_s = run_s
-        # Split the interval: its running part and its blocked part are booked separately.
+        # Split the interval: its running part and its blocked part are booked separately; a collection's
+        # time (it holds the GIL) apart from the code that triggered it.
         parts = []
+        gc_s = min(gc_s, run_s) if self.gil_enabled or run_state == "cpu" else 0.0
+        if gc_s > 0:
+            parts.append(("cpu", None, GC_FUNCTION, gc_s, gc_s))
+            run_s -= gc_s
         if run_s > 0:
-            parts.append((run_state, None if run_state != "native" else "native code", run_s, cpu_s))
+            native = run_state == "native"
+            parts.append((run_state, "native code" if native else None, None if native else c_code or None,
+                          run_s, run_s))
         if off_s > 0:
-            parts.append((off_state, blocker, off_s, 0.0))
+            parts.append((off_state, blocker, None, off_s, 0.0))
         if not parts:
-            parts.append((state, blocker, dwall, 0.0))
-        for part_state, part_blocker, seconds, cpu in parts:
-            k = (th.index, frames_key, line, part_state, part_blocker)
+            parts.append((state, blocker, None, dwall, 0.0))
+        for part_state, part_blocker, part_c, seconds, cpu in parts:
+            k = (th.index, frames_key, line, part_state, part_blocker, part_c)
             agg = self.stacks.get(k)
             if agg is None:
                 agg = self.stacks[k] = [0, 0.0, 0.0, 0.0, 0.0]
@@ -335,26 +451,43 @@ class Sampler(threading.Thread):
             if len(segs) > MAX_SEGMENTS:
                 th.segments = _coarsen(segs)
 
-    def _track_stall(self, th, stall_key, state, dwall, now):
-        """Consecutive samples inside one asyncio callback that blocks (I/O) or computes are one stall."""
+    def _track_stall(self, th, handle, key, state, dwall, now):
+        """Consecutive samples inside one asyncio callback that blocks (I/O) or computes are one stall.
+
+        One callback is one Handle object (held weakly: an id could be reused by the next callback). A callback
+        seen by one sample only may have lasted any time up to the interval, so a stall counts from its second
+        sighting, for the time between the first and the last; garbage collection inside it is not its own."""
         if state not in ("io", "cpu", "native"):
             if th.stall_key is not None:
                 self._close_stall(th)
             return
-        if th.stall_key == stall_key:
+        if th.stall_key == key and th.stall_ref is not None and handle is not None and th.stall_ref() is handle:
             th.stall_end = now
+            th.stall_seen += 1
             return
         if th.stall_key is not None:
             self._close_stall(th)
-        th.stall_key, th.stall_start, th.stall_end, th.stall_state = stall_key, now - dwall, now, state
+        try:
+            ref = weakref.ref(handle)
+        except TypeError:
+            return
+        th.stall_key, th.stall_ref, th.stall_seen = key, ref, 1
+        th.stall_start = th.stall_end = now
+        th.stall_state = state
+        th.stall_gc = th.gc_s
 
     def _close_stall(self, th):
-        duration = th.stall_end - th.stall_start
-        agg = self.stalls.setdefault((th.index, th.stall_key[1], th.stall_state), [0, 0.0, 0.0])
+        seen, key = th.stall_seen, th.stall_key
+        th.stall_key = th.stall_ref = None
+        if seen < 2:
+            return
+        duration = max(0.0, th.stall_end - th.stall_start - (th.gc_s - th.stall_gc))
+        if duration <= 0:
+            return
+        agg = self.stalls.setdefault((th.index, key, th.stall_state), [0, 0.0, 0.0])
         agg[0] += 1
         agg[1] += duration
         agg[2] = max(agg[2], duration)
-        th.stall_key = None
 
     # ---- output -------------------------------------------------------------------------------------
     def snapshot(self) -> dict:
@@ -369,13 +502,23 @@ class Sampler(threading.Thread):
                     "wall_s": th.wall, "cpu_s": th.cpu, "states": dict(th.states),
                     "segments": [list(s) for s in th.segments],
                 } for th in self.thread_list],
-                "stacks": [[k[0], list(reversed(k[1])), k[2], k[3], k[4], *v] for k, v in self.stacks.items()],
+                # [thread, frames (outermost first), line, state, blocker, samples, wall, cpu, critical, waits,
+                #  C code running while holding the GIL or None]
+                "stacks": [[k[0], list(reversed(k[1])), k[2], k[3], k[4], *v, k[5]] for k, v in self.stacks.items()],
                 "stalls": [[k[0], list(reversed(k[1])), k[2], *v] for k, v in self.stalls.items()],
-                "samples": self.rounds,
+                "samples": self.slots,
+                "rounds": self.rounds,
+                "invocations": {str(k): v for k, v in self.invocations.items()},
+                "gil_wait_s": self.gil_wait_s,
+                "gil_held_rounds": self.held_rounds,
+                "gil_held_long_s": self.held_long_s,
                 "gil_late_s": self.late_s,
                 "gil_late_rounds": self.late_rounds,
                 "sampler_cost_s": self.cost_s,
             }
+
+
+_GC_HOOK = gcwatch.GcWatch.__call__.__code__
 
 
 def _coarsen(segments):

@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 
-from gilscope.agent import sigterm_rescue, target as target_mod
+from gilscope.agent import gcwatch, sigterm_rescue, target as target_mod
 
 
 def settings_from_env() -> dict:
@@ -50,6 +50,7 @@ class Session:
     # ---- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> None:
         from gilscope.agent.collectors import make_collector
+        gcwatch.WATCH.install()
         self.collector = make_collector(self.engine, self.settings, gil_enabled())
         self.collector.start()
         atexit.register(_finish_current)
@@ -91,8 +92,9 @@ class Session:
             "exit_code": self.exit_code, "exception": self.exception, "interrupted": self.interrupted,
             "free_threaded": self.free_threaded, "gil_enabled": gil_enabled(),
             "gil_reenabled_by": self.gil_reenabled_by, "python": sys.version.split()[0],
-            "cpu_count": _cpu_count(),
+            "cpu_count": _cpu_count(), "gc": gcwatch.WATCH.snapshot(),
         })
+        data.setdefault("notes", []).extend(n for n in target_mod.NOTES if n not in data["notes"])
         tmp = f"{self.out}.{os.getpid()}.tmp"
         try:
             with open(tmp, "w", encoding="utf-8") as fh:
@@ -183,6 +185,7 @@ def _after_fork_in_child() -> None:
         return
     parent._written = True   # the parent's data belongs to the parent
     sigterm_rescue.after_fork_in_child()
+    gcwatch.WATCH.reset()
     settings = dict(parent.settings, out=f"{parent.settings['out']}.child-{os.getpid()}")
     child = Session(settings, parent.argv, role="child")
     from gilscope.agent.collectors import make_collector

@@ -15,6 +15,7 @@ SYNC = 2          # threading, queue, concurrent.futures, multiprocessing: waiti
 HANDLE_RUN = 4    # asyncio.events.Handle._run: the event loop is running one callback
 SELECTOR = 8      # selectors.*.select: waiting for events
 LOOP = 16         # an event loop or server loop (asyncio _run_once, socketserver serve_forever): idle when it selects
+NO_LOOPS = 32     # the code has no backward jump: its instruction pointer going back means a new call
 
 _SYNC_PARTS = ("/threading.py", "/queue.py", "/concurrent/futures/", "/multiprocessing/", "/asyncio/locks.py")
 _LOCK_CALLS = {"acquire", "join", "wait", "wait_for", "get", "put", "result", "__enter__", "as_completed"}
@@ -34,6 +35,21 @@ def _library_prefixes() -> tuple[str, ...]:
 
 
 _LIBRARY: tuple[str, ...] = ()
+_EXCLUDED: set[str] = set()            # files that are gilscope's although outside its package (its launcher)
+_PROFILED_LIBRARY: tuple[str, ...] = ()  # library code the user asked to profile (`-m gzip`): counts as theirs
+
+
+def exclude_file(filename: str) -> None:
+    """Never count this file as the user's: gilscope's console script, which `-m` runs sit under."""
+    if filename:
+        _EXCLUDED.add(os.path.realpath(filename))
+
+
+def profile_library(path: str) -> None:
+    """Count this library file or folder as the user's own code (the module a `-m` run profiles)."""
+    global _PROFILED_LIBRARY
+    real = os.path.realpath(path)
+    _PROFILED_LIBRARY = (*_PROFILED_LIBRARY, real + os.sep if os.path.isdir(real) else real)
 
 
 def is_user_file(filename: str) -> bool:
@@ -41,6 +57,12 @@ def is_user_file(filename: str) -> bool:
     global _LIBRARY
     if not filename or filename.startswith("<"):
         return False
+    if _PROFILED_LIBRARY or _EXCLUDED:
+        real = os.path.realpath(filename)
+        if real in _EXCLUDED:
+            return False
+        if any(real == p or (p.endswith(os.sep) and real.startswith(p)) for p in _PROFILED_LIBRARY):
+            return True
     if "site-packages" in filename or "dist-packages" in filename:
         return False
     if not _LIBRARY:   # computed on first use, in the sampler thread, off the target's start-up path (no imports)
@@ -52,6 +74,8 @@ def is_user_file(filename: str) -> bool:
 def code_flags(code) -> int:
     filename = code.co_filename
     flags = USER if is_user_file(filename) else 0
+    if not _has_backward_jump(code):
+        flags |= NO_LOOPS
     if not flags:
         norm = filename.replace("\\", "/")
         if any(part in norm for part in _SYNC_PARTS):
@@ -70,7 +94,62 @@ def qualname(code) -> str:
     return getattr(code, "co_qualname", code.co_name)
 
 
+_BACKWARD = {"JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "JUMP_ABSOLUTE", "FOR_ITER", "POP_JUMP_BACKWARD_IF_TRUE",
+             "POP_JUMP_BACKWARD_IF_FALSE", "POP_JUMP_BACKWARD_IF_NONE", "POP_JUMP_BACKWARD_IF_NOT_NONE"}
+_CALLS = {"CALL", "CALL_KW", "CALL_FUNCTION_EX", "CALL_FUNCTION", "CALL_FUNCTION_KW", "CALL_METHOD", "PRECALL"}
+_OPERATORS = {"BINARY_OP", "BINARY_MULTIPLY", "BINARY_POWER", "BINARY_LSHIFT", "BINARY_MODULO", "BINARY_FLOOR_DIVIDE",
+              "BINARY_ADD", "INPLACE_MULTIPLY", "INPLACE_ADD", "INPLACE_POWER", "COMPARE_OP", "CONTAINS_OP",
+              "BINARY_SUBSCR", "BINARY_SLICE"}
+
+
+def _has_backward_jump(code) -> bool:
+    try:
+        return any(ins.opname in _BACKWARD for ins in dis.get_instructions(code))
+    except Exception:  # noqa: BLE001 - say "may loop": only a loop-free answer is acted on
+        return True
+
+
 _call_cache: dict = {}
+_c_cache: dict = {}
+
+
+def c_code_at(code, lasti: int, held_long: bool) -> str:
+    """The C code a thread that held the GIL was running, from where it stopped: "json.dumps" when it stopped
+    on a call (CPython checks for a GIL hand-over right after a C function returns; a Python callee would be a
+    frame of its own), or, after an uninterrupted hold (`held_long`), the operator on that line ("operator *"
+    for big integers). "" means Python bytecode."""
+    key = (code, lasti, held_long)
+    hit = _c_cache.get(key)
+    if hit is None:
+        hit = _c_cache[key] = _c_code_at(code, lasti, held_long)
+        if len(_c_cache) > 50_000:
+            _c_cache.clear()
+    return hit
+
+
+def _c_code_at(code, lasti: int, held_long: bool) -> str:
+    try:
+        instructions = list(dis.get_instructions(code))
+    except Exception:  # noqa: BLE001
+        return ""
+    here = next((i for i, ins in enumerate(instructions) if ins.offset == lasti), None)
+    if here is None:
+        return ""
+    if instructions[here].opname in _CALLS:
+        return called_name(code, lasti)[0] or "a C function"
+    if not held_long:
+        return ""
+    line = 0
+    for ins in reversed(instructions[:here + 1]):   # the call or operator this line ran last
+        if ins.opname in _CALLS and ins.offset != lasti:
+            return called_name(code, ins.offset)[0] or "a C function"
+        if ins.opname in _OPERATORS:
+            return f"operator {ins.argrepr}".strip() if ins.argrepr else ins.opname.lower()
+        start = getattr(ins, "line_number", None) if isinstance(ins.starts_line, bool) else ins.starts_line
+        if ins.starts_line not in (None, False):
+            line = start or 0
+            break
+    return f"C code before line {line}" if line else "C code"
 
 
 def called_name(code, lasti: int) -> tuple[str, bool]:

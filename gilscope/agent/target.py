@@ -66,7 +66,34 @@ def _run_module(name: str, args: list[str]) -> None:
     import runpy
     sys.argv = [name, *args]       # runpy replaces argv[0] with the module's path, as `python -m` does
     sys.path[0] = os.getcwd()
+    _profile_if_library(name)
     runpy._run_module_as_main(name, alter_argv=True)  # noqa: SLF001 - exactly what `python -m` calls
+
+
+LIBRARY_MODULE_NOTE = ("`-m {name}` runs library code ({where}): its own functions are the hotspots, with the "
+                       "time in what they call charged to them")
+
+
+def _profile_if_library(name: str) -> None:
+    """`-m gzip` profiles the standard library's gzip: count that module (its whole top-level package, for
+    `-m json.tool`) as the user's code, or no hotspot would be found."""
+    from gilscope.agent import stacks
+    try:
+        import importlib.util
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError, AttributeError):
+        return                      # runpy reports it as python would
+    origin = getattr(spec, "origin", None) if spec is not None else None
+    if not origin or not os.path.isfile(origin) or stacks.is_user_file(origin):
+        return
+    top = importlib.util.find_spec(name.split(".")[0])
+    locations = list(getattr(top, "submodule_search_locations", None) or [])
+    where = locations[0] if locations else origin
+    stacks.profile_library(where)
+    NOTES.append(LIBRARY_MODULE_NOTE.format(name=name, where=where))
+
+
+NOTES: list = []
 
 
 def _is_zip(path: str) -> bool:
