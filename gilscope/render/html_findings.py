@@ -56,6 +56,9 @@ def finding_html(f: Finding, report: Report, first: bool = False) -> str:
                     + (f" in <code>{e(c.function)}</code>" if c.function else "") + "</p>")
         if c.code and not diff:
             more.append(_code(c.code))
+    if f.change_requires:
+        out.append("<p>No diff: the change is safe only if</p><ul class=\"requires\">"
+                   + "".join(f"<li>{e(r)}</li>" for r in f.change_requires) + "</ul>")
     if any(more):
         out.append(f"<details><summary>Evidence and assumptions</summary>\n{''.join(more)}\n</details>")
     if diff:

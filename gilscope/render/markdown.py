@@ -93,6 +93,8 @@ def finding_markdown(f: Finding, report: Report) -> list[str]:
                   + (f" in {md_code(c.function)}" if c.function else "")]
         if c.code and not diff:
             lines += ["", md_block(c.code, "python")]
+    if f.change_requires:
+        lines += ["", "**No diff:** the change is safe only if", "", *(f"- {md_text(r)}" for r in f.change_requires)]
     if diff:
         lines += ["", "<details><summary>Suggested change to your code</summary>", "", md_block(diff, "diff"),
                   "", "</details>"]

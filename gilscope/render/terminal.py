@@ -158,6 +158,11 @@ def _top_change(findings: list[Finding], report: Report, out: Lines) -> None:
     """The most important finding's diff of the user's code, when it has one."""
     top = findings[0]
     _, _, diff = user_change(top)
+    if not diff and top.change_requires:
+        out.blank()
+        out.say(f"No diff for {top.rule}: the change is safe only if", 0, "bold")
+        for need in top.change_requires:
+            out.say(f"- {need}", 2)
     if not diff:
         return
     place = top.change_at or top

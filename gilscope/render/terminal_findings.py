@@ -38,5 +38,9 @@ def finding_details(f: Finding, report: Report, out: Lines) -> None:
         out.say(f"change at {where(c.file, c.line, report)}" + (f" in {c.function}" if c.function else ""), pad)
         if c.code and not diff:
             out.block(c.code.strip("\n"), pad, "dim")
+    if f.change_requires:
+        out.say("no diff: the change is safe only if", pad)
+        for need in f.change_requires:
+            out.say(f"- {need}", pad + 2)
     if diff:
         out.block(diff, pad)
