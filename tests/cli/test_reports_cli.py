@@ -43,7 +43,7 @@ def save(tmp_path, report: Report, name="new.json"):
 def test_report_defaults_to_text_on_stdout(rich):
     result = run("report", rich)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("gilscope report 0.1.0") and "\x1b[" not in result.stdout
+    assert result.stdout.startswith("gilscope 0.1.0: app.py") and "\x1b[" not in result.stdout
 
 
 @pytest.mark.parametrize("name, check", [
@@ -52,7 +52,7 @@ def test_report_defaults_to_text_on_stdout(rich):
     ("out.md", lambda t: t.startswith("## gilscope:")),
     ("out.json", lambda t: json.loads(t)["schema_version"] == 1),
     ("out.speedscope.json", lambda t: json.loads(t)["profiles"][0]["type"] == "sampled"),
-    ("out.txt", lambda t: t.startswith("gilscope report")),
+    ("out.txt", lambda t: t.startswith("gilscope 0.1.0: ")),
 ])
 def test_report_guesses_format_from_output_name_and_writes_atomically(tmp_path, rich, name, check):
     result = run("report", rich, "-o", tmp_path / name)
