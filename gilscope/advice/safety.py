@@ -228,7 +228,12 @@ def _local(name: str, fresh: set[str], owner: ast.AST | None) -> bool:
     if name in fresh or owner is None:
         return name in fresh
     return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(owner)) \
-        or any(isinstance(n, ast.arg) and n.arg == name for n in ast.walk(owner))
+        or any(isinstance(n, ast.arg) and n.arg == name for n in ast.walk(owner)) \
+        or bool(_nested_defs(owner, name))
+
+
+def _nested_defs(owner: ast.AST, name: str) -> list[ast.AST]:
+    return [n for n in ast.walk(owner) if isinstance(n, (*FUNCS, ast.ClassDef)) and n.name == name and n is not owner]
 
 
 def resolved_module(src: Source, name: str, fresh: set[str], owner: ast.AST | None) -> str:
@@ -302,7 +307,11 @@ def task_problems(src: Source, func: ast.AST | None, mode: Mode, extra_args: lis
                 if mode == "process":
                     checker.problems += worker_globals_problems(src, fdef)
             return checker.problems
-        checker.named(func.id, ast.Call(func=func, args=[], keywords=[]), set(), label, DEPTH, owner)
+        nested = _nested_defs(owner, func.id) if owner is not None else []
+        if nested and mode != "process":
+            checker.function(nested[0], DEPTH)
+        elif not nested:
+            checker.named(func.id, ast.Call(func=func, args=[], keywords=[]), set(), label, DEPTH, owner)
         return checker.problems
     module = resolved_module(src, name, set(), owner)
     if module and (module in KNOWN_CALLS or module.rsplit(".", 1)[0] in KNOWN_MODULES):
@@ -378,13 +387,20 @@ def _unpicklable_value(value: ast.AST) -> bool:
 
 def _bound_to(src: Source, name: ast.Name) -> list[ast.AST]:
     """The values assigned to `name` in its function (or at module level), including `with X as name`."""
-    scope = src.function_of(name) or src.tree
+    values: list[ast.AST] = []
+    for scope in (src.function_of(name), src.tree):
+        if scope is not None and not values:
+            values = _assigned(scope, name.id)
+    return values
+
+
+def _assigned(scope: ast.AST, name: str) -> list[ast.AST]:
     values = []
     for node in ast.walk(scope):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name.id for t in node.targets):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
             values.append(node.value)
         elif isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name) \
-                and node.optional_vars.id == name.id:
+                and node.optional_vars.id == name:
             values.append(node.context_expr)
     return values
 
