@@ -124,6 +124,9 @@ def parse_raw(text):
 LOCK_FILES = re.compile(r"(^|/)(threading|queue)\.py$|(^|/)concurrent/futures/|(^|/)multiprocessing/(pool|synchronize|"
                         r"queues)\.py$|(^|/)asyncio/locks\.py$")
 
+# Leaf frames in these files are waits on the outside world (sockets, pipes, selectors, subprocesses).
+IO_FILES = re.compile(r"(^|/)(socket|ssl|selectors|subprocess|socketserver)\.py$|(^|/)(http|urllib|asyncio)/")
+
 
 def innermost(frames, is_user):
     """The innermost frame for which is_user(file) holds, or None."""
@@ -176,7 +179,8 @@ def reference_shares(f, multithreaded):
     held   = GIL-holder samples (min(gil, all));        py-spy: active and owns the GIL -> cpu
     active = max(active run, held), at most all;        active without the GIL -> native
     idle   = all - active, split by leaf location L of the --idle run (idle at L = all_L - active_L):
-             leaf in a threading/queue/futures/pool/asyncio.locks file -> lock; a leaf line that is also
+             leaf in a threading/queue/futures/pool/asyncio.locks file -> lock; leaf in a socket/ssl/
+             selectors/subprocess/socketserver/http/urllib/asyncio file -> io; a leaf line that is also
              seen running (active_L >= 10% of all_L) while >= 2 threads are busy -> gil (py-spy counts a
              thread waiting for the GIL as idle, at the line it wants to run); any other -> io.
     """
@@ -192,6 +196,8 @@ def reference_shares(f, multithreaded):
             continue
         if LOCK_FILES.search(loc[0] or ""):
             weights["lock"] += n_idle
+        elif IO_FILES.search(loc[0] or ""):
+            weights["io"] += n_idle
         elif multithreaded and leaf_act.get(loc, 0) >= 0.1 * n_all:
             weights["gil"] += n_idle
         else:
@@ -407,7 +413,7 @@ def table_row(r):
     gs = r.get("gilscope") or {}
     gs_cell = f"{gs.get('top_kind', '?')} ({gs.get('top_function', '?')})" if gs else "failed"
     ref_cell = (f"{ref.get('kind', '?')}{'?' if ref.get('debatable') else ''} [{fmt_shares(ref.get('shares', {}))}]"
-                if ref else "-")
+                + ("" if ref.get("matched", True) else f" of {ref.get('function')}, unmatched") if ref else "-")
     return (f"| {r['name']} | {r['family']} | {gs_cell} | {ref_cell} | {r.get('kind_right', '-')} | {findings} | "
             f"{r.get('advice', '-')} | {safe} | {pm} |")
 

@@ -73,6 +73,14 @@ def test_idle_at_a_line_never_seen_running_is_io_and_one_thread_never_waits_for_
     assert shares["gil"] == 0 and shares["io"] == pytest.approx(0.8)
 
 
+def test_idle_in_a_socket_leaf_is_io_even_in_threads():
+    sock = "SocketIO.readinto (/usr/lib/python3.11/socket.py:705)"
+    idle = "".join(f"thread ({t});fetch ({APP}:9);{sock} 50\n" for t in (1, 2))
+    active = "".join(f"thread ({t});fetch ({APP}:9);{sock} 10\n" for t in (1, 2))
+    shares, _, _ = shares_of(idle, active, "", func="fetch")
+    assert shares["io"] == pytest.approx(0.8) and shares["gil"] == 0 and shares["native"] == pytest.approx(0.2)
+
+
 def test_scaling_by_wall_time_and_the_dominance_rule():
     variants = {"all": rw.parse_raw(f"main ({APP}:1) 100"), "active": rw.parse_raw(f"main ({APP}:1) 200"),
                 "gil": rw.parse_raw(f"main ({APP}:1) 50")}
