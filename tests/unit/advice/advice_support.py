@@ -31,14 +31,19 @@ def line_of(file: str, text: str) -> int:
         return next(i for i, line in enumerate(fh, 1) if text in line)
 
 
-def advise(file: str, function: str, strategy: Strategy, kind: Kind = Kind.cpu, blockers=None, **evidence):
-    """locate + propose, as the pipeline does: (location, before, after, diff); the after text must compile."""
+def located(file: str, function: str, strategy: Strategy, kind: Kind = Kind.cpu, blockers=None, **evidence):
+    """(finding, hotspot, location, source lines) as the pipeline builds them; the construct must be found."""
     f = finding(file, function, strategy, **{k: v for k, v in evidence.items() if k in ("lock_holder", "waits")})
     h = hotspot(file, function, kind, blockers, **evidence)
     where = locate(f, h, None)
     assert where is not None, f"no construct found for {function} ({strategy.value})"
     with open(file) as fh:
-        lines = fh.readlines()
+        return f, h, where, fh.readlines()
+
+
+def advise(file: str, function: str, strategy: Strategy, kind: Kind = Kind.cpu, blockers=None, **evidence):
+    """locate + propose, as the pipeline does: (location, before, after, diff); the after text must compile."""
+    f, h, where, lines = located(file, function, strategy, kind, blockers, **evidence)
     from gilscope.advice import clues_for
     before, after, diff = propose(f, where, lines, clues_for(f, h))
     new_text = apply_unified(lines, diff)

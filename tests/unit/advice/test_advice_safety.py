@@ -4,9 +4,9 @@ Each test writes a small program, locates the construct as the pipeline does, an
 refuses (NoRewrite with change_requires sentences), or, for the safe variants, that the diff applies and compiles.
 """
 import pytest
-from advice_support import advise, finding, hotspot, line_of, write
+from advice_support import advise, finding, hotspot, line_of, located, write
 
-from gilscope.advice import NoRewrite, clues_for, enrich, locate, propose
+from gilscope.advice import NoRewrite, clues_for, enrich, propose
 from gilscope.model import Frame, Kind, Profile, Strategy
 
 S = Strategy
@@ -14,12 +14,7 @@ S = Strategy
 
 def refused(file, function, strategy, kind=Kind.cpu, blockers=None, ctx=None, **evidence):
     """The requirement sentences of a construct that is found but gets no diff."""
-    f = finding(file, function, strategy, **{k: v for k, v in evidence.items() if k in ("lock_holder", "waits")})
-    h = hotspot(file, function, kind, blockers, **evidence)
-    where = locate(f, h, None)
-    assert where is not None, f"no construct found for {function}"
-    with open(file) as fh:
-        lines = fh.readlines()
+    f, h, where, lines = located(file, function, strategy, kind, blockers, **evidence)
     with pytest.raises(NoRewrite) as info:
         propose(f, where, lines, clues_for(f, h), ctx)
     assert info.value.requires, f"refused without saying what must hold: {info.value}"
@@ -180,8 +175,7 @@ def test_no_pool_inside_a_function_called_in_a_loop(tmp_path):
     assert "must be created once" in needs and "squares()" in needs and "main()" in needs
 
 
-def test_no_pool_inside_a_function_measured_to_run_many_times(tmp_path):
-    file = write(tmp_path, '''
+SQUARES_ONCE = '''
         def square(x):
             return x * x
 
@@ -191,24 +185,18 @@ def test_no_pool_inside_a_function_measured_to_run_many_times(tmp_path):
 
 
         print(sum(squares(100)))
-    ''')
+'''
+
+
+def test_no_pool_inside_a_function_measured_to_run_many_times(tmp_path):
+    file = write(tmp_path, SQUARES_ONCE)
     advise(file, "square", S.multiprocessing)           # statically called once: a diff
     needs = refused(file, "square", S.multiprocessing, ctx={"measured": {"squares": (40, False)}})
     assert "squares() ran 40 times in this run" in needs
 
 
 def test_measured_invocations_reach_the_check_through_enrich(tmp_path):
-    file = write(tmp_path, '''
-        def square(x):
-            return x * x
-
-
-        def squares(n):
-            return [square(i) for i in range(n)]
-
-
-        print(sum(squares(100)))
-    ''')
+    file = write(tmp_path, SQUARES_ONCE)
     frames = [Frame(function="squares", file=file, line=5, user=True)]
     profile = Profile(engine="auto", interval_s=0.005, wall_s=1.0, cpu_s=1.0, frames=frames, invocations={0: 7})
     (out,) = enrich([finding(file, "square", S.multiprocessing)], [hotspot(file, "square")], profile)
