@@ -114,11 +114,10 @@ def facts() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from gilscope.engine.conditions import fact_type
+    from gilscope.engine.conditions import type_label
     from gilscope.model import Facts
     table = Table("fact", "type", "default", "description", box=None, pad_edge=False)
     for name, field in Facts.model_fields.items():
-        choices = fact_type(name).choices
-        kind = " | ".join(choices) if choices else getattr(field.annotation, "__name__", str(field.annotation))
-        table.add_row(name, kind, repr(field.default), field.description or "")
+        default = field.default.value if isinstance(field.default, Enum) else field.default
+        table.add_row(name, type_label(name), repr(default), field.description or "")
     Console().print(table)

@@ -6,6 +6,9 @@ from gilscope.classify import thresholds as T
 from gilscope.classify.attribute import in_event_loop, index_of, owner
 from gilscope.gcpause import without_gc
 from gilscope.model import Evidence, Hotspot, Kind, Profile, State, TimeSplit
+from gilscope.model.common import Role
+
+GC_FUNCTION = "garbage collection"   # the sampler's name for a collection's time (gilscope.agent.sampler)
 
 
 @dataclass
@@ -21,6 +24,7 @@ class _Acc:
     event_loop_s: float = 0.0
     processes: set = field(default_factory=set)
     contention: float = 0.0   # seconds waiting on a lock taken in this function's own code (with lock: / acquire)
+    c_code: dict = field(default_factory=lambda: defaultdict(float))   # C function -> seconds holding the GIL
 
 
 @without_gc
@@ -31,15 +35,18 @@ def classify(profile: Profile, min_share: float | None = None, max_hotspots: int
     max_hotspots = T.MAX_HOTSPOTS if max_hotspots is None else max_hotspots
     accs: dict[int, _Acc] = defaultdict(_Acc)
     # Pool workers run side by side: each one's time is a slice of the run's.
-    pool_workers = max(1, sum(1 for p in profile.processes[1:] if p.role == "pool worker"))
+    pool_workers = max(1, sum(1 for p in profile.processes[1:] if p.role == Role.pool_worker))
     index = index_of(profile)            # owners cached per frames tuple: stacks share them
     owner_of, loop_frames, is_user = index.owner, index.handle_run, index.user
     blocked = (State.io, State.lock, State.gil)
     process_of = [t.process for t in profile.threads]
-    divisor = [pool_workers if p > 0 and profile.processes[p].role == "pool worker" else 1 for p in process_of]
+    divisor = [pool_workers if p > 0 and profile.processes[p].role == Role.pool_worker else 1
+               for p in process_of]
     for stack in profile.stacks:
         blocker = stack.blocker
         if blocker == "idle":      # an event loop or server waiting for work: nobody's hotspot
+            continue
+        if stack.c_function == GC_FUNCTION:   # a collection: the run's own cost (gc facts), not this function's
             continue
         frames = stack.frames
         key = owner_of(frames)
@@ -58,6 +65,8 @@ def classify(profile: Profile, min_share: float | None = None, max_hotspots: int
         acc.processes.add(process_of[thread])
         if blocker and state in blocked:
             acc.blockers[blocker] += wall
+        elif stack.c_function:
+            acc.c_code[stack.c_function] += wall
         if loop_frames and not loop_frames.isdisjoint(frames):   # in_event_loop
             acc.event_loop_s += wall
         if state == State.lock and frames and is_user[frames[-1]]:
@@ -131,7 +140,8 @@ def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
     kind = kind_of(split)
     threads = sorted(acc.threads)
     roles = {_role(profile, t, acc) for t in threads}
-    role = "main" if "main" in roles else sorted(roles)[0]
+    # main wins; a function that daemon threads and other threads both ran takes the other role
+    role = Role.main if Role.main in roles else min(roles, key=lambda r: (r == Role.daemon_thread, r))
     source = f"{profile.engine} samples"
     total = split.total_s or 1.0
     evidence = [
@@ -174,6 +184,7 @@ def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
         cpu_s=round(min(acc.cpu, acc.wall), 6), share=round(share, 4), split=split, role=role,
         threads=sorted({profile.threads[t].name for t in threads}),
         blockers={k: round(v, 6) for k, v in sorted(acc.blockers.items(), key=lambda kv: -kv[1])[:5]},
+        c_functions={k: round(v, 6) for k, v in sorted(acc.c_code.items(), key=lambda kv: -kv[1])[:5]},
         samples=acc.samples, calls=calls, confidence=confidence, evidence=evidence)
 
 
@@ -186,13 +197,13 @@ _STATE_MEANING = {
 }
 
 
-def _role(profile: Profile, thread_index: int, acc: _Acc) -> str:
+def _role(profile: Profile, thread_index: int, acc: _Acc) -> Role:
     thread = profile.threads[thread_index]
     if thread.process > 0:
         return profile.processes[thread.process].role
     if thread.is_main:
-        return "main"
-    return "worker thread"
+        return Role.main
+    return Role.daemon_thread if thread.daemon else Role.worker_thread   # as summarize_threads names them
 
 
 def _stalls_by_owner(profile: Profile) -> dict[int, tuple[int, float, float]]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import math
+import types
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, get_args, get_origin
+from enum import Enum
+from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 
 from gilscope.errors import RuleLoadError
 from gilscope.model import Facts
@@ -22,6 +24,7 @@ OPS_FOR = {
     "number": {"eq", "ne", "lt", "lte", "gt", "gte", "in"},
     "str": {"eq", "ne", "in", "glob"},
     "bool": {"eq", "ne"},
+    "enum": {"eq", "ne", "in"},     # a fixed vocabulary (role, kind, scope): compare with its members only
 }
 # Text for each op, and for each op's negation (used under `not`).
 _ASCII = {"eq": "==", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
@@ -69,17 +72,44 @@ class Match(NamedTuple):
 
 
 class FactType(NamedTuple):
-    kind: Literal["number", "str", "bool"]
-    choices: tuple[str, ...] = ()
+    kind: Literal["number", "str", "bool", "enum"]
+    choices: tuple[str, ...] = ()     # an enum fact's values, the only ones code produces
 
 
 def fact_type(name: str) -> FactType:
     annotation = Facts.model_fields[name].annotation
-    if get_origin(annotation) is Literal:
-        return FactType("str", tuple(get_args(annotation)))
+    choices = _choices(annotation)
+    if choices:
+        return FactType("enum", choices)
     if annotation is bool:
         return FactType("bool")
     return FactType("number" if annotation in (int, float) else "str")
+
+
+def type_label(name: str) -> str:
+    """A fact's type for `gilscope rules facts`: float, str, Role, Kind | "", hotspot | run."""
+    return _label(Facts.model_fields[name].annotation)
+
+
+def _label(annotation: Any) -> str:
+    if get_origin(annotation) is Literal:
+        return " | ".join(fmt(value) for value in get_args(annotation))
+    if get_origin(annotation) in (Union, types.UnionType):
+        return " | ".join(_label(arg) for arg in get_args(annotation))
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _choices(annotation: Any) -> tuple[str, ...]:
+    """The values of a str Enum, a Literal, or a union of them (Kind | Literal[""]); () for other types."""
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return tuple(member.value for member in annotation)
+    if get_origin(annotation) is Literal:
+        return tuple(get_args(annotation))
+    if get_origin(annotation) in (Union, types.UnionType):
+        parts = [_choices(arg) for arg in get_args(annotation)]
+        if all(parts):
+            return tuple(value for part in parts for value in part)
+    return ()
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -122,19 +152,21 @@ def _parse_leaf(data: dict, path: str) -> Leaf:
         raise ConditionError(f"{path}.{op}", f"unknown operator {op!r}; use one of {' '.join(OPS)}")
     ftype = fact_type(fact)
     if op not in OPS_FOR[ftype.kind]:
-        raise ConditionError(f"{path}.{op}", f"operator '{op}' does not apply to the {ftype.kind} fact '{fact}'")
+        allowed = f"; use eq, ne or in with one of {_listed(ftype.choices)}" if ftype.kind == "enum" else ""
+        raise ConditionError(f"{path}.{op}", f"operator '{op}' does not apply to the {ftype.kind} fact '{fact}'"
+                                             f"{allowed}")
     value = data[op]
     if op != "in":
-        _check_value(ftype, op, value, f"{path}.{op}")
+        _check_value(fact, ftype, value, f"{path}.{op}")
         return Leaf(fact, op, value)
     if not isinstance(value, list) or not value:
         raise ConditionError(f"{path}.in", "expected a non-empty list of values")
     for i, item in enumerate(value):
-        _check_value(ftype, op, item, f"{path}.in[{i}]")
+        _check_value(fact, ftype, item, f"{path}.in[{i}]")
     return Leaf(fact, op, tuple(value))
 
 
-def _check_value(ftype: FactType, op: str, value: object, path: str) -> None:
+def _check_value(fact: str, ftype: FactType, value: object, path: str) -> None:
     if ftype.kind == "bool":
         ok = isinstance(value, bool)
     elif ftype.kind == "number":
@@ -142,9 +174,15 @@ def _check_value(ftype: FactType, op: str, value: object, path: str) -> None:
     else:
         ok = isinstance(value, str)
     if not ok:
-        raise ConditionError(path, f"expected a {ftype.kind} value, got {value!r}")
-    if ftype.choices and op != "glob" and value not in ftype.choices:
-        raise ConditionError(path, f"{value!r} is not one of {', '.join(ftype.choices)}")
+        wanted = "str" if ftype.kind == "enum" else ftype.kind
+        raise ConditionError(path, f"expected a {wanted} value, got {value!r}")
+    if ftype.choices and value not in ftype.choices:
+        raise ConditionError(path, f"{value!r} is not a value of the fact '{fact}'; it is one of "
+                                   f"{_listed(ftype.choices)}")
+
+
+def _listed(choices: tuple[str, ...]) -> str:
+    return ", ".join(f'"{choice}"' for choice in choices)
 
 
 # --- evaluation ----------------------------------------------------------------------------------

@@ -1,14 +1,23 @@
-"""Shared vocabulary: enums and constrained number types."""
-from enum import Enum
-from typing import Annotated
+"""Shared vocabulary: enums and constrained number types.
+
+Every enum is a StrEnum: its members are the strings the JSON report and the rule files use, they compare
+equal to those strings, and str()/f-strings give the value. Engine and Format are defined in the light
+gilscope.formats (the CLI needs them before pydantic is imported) and re-exported here.
+"""
+from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import Field
+
+from gilscope.formats import Engine, Format
+
+__all__ = ["Engine", "Format", "Kind", "Ratio", "Role", "Scope", "Seconds", "Severity", "State", "Strategy"]
 
 Ratio = Annotated[float, Field(ge=0, le=1)]
 Seconds = Annotated[float, Field(ge=0)]
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What a hotspot's time is made of (the contract's vocabulary)."""
 
     cpu = "cpu"          # Python or C code holding the GIL
@@ -19,7 +28,21 @@ class Kind(str, Enum):
     mixed = "mixed"
 
 
-class State(str, Enum):
+class Role(StrEnum):
+    """Where code ran: the thread or process role of a hotspot, a thread summary or a process."""
+
+    main = "main"                       # the main thread of the target's own process (or that process)
+    worker_thread = "worker thread"     # another thread of the main process
+    daemon_thread = "daemon thread"     # a daemon thread of the main process (a helper: watchdog, heartbeat)
+    pool_worker = "pool worker"         # a multiprocessing / ProcessPoolExecutor worker process
+    child = "child"                     # any other child process
+
+
+# A Facts row describes one hotspot or the whole run.
+Scope = Literal["hotspot", "run"]
+
+
+class State(StrEnum):
     """What one thread was doing during one sampling interval."""
 
     cpu = "cpu"
@@ -29,7 +52,7 @@ class State(str, Enum):
     lock = "lock"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     info = "info"
     warning = "warning"
     error = "error"
@@ -39,7 +62,7 @@ class Severity(str, Enum):
         return {"info": 1, "warning": 2, "error": 3}[self.value]
 
 
-class Strategy(str, Enum):
+class Strategy(StrEnum):
     multiprocessing = "multiprocessing"
     asyncio = "asyncio"
     threads = "threads"
@@ -48,4 +71,5 @@ class Strategy(str, Enum):
     batching = "batching"        # bigger chunks, fewer round trips between processes
     lock_scope = "lock-scope"    # hold the lock for less time, or not across slow work
     offload = "offload"          # move blocking work off the event loop
+    gc_tuning = "gc-tuning"      # fewer or cheaper garbage collections: gc.freeze(), thresholds, fewer cycles
     none = "none"                # caveats and notes that advise no change

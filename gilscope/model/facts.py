@@ -6,16 +6,23 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gilscope.model.common import Kind, Role, Scope
+
+# kind and lock_held_kind are "" where there is none: run-scope facts, a lock hotspot without a known holder.
+NoKind = Literal[""]
+
 
 class Facts(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    scope: Literal["hotspot", "run"] = Field("hotspot", description="'hotspot' for a function, 'run' for the whole run")
+    scope: Scope = Field("hotspot", description="'hotspot' for a function, 'run' for the whole run")
     function: str = Field("", description="the hotspot's function (qualified name)")
     file: str = Field("", description="the hotspot's file")
     line: int = Field(0, description="the line the function is defined on")
-    kind: str = Field("", description="the hotspot's kind: cpu, native, io, gil, lock or mixed")
-    role: str = Field("main", description="main, worker thread, background thread, pool worker or child")
+    kind: Kind | NoKind = Field("", description="the hotspot's kind: cpu, native, io, gil, lock or mixed "
+                                "(\"\" at run scope)")
+    role: Role = Field(Role.main, description="where it ran: main, worker thread, daemon thread, pool worker "
+                       "or child")
     share_of_wall: float = Field(0.0, description="the hotspot's share of the run's wall time (0-1)")
     wall_s: float = Field(0.0, description="wall seconds the hotspot was on the stack of its threads")
     cpu_s: float = Field(0.0, description="CPU seconds used while in the hotspot")
@@ -36,13 +43,15 @@ class Facts(BaseModel):
     loop_stall_s: float = Field(0.0, description="seconds the event loop was stalled by this hotspot")
     loop_stalls: int = Field(0, description="how many separate stalls of the event loop it caused")
     in_child_process: bool = Field(False, description="the hotspot ran in a worker or child process")
-    ipc_share: float = Field(0.0, description="share of the run spent moving tasks between processes")
-    tasks: int = Field(0, description="tasks sent to worker processes")
-    mean_task_s: float = Field(0.0, description="mean worker-side seconds per task sent to processes")
+    ipc_share: float = Field(0.0, description="share of the worker processes' task-loop time spent outside the "
+                             "task code (receiving, unpickling, waiting to be fed); 0 without worker processes")
+    tasks: int = Field(0, description="tasks sent to worker processes (not measured yet: always 0)")
+    mean_task_s: float = Field(0.0, description="mean worker-side seconds per task sent to processes (not "
+                               "measured yet: always 0)")
     lock_holder: str = Field("", description="the function that held the lock waited on, when known")
     lock_held_share: float = Field(0.0, description="share of the run's wall time threads spent inside this lock-"
                                    "taking function not waiting for the lock: the work done holding it (lock hotspots)")
-    lock_held_kind: str = Field("", description="what that work was: io, cpu, native, gil or mixed (lock hotspots)")
+    lock_held_kind: Kind | NoKind = Field("", description="what that work was: io, cpu, native, gil or mixed (lock hotspots)")
     lock_held_threads: int = Field(0, description="threads that ran this lock-taking function, waiting or holding")
     free_threaded: bool = Field(False, description="the interpreter is a free-threaded build")
     gil_enabled: bool = Field(True, description="the GIL was enabled during the run")
@@ -52,3 +61,13 @@ class Facts(BaseModel):
     estimated_speedup: float = Field(1.0, description="the whole-program speedup the hotspot's strategy could give")
     gil_reenabled_by: str = Field("", description="the module that turned the GIL back on (free-threaded builds)")
     exit_code: int = Field(0, description="the target's exit status")
+    bytecode_share: float = Field(0.0, description="share of the hotspot's time running Python bytecode (holding "
+                                  "the GIL, outside C functions)")
+    c_share: float = Field(0.0, description="share of the hotspot's time inside C code that held the GIL "
+                           "(json.dumps, re, pickle, big-integer operators...)")
+    c_function: str = Field("", description="the C function most of that time went to, as the code calls it")
+    gc_share: float = Field(0.0, description="share of the run's wall time spent collecting garbage (all generations)")
+    gc_gen2_share: float = Field(0.0, description="share of the run's wall time spent in full (generation 2) "
+                                 "collections")
+    gc_collections: int = Field(0, description="garbage collections during the run, all generations")
+    planned_stop: bool = Field(False, description="gilscope stopped the target after --duration, as asked")

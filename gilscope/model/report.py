@@ -3,7 +3,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gilscope.model.common import Kind, Ratio, Seconds, Severity, State, Strategy
+from gilscope.model.common import Kind, Ratio, Role, Seconds, Severity, State, Strategy
 from gilscope.model.profile import Profile
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -56,9 +56,11 @@ class Hotspot(BaseModel):
     cpu_s: Seconds
     share: Ratio                    # share of the run's wall time the program spent here (critical path)
     split: TimeSplit
-    role: str = "main"
+    role: Role = Role.main
     threads: list[str] = Field(default_factory=list)
     blockers: dict[str, Seconds] = Field(default_factory=dict)
+    # seconds in C code that held the GIL (part of split.cpu_s), by the C function as the code calls it
+    c_functions: dict[str, Seconds] = Field(default_factory=dict)
     samples: int = 0
     calls: int = 0
     confidence: Literal["low", "medium", "high"] = "medium"
@@ -103,7 +105,7 @@ class ThreadSummary(BaseModel):
     name: str
     tid: int
     pid: int = 0
-    role: str
+    role: Role
     wall_s: Seconds
     cpu_s: Seconds
     split: TimeSplit
@@ -128,7 +130,8 @@ class RunInfo(BaseModel):
     engine: str
     samples: int = 0
     interval_s: Seconds = 0.0
-    interrupted: str | None = None     # "SIGINT", "SIGTERM" or "timeout" when the run was cut short
+    interrupted: str | None = None     # "SIGINT", "SIGTERM" or "timeout" when the run was cut short; "duration"
+                                       # when --duration stopped it as planned
     cwd: str = ""
     platform: str = ""
     started_at: str = ""

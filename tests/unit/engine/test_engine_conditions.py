@@ -87,14 +87,15 @@ def test_depth_limit():
     [
         ({"fact": "shar_of_wall", "gte": 0.1}, "when.fact", "unknown fact 'shar_of_wall' (did you mean 'share_of_wall'?)"),
         ({"all": [{"fact": "kind", "eq": "gil"}, {"fact": "nope", "eq": 1}]}, "when.all[1].fact", "unknown fact 'nope'"),
-        ({"fact": "kind", "gte": "gil"}, "when.gte", "operator 'gte' does not apply to the str fact 'kind'"),
+        ({"fact": "kind", "gte": "gil"}, "when.gte", "operator 'gte' does not apply to the enum fact 'kind'"),
         ({"fact": "busy_threads", "glob": "1*"}, "when.glob", "does not apply to the number fact"),
         ({"fact": "free_threaded", "lt": True}, "when.lt", "does not apply to the bool fact"),
         ({"fact": "share_of_wall", "gte": "0.1"}, "when.gte", "expected a number value"),
         ({"fact": "share_of_wall", "gte": True}, "when.gte", "expected a number value"),
         ({"fact": "free_threaded", "eq": 1}, "when.eq", "expected a bool value"),
         ({"fact": "kind", "eq": 3}, "when.eq", "expected a str value"),
-        ({"fact": "scope", "eq": "runs"}, "when.eq", "'runs' is not one of hotspot, run"),
+        ({"fact": "scope", "eq": "runs"}, "when.eq", "'runs' is not a value of the fact 'scope'; it is one of "
+                                                     '"hotspot", "run"'),
         ({"fact": "kind", "in": []}, "when.in", "non-empty list"),
         ({"fact": "kind", "in": ["cpu", 1]}, "when.in[1]", "expected a str value"),
         ({"fact": "kind", "like": "gil"}, "when.like", "unknown operator 'like'"),
