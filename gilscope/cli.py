@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from gilscope.errors import GilscopeError
+from gilscope.formats import Engine
 
 app = typer.Typer(
     name="gilscope", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -19,7 +20,7 @@ app = typer.Typer(
 
 EXIT_GATE, EXIT_USAGE, EXIT_TARGET, EXIT_TIMEOUT = 1, 2, 3, 124
 EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143, "timeout": EXIT_TIMEOUT}
-ENGINES = ("auto", "sampler", "cprofile", "yappi", "pyspy")
+ENGINES = tuple(engine.value for engine in Engine)
 
 
 def _error(message: str, code: int = EXIT_USAGE) -> "typer.Exit":

@@ -59,7 +59,9 @@ def start_early(argv: list[str]) -> None:
         check_outputs(options.outputs)
     except GilscopeError:
         return                                    # the full parse reports it
-    if (options.engine not in ("auto", "sampler", "cprofile", "yappi") or options.rule_dirs or options.baseline
+    from gilscope.formats import Engine
+    if (options.engine not in (Engine.auto, Engine.sampler, Engine.cprofile, Engine.yappi) or options.rule_dirs
+            or options.baseline
             or options.fail_on not in (None, "info", "warning", "error", "never")
             or not 0.0005 <= options.interval_s <= 1.0
             or (options.timeout_s is not None and options.timeout_s < 0.01)):
