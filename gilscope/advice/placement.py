@@ -104,7 +104,7 @@ def home_of(src: Source, node: ast.AST) -> str:
         fdef = outer[0]
     if fdef is None or any(is_main_guard(s) and src.parents.get(node) is s for s in src.tree.body):
         return "once at module level (under `if __name__ == \"__main__\":`)"
-    return f"once, in {src.qualname(fdef)}() or at module level, and handed to the code that uses it"
+    return f"once, in {src.qualname(fdef)}() or at module level, and pass it to the code that uses it"
 
 
 def placement_problems(src: Source, node: ast.AST, measured: Measured, what: str = "the pool",

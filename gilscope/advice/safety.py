@@ -293,6 +293,8 @@ def task_problems(src: Source, func: ast.AST | None, mode: Mode, extra_args: lis
         label = src.segment(func) or label
     if mode == "process":
         checker.problems += importable_problems(src, func) + pickle_problems(src, list(extra_args))
+        if isinstance(func, ast.Attribute) and checker.problems:
+            return checker.problems          # a method sent to processes: nothing more to say about it
     if isinstance(func, ast.Lambda):
         if mode != "process":
             checker.nodes([func.body], set(), f"the lambda {label}", DEPTH, src.function_of(func))
