@@ -1,5 +1,6 @@
 """Hotspots + run info -> Facts, the only values rules can read."""
 from gilscope.model import Facts, Hotspot, Profile, RunInfo, State, ThreadSummary, TimeSplit
+from gilscope.model.common import Role
 
 
 def evidence_value(hotspot: Hotspot, metric: str, default=0):
@@ -10,12 +11,13 @@ def evidence_value(hotspot: Hotspot, metric: str, default=0):
 
 
 def run_facts(run: RunInfo, profile: Profile | None, threads: list[ThreadSummary]) -> Facts:
-    return Facts(scope="run", role="main", cpu_count=run.cpu_count, free_threaded=run.free_threaded_build,
+    return Facts(scope="run", role=Role.main, cpu_count=run.cpu_count, free_threaded=run.free_threaded_build,
                  gil_enabled=run.gil_enabled, gil_measured=bool(profile and profile.gil_measured),
                  run_wall_s=run.wall_s, samples=run.samples, exit_code=run.exit_code or 0,
                  process_cpu_cores=_cores(run), ipc_share=ipc_share(profile),
                  gil_reenabled_by=", ".join(profile.gil_reenabled_by) if profile else "",
-                 busy_threads=_busy_threads(threads))
+                 busy_threads=_busy_threads(threads), planned_stop=run.interrupted == "duration",
+                 **gc_facts(profile, run))
 
 
 def hotspot_facts(hotspot: Hotspot, run: RunInfo, profile: Profile | None, threads: list[ThreadSummary]) -> Facts:
@@ -23,7 +25,7 @@ def hotspot_facts(hotspot: Hotspot, run: RunInfo, profile: Profile | None, threa
     blocker = next(iter(hotspot.blockers), "")
     waits_on_pool = any(part in blocker for part in ("pool", "map", "result")) or _pool_wait(hotspot, profile)
     return Facts(
-        scope="hotspot", function=hotspot.function, file=hotspot.file, line=hotspot.line, kind=hotspot.kind.value,
+        scope="hotspot", function=hotspot.function, file=hotspot.file, line=hotspot.line, kind=hotspot.kind,
         role=hotspot.role, share_of_wall=hotspot.share, wall_s=hotspot.wall_s, cpu_s=hotspot.cpu_s,
         cpu_share=round(hotspot.cpu_s / hotspot.wall_s, 4) if hotspot.wall_s else 0.0,
         python_share=hotspot.split.cpu_s / total, native_share=hotspot.split.native_s / total,
@@ -34,13 +36,33 @@ def hotspot_facts(hotspot: Hotspot, run: RunInfo, profile: Profile | None, threa
         in_event_loop=float(evidence_value(hotspot, "event_loop_s", 0.0)) >= 0.5 * hotspot.wall_s,
         loop_stall_s=float(evidence_value(hotspot, "loop_stall_s", 0.0)),
         loop_stalls=int(evidence_value(hotspot, "loop_stalls", 0)),
-        in_child_process=hotspot.role in ("pool worker", "child"),
+        in_child_process=hotspot.role in (Role.pool_worker, Role.child),
         lock_holder=str(evidence_value(hotspot, "lock_holder", "")),
         **lock_held(hotspot, profile, run),
-        ipc_share=ipc_share(profile) if waits_on_pool or hotspot.role == "pool worker" else 0.0,
+        ipc_share=ipc_share(profile) if waits_on_pool or hotspot.role == Role.pool_worker else 0.0,
         free_threaded=run.free_threaded_build, gil_enabled=run.gil_enabled,
         gil_measured=bool(profile and profile.gil_measured), run_wall_s=run.wall_s, samples=hotspot.samples,
-        exit_code=run.exit_code or 0)
+        exit_code=run.exit_code or 0, planned_stop=run.interrupted == "duration", **c_facts(hotspot))
+
+
+def c_facts(hotspot: Hotspot) -> dict:
+    """How the hotspot's GIL-holding time splits between Python bytecode and C functions (json.dumps...)."""
+    total = hotspot.split.total_s or 1.0
+    c_s = min(sum(hotspot.c_functions.values()), hotspot.split.cpu_s)
+    top = max(hotspot.c_functions, key=hotspot.c_functions.get) if hotspot.c_functions else ""
+    return {"bytecode_share": round((hotspot.split.cpu_s - c_s) / total, 4), "c_share": round(c_s / total, 4),
+            "c_function": top}
+
+
+def gc_facts(profile: Profile | None, run: RunInfo) -> dict:
+    """Garbage collection's share of the run (the collections of every process, over the main one's wall)."""
+    wall = run.wall_s or (profile.wall_s if profile else 0.0)
+    if profile is None or not profile.gc or wall <= 0:
+        return {}
+    total = sum(g.total_s for g in profile.gc)
+    full = sum(g.total_s for g in profile.gc if g.generation == 2)
+    return {"gc_share": round(min(1.0, total / wall), 4), "gc_gen2_share": round(min(1.0, full / wall), 4),
+            "gc_collections": sum(g.collections for g in profile.gc)}
 
 
 def lock_held(hotspot: Hotspot, profile: Profile | None, run: RunInfo) -> dict:
@@ -102,11 +124,16 @@ def ipc_share(profile: Profile | None) -> float:
 def _ipc_share(profile: Profile) -> float:
     from gilscope.classify.attribute import owner
     loops = {i for i, f in enumerate(profile.frames) if _is_worker_loop(f.function, f.file)}
+    # Only worker processes' own threads: a multiprocessing ThreadPool runs the same task loop in daemon
+    # threads, of the main process or of any other, and its tasks cross no process boundary.
+    roles = [p.role for p in profile.processes]
+    in_worker = [0 < t.process < len(roles) and roles[t.process] == Role.pool_worker and not t.daemon
+                 for t in profile.threads]
     user_busy = other = 0.0
     for stack in profile.stacks:
         # Only the workers' task loops: their start-up and helper processes (resource tracker) say nothing
         # about the cost of moving tasks.
-        if profile.threads[stack.thread].process == 0 or not loops.intersection(stack.frames):
+        if not in_worker[stack.thread] or not loops.intersection(stack.frames):
             continue
         if owner(profile, stack.frames) is not None and stack.state.value in ("cpu", "native", "io"):
             user_busy += stack.wall_s
@@ -125,7 +152,7 @@ def _is_worker_loop(function: str, file: str) -> bool:
 def _pool_wait(hotspot: Hotspot, profile: Profile | None) -> bool:
     if profile is None or len(profile.processes) < 2:
         return False
-    return hotspot.role == "main" and hotspot.split.lock_s > 0.5 * hotspot.split.total_s
+    return hotspot.role == Role.main and hotspot.split.lock_s > 0.5 * hotspot.split.total_s
 
 
 def _busy_threads(threads: list[ThreadSummary]) -> int:

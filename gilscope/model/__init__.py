@@ -1,7 +1,7 @@
 """Pydantic models at the seams of the pipeline: no I/O, no heuristics."""
-from gilscope.model.common import Kind, Ratio, Seconds, Severity, State, Strategy
+from gilscope.model.common import Engine, Format, Kind, Ratio, Role, Scope, Seconds, Severity, State, Strategy
 from gilscope.model.facts import Facts
-from gilscope.model.profile import Frame, Profile, StackCount, ThreadProfile, LoopStall, ProcessProfile
+from gilscope.model.profile import Frame, GcGeneration, Profile, StackCount, ThreadProfile, LoopStall, ProcessProfile
 from gilscope.model.report import (
     Evidence,
     Finding,
@@ -15,7 +15,8 @@ from gilscope.model.report import (
 )
 
 __all__ = [
-    "Evidence", "Facts", "Finding", "Frame", "Hotspot", "Kind", "Location", "LoopStall", "ProcessProfile",
-    "Profile", "Ratio", "Report", "RunInfo", "Seconds", "Severity", "Speedup", "StackCount", "State",
+    "Engine", "Evidence", "Facts", "Finding", "Format", "Frame", "Hotspot", "Kind", "Location", "LoopStall",
+    "ProcessProfile", "Profile", "Ratio", "Report", "Role", "RunInfo", "Scope", "Seconds", "Severity", "Speedup",
+    "StackCount", "State",
     "Strategy", "ThreadProfile", "ThreadSummary", "TimeSplit",
 ]

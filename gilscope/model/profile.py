@@ -4,7 +4,7 @@ It is saved inside the JSON report so that reports can be re-rendered without ru
 """
 from pydantic import BaseModel, ConfigDict, Field
 
-from gilscope.model.common import Seconds, State
+from gilscope.model.common import Role, Seconds, State
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -63,10 +63,20 @@ class LoopStall(BaseModel):
     max_s: Seconds
 
 
+class GcGeneration(BaseModel):
+    """Garbage collections of one generation over the run (all processes), timed by a gc.callbacks hook."""
+
+    model_config = _FROZEN
+    generation: int = Field(ge=0, le=2)
+    collections: int = Field(0, ge=0)
+    total_s: Seconds = 0.0
+    max_s: Seconds = 0.0
+
+
 class ProcessProfile(BaseModel):
     model_config = _FROZEN
     pid: int
-    role: str = "main"               # "main", "pool worker", "child"
+    role: Role = Role.main           # main, pool worker or child
     argv: list[str] = Field(default_factory=list)
     wall_s: Seconds = 0.0
     cpu_s: Seconds = 0.0
@@ -93,3 +103,6 @@ class Profile(BaseModel):
     gil_reenabled_by: list[str] = Field(default_factory=list)
     ipc: dict[str, float] = Field(default_factory=dict)   # inter-process counters: tasks, pickled_bytes, ...
     notes: list[str] = Field(default_factory=list)        # collector caveats, shown in the report
+    gc: list[GcGeneration] = Field(default_factory=list)  # per generation; empty when not measured
+    rounds: int = 0                  # times the sampler read the stacks (samples counts intervals covered)
+    gil_wait_s: Seconds = 0.0        # time the main process's sampler waited for the GIL after its sleeps

@@ -9,7 +9,7 @@ from gilscope.engine import parse_rule
 from gilscope.engine.conditions import ConditionError, evaluate, fact_type, parse_condition
 from gilscope.errors import RuleLoadError
 from gilscope.formats import FILE_FORMATS
-from gilscope.model import Facts, Hotspot, ThreadSummary, TimeSplit
+from gilscope.model import Facts, Hotspot, ProcessProfile, ThreadSummary, TimeSplit
 from gilscope.model.common import Engine, Format, Kind, Role
 
 ROLES = ("main", "worker thread", "daemon thread", "pool worker", "child")
@@ -50,7 +50,7 @@ def test_models_take_roles_and_reject_others():
                       role="daemon thread")
     assert hotspot.role is Role.daemon_thread
     assert json.loads(hotspot.model_dump_json())["role"] == "daemon thread"
-    for model, data in ((Hotspot, hotspot.model_dump()),
+    for model, data in ((Hotspot, hotspot.model_dump()), (ProcessProfile, {"pid": 1}),
                         (ThreadSummary, {"name": "t", "tid": 1, "role": "main", "wall_s": 1, "cpu_s": 0,
                                          "split": split}), (Facts, {})):
         with pytest.raises(ValidationError, match="worker thread"):
