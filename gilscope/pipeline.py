@@ -14,11 +14,15 @@ MIN_SAMPLES = 100
 MIN_WALL_S = 0.2
 
 
-def run_info(outcome: Outcome, argv: list[str], engine: str) -> RunInfo:
+def run_info(outcome: Outcome, argv: list[str], engine: str, duration: bool = False) -> RunInfo:
+    """`duration`: the stop at the time limit was --duration's plan, not a --timeout."""
     main = next((d for d in outcome.data if d.get("role") == "main"), {})
     exit_code = main.get("exit_code")
     if exit_code is None or (outcome.interrupted and outcome.returncode != 0):
         exit_code = outcome.returncode
+    interrupted = outcome.interrupted or main.get("interrupted")
+    if duration and outcome.interrupted == "timeout":
+        interrupted = "duration"
     return RunInfo(
         argv=argv, python_version=main.get("python") or platform.python_version(),
         implementation=platform.python_implementation(),
@@ -28,7 +32,7 @@ def run_info(outcome: Outcome, argv: list[str], engine: str) -> RunInfo:
         cpu_s=round(sum(d.get("cpu_s", 0.0) for d in outcome.data), 6),
         exit_code=exit_code, exception=main.get("exception"), engine=engine,
         samples=sum(int(d.get("samples", 0)) for d in outcome.data),
-        interval_s=float(main.get("interval_s", 0.0)), interrupted=outcome.interrupted or main.get("interrupted"),
+        interval_s=float(main.get("interval_s", 0.0)), interrupted=interrupted,
         cwd=os.getcwd(), platform=f"{sys.platform}-{platform.machine()}",
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
@@ -54,12 +58,19 @@ def caveats(profile: Profile | None, run: RunInfo, extra: list[str]) -> list[str
         if profile.interval_s and (run.samples < MIN_SAMPLES or run.wall_s < MIN_WALL_S):
             out.append(f"short run: {run.samples} samples over {run.wall_s:.2f} s; shares and kinds are rough, "
                        "profile a longer run to trust them")
+        from gilscope.classify.facts import core_wait_share
+        waited = core_wait_share(profile)
+        if waited >= 0.4:
+            out.append(f"the machine was busy: {waited:.0%} of the time threads were runnable they waited for a core "
+                       "other work kept busy; CPU and parallelism advice is withheld, profile on a quieter machine")
         if not profile.gil_measured:
             out.append("GIL holding and waiting were not measured "
                        + ("(free-threaded build: there is no GIL)" if not run.gil_enabled else "by this engine"))
-    if run.interrupted:
+    if run.interrupted == "duration":
+        out.append(f"profiled for {run.wall_s:.1f} s as --duration asked, then the target was stopped")
+    elif run.interrupted:
         out.append(f"the run was cut short ({run.interrupted}): this is a partial profile")
-    if run.exit_code not in (0, None):
+    if run.exit_code not in (0, None) and run.interrupted != "duration":
         out.append(f"the target exited with status {run.exit_code}"
                    + (f" ({run.exception})" if run.exception else ""))
     return out

@@ -156,12 +156,9 @@ def run_profile(options: ProfileOptions) -> int:
         return EXIT_SIGNAL[launch.RECEIVED]
     if not written:
         return EXIT_USAGE
-    if run.interrupted:
-        if run.interrupted == "timeout" and not options.stop_is_timeout:
-            pass   # --duration: stopping the target was the plan
-        else:
-            return EXIT_SIGNAL[run.interrupted]
-    if run.exit_code not in (0, None) and not (run.interrupted == "timeout" and not options.stop_is_timeout):
+    if run.interrupted and run.interrupted != "duration":   # --duration: stopping the target was the plan
+        return EXIT_SIGNAL[run.interrupted]
+    if run.exit_code not in (0, None) and run.interrupted != "duration":
         return EXIT_TARGET
     if threshold is not None:
         from gilscope.gate import gate
@@ -199,7 +196,7 @@ def _collect(options: ProfileOptions):
     extra.extend(outcome.errors)
     engine_name = outcome.data[0].get("engine", options.engine) if outcome.data else options.engine
     profile = merge(outcome.data, engine_name) if outcome.data else None
-    run_meta = run_info(outcome, options.target, engine_name)
+    run_meta = run_info(outcome, options.target, engine_name, duration=not options.stop_is_timeout)
     return profile, run_meta, extra
 
 

@@ -288,7 +288,12 @@ class Sampler(threading.Thread):
         self._count_calls(th, key, ids, lastis)
         running_share = dcpu + drun
         off_state, blocker = self._why_blocked(call, inner, inner_flags | (seen_flags & LOOP), os_state)
-        c_code = c_code_at(inner.f_code, inner.f_lasti, held_long) if self.gil_enabled and held else ""
+        c_code = ""
+        if self.gil_enabled and held and off_state == "gil":
+            # Waiting for the GIL right after it let go: a call it stopped on has returned, and ran holding it.
+            # A long hold by a thread that itself waited for a core says nothing about C code: the machine
+            # was busy.
+            c_code = c_code_at(inner.f_code, inner.f_lasti, held_long and drun < 0.2 * dwall)
         if c_code and user_frame is not None and user_frame is not inner:
             # Named as the user's own code calls it: json.dumps, not the encoder's _iterencode under it.
             c_code = called_name(user_frame.f_code, user_frame.f_lasti)[0] or c_code
@@ -347,8 +352,13 @@ class Sampler(threading.Thread):
             if th is None:
                 if thread is None:
                     return
-                th = self._new_thread(ident, thread, self.t0)
+                # Never sampled: it lived between two rounds. Its whole life's CPU and run-queue time (schedstat
+                # counts from its start) is what to book; when it started is not known, so nothing more.
+                th = self._new_thread(ident, thread, now)
                 self.threads.pop(ident, None)
+                if th.last_cpu >= 0:
+                    th.last_wall = now - (th.last_cpu + th.last_runq) / 1e9
+                    th.last_cpu = th.last_runq = th.last_slices = 0
             self.open.pop(ident, None)
             if th.probe is None:
                 return
@@ -366,7 +376,10 @@ class Sampler(threading.Thread):
         if th.last is not None:
             key, line, off_state, blocker = th.last
         else:
-            code = getattr(getattr(thread, "_target", None), "__code__", None)
+            target = getattr(thread, "_target", None)
+            code = getattr(target, "__code__", None) or getattr(getattr(target, "__func__", None), "__code__", None)
+            if code is None and thread is not None and type(thread).run is not threading.Thread.run:
+                code = type(thread).run.__code__
             key = (self._register(code)[0],) if code is not None else ()
             line, off_state, blocker = 0, ("gil" if self.gil_enabled else "lock"), "GIL"
             th.critical_ratio = 1.0 if not th.is_main else 0.0

@@ -74,8 +74,6 @@ def is_user_file(filename: str) -> bool:
 def code_flags(code) -> int:
     filename = code.co_filename
     flags = USER if is_user_file(filename) else 0
-    if not _has_backward_jump(code):
-        flags |= NO_LOOPS
     if not flags:
         norm = filename.replace("\\", "/")
         if any(part in norm for part in _SYNC_PARTS):
@@ -87,6 +85,8 @@ def code_flags(code) -> int:
         if (code.co_name == "_run_once" and norm.endswith("asyncio/base_events.py")) or (
                 code.co_name == "serve_forever" and norm.endswith("/socketserver.py")):
             flags |= LOOP
+    if not _has_backward_jump(code):
+        flags |= NO_LOOPS
     return flags
 
 
@@ -100,6 +100,17 @@ _CALLS = {"CALL", "CALL_KW", "CALL_FUNCTION_EX", "CALL_FUNCTION", "CALL_FUNCTION
 _OPERATORS = {"BINARY_OP", "BINARY_MULTIPLY", "BINARY_POWER", "BINARY_LSHIFT", "BINARY_MODULO", "BINARY_FLOOR_DIVIDE",
               "BINARY_ADD", "INPLACE_MULTIPLY", "INPLACE_ADD", "INPLACE_POWER", "COMPARE_OP", "CONTAINS_OP",
               "BINARY_SUBSCR", "BINARY_SLICE"}
+
+
+# Builtins too quick to hold the GIL for long: stopping right after one says little about where time went.
+_TRIVIAL_CALLS = {"len", "isinstance", "issubclass", "range", "enumerate", "zip", "iter", "next", "min", "max", "abs",
+                  "int", "float", "str", "bool", "repr", "hash", "id", "ord", "chr", "round", "divmod", "getattr",
+                  "setattr", "hasattr", "append", "pop", "get", "items", "keys", "values", "add", "time",
+                  "perf_counter", "monotonic", "thread_time", "process_time", "perf_counter_ns", "time_ns",
+                  "monotonic_ns", "startswith", "endswith", "isdigit", "lower", "upper", "strip", "type", "tuple",
+                  "list", "dict", "set", "frozenset", "sum", "any", "all", "sorted", "reversed", "callable", "super",
+                  "format", "encode", "decode", "update", "extend", "insert", "remove", "index", "count", "copy",
+                  "sleep"}
 
 
 def _has_backward_jump(code) -> bool:
@@ -136,7 +147,10 @@ def _c_code_at(code, lasti: int, held_long: bool) -> str:
     if here is None:
         return ""
     if instructions[here].opname in _CALLS:
-        return called_name(code, lasti)[0] or "a C function"
+        name = called_name(code, lasti)[0]
+        if not held_long and name.rsplit(".", 1)[-1] in _TRIVIAL_CALLS:
+            return ""       # a quick builtin the interpreter checks for a hand-over after: bytecode's time
+        return name or "a C function"
     if not held_long:
         return ""
     line = 0

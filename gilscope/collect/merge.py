@@ -2,7 +2,7 @@
 from pydantic import BaseModel
 
 from gilscope.gcpause import without_gc
-from gilscope.model import Frame, LoopStall, ProcessProfile, Profile, StackCount, State, ThreadProfile
+from gilscope.model import Frame, GcGeneration, LoopStall, ProcessProfile, Profile, StackCount, State, ThreadProfile
 
 _STACK_FIELDS = set(StackCount.model_fields)
 _STATES = {s.value: s for s in State}
@@ -55,6 +55,8 @@ def merge(data: list[dict], engine: str) -> Profile:
     stacks: list[StackCount] = []
     stalls: list[LoopStall] = []
     calls: dict[int, int] = {}
+    invocations: dict[int, int] = {}
+    gc = [GcGeneration(generation=g) for g in range(3)]
     notes: list[str] = []
     reenabled: list[str] = []
     main = next((d for d in data if d.get("role") == "main"), data[0] if data else {})
@@ -83,18 +85,27 @@ def merge(data: list[dict], engine: str) -> Profile:
             # (one of these per distinct stack: conditional expressions, not max(), cost half as much)
             line, samples, wall, cpu, critical = int(line or 0), int(samples), float(wall), float(cpu), float(critical)
             waits = round(rest[0]) if rest else 0
+            c_function = rest[1] if len(rest) > 1 and rest[1] and state == "cpu" else None
             stacks.append(_stack(
                 thread=first_thread + int(th), frames=tuple(fr) if same_ids else tuple(map(new_index, fr)),
                 line=line if line > 0 else 0,
                 state=_STATES.get(state) or State(state), blocker=None if blocker is None else str(blocker),
                 samples=samples if samples > 0 else 0, wall_s=wall if wall > 0 else 0.0, cpu_s=cpu if cpu > 0 else 0.0,
-                critical_s=critical if critical > 0 else 0.0, waits=waits if waits > 0 else 0))
+                critical_s=critical if critical > 0 else 0.0, waits=waits if waits > 0 else 0,
+                c_function=None if c_function is None else str(c_function)))
         for th, fr, state, count, total, longest in d.get("stalls", []):
             stalls.append(LoopStall(thread=first_thread + th, frames=tuple(remap[i] for i in fr), state=state,
                                     count=count, total_s=max(0.0, total), max_s=max(0.0, longest)))
         for index, count in (d.get("calls") or {}).items():
             key = remap[int(index)]
             calls[key] = calls.get(key, 0) + int(count)
+        for index, count in (d.get("invocations") or {}).items():
+            key = remap[int(index)]
+            invocations[key] = invocations.get(key, 0) + int(count)
+        for generation, (count, total, longest) in enumerate((d.get("gc") or [])[:3]):
+            gc[generation] = GcGeneration(generation=generation, collections=gc[generation].collections + int(count),
+                                          total_s=gc[generation].total_s + max(0.0, total),
+                                          max_s=max(gc[generation].max_s, max(0.0, longest)))
         processes.append(ProcessProfile(pid=int(d.get("pid", 0)), role=str(d.get("role", "main")),
                                         argv=[str(a) for a in d.get("argv", [])],
                                         wall_s=max(0.0, d.get("wall_s", 0.0)), cpu_s=max(0.0, d.get("cpu_s", 0.0))))
@@ -104,4 +115,6 @@ def merge(data: list[dict], engine: str) -> Profile:
         engine=engine, interval_s=max(0.0, main.get("interval_s", 0.0)), wall_s=max(0.0, main.get("wall_s", 0.0)),
         cpu_s=sum(p.cpu_s for p in processes), samples=sum(int(d.get("samples", 0)) for d in ordered if d),
         gil_measured=bool(main.get("gil_measured", False)), frames=frames, threads=threads, processes=processes,
-        stacks=stacks, loop_stalls=stalls, calls=calls, gil_reenabled_by=reenabled, notes=notes)
+        stacks=stacks, loop_stalls=stalls, calls=calls, invocations=invocations, gil_reenabled_by=reenabled,
+        notes=notes, gc=gc if any(g.collections for g in gc) else [], rounds=sum(int(d.get("rounds", 0)) for d in ordered if d),
+        gil_wait_s=max(0.0, float(main.get("gil_wait_s", 0.0))))

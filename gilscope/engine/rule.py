@@ -13,7 +13,7 @@ from gilscope.engine.conditions import Cond, fmt, parse_condition, to_data
 from gilscope.model import Facts, Severity, Strategy
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-Category = Literal["cpu", "io", "gil", "native", "lock", "async", "process", "meta", "freethreading"]
+Category = Literal["cpu", "io", "gil", "native", "lock", "async", "process", "meta", "freethreading", "gc"]
 Confidence = Literal["low", "medium", "high"]
 Condition = Annotated[
     Cond,

@@ -52,6 +52,8 @@ def estimate(strategy: Strategy, facts: Facts, concurrency: int | None = None) -
             return _batching(facts)
         case Strategy.lock_scope:
             return _lock_scope(facts)
+        case Strategy.gc_tuning:
+            return _gc(facts)
     return None
 
 
@@ -102,7 +104,7 @@ def _parallel_cpu(strategy: Strategy, facts: Facts, concurrency: int | None) -> 
         assumptions.append(shared)
     if strategy is Strategy.free_threading:
         assumptions.append("no extension re-enables the GIL; free-threaded single-thread slowdown ignored")
-        return _speedup(p, n, assumptions, facts)
+        return idle_cores_cap(_speedup(p, n, assumptions, facts), facts)
     added_s = POOL_START_S + POOL_START_PER_WORKER_S * n
     added = f"starting and stopping the process pool costs {added_s * 1e3:.0f} ms (measured with fork; spawn costs more)"
     if facts.tasks:
@@ -110,7 +112,31 @@ def _parallel_cpu(strategy: Strategy, facts: Facts, concurrency: int | None) -> 
         added += f"; {facts.tasks} tasks cost an assumed {PER_TASK_S * 1e6:.0f} µs each to pickle and send"
     else:
         assumptions.append("few tasks with small arguments: pickling costs ignored")
-    return _speedup(p, n, assumptions, facts, added_s, added)
+    return idle_cores_cap(_speedup(p, n, assumptions, facts, added_s, added), facts)
+
+
+def idle_cores_cap(speedup: Speedup | None, facts: Facts) -> Speedup | None:
+    """Parallel work cannot use cores the run already keeps busy: with 1.8 of 2 cores in use the whole run
+    can get at most 2 / 1.8 faster, whatever the share of the hotspot."""
+    if speedup is None or facts.process_cpu_cores <= 0 or facts.cpu_count < 1:
+        return speedup
+    cap = round(max(1.0, facts.cpu_count / max(facts.process_cpu_cores, 1.0)), 2)
+    if speedup.factor <= cap:
+        return speedup
+    return Speedup(factor=cap, formula=f"min({speedup.formula}, {facts.cpu_count} cores / "
+                   f"{facts.process_cpu_cores:.2f} in use) = {cap:.2f}",
+                   assumptions=[*speedup.assumptions, f"capped: the run already used {facts.process_cpu_cores:.2f} "
+                                f"of {facts.cpu_count} cores, so parallel work gains at most {cap:.2f}x"])
+
+
+def _gc(facts: Facts) -> Speedup | None:
+    if facts.gc_share <= 0:
+        return None
+    return _removed(min(facts.gc_share, BATCHING_CAP), [
+        f"garbage collection took a measured {facts.gc_share:.0%} of the run",
+        "upper bound: the collections' time is removed entirely (gc.freeze() after start-up leaves little for "
+        "full collections to walk; raising thresholds makes them rarer)",
+    ], facts)
 
 
 def _contended(n: int, cores: int, facts: Facts) -> tuple[float, str]:
@@ -134,10 +160,10 @@ def _native_threads(facts: Facts, concurrency: int | None) -> Speedup | None:
     p = min(facts.share_of_wall * native, 1.0)
     cores = max(facts.cpu_count, 1)
     n = min(cores, concurrency) if concurrency else cores
-    return _speedup(p, n, [
+    return idle_cores_cap(_speedup(p, n, [
         f"{p:.0%} of wall time is native code that releases the GIL (share of wall × native share)",
         f"{n} threads at once, at most one per available core; memory bandwidth limits ignored",
-    ], facts, THREAD_POOL_S, f"a thread pool costs about {THREAD_POOL_S * 1e3:.0f} ms to import and start")
+    ], facts, THREAD_POOL_S, f"a thread pool costs about {THREAD_POOL_S * 1e3:.0f} ms to import and start"), facts)
 
 
 def rounds(waits: int, workers: int) -> tuple[int, float]:

@@ -8,7 +8,7 @@ RULES = load_rules()
 BY_ID = {rule.id: rule for rule in RULES}
 
 CPU = Facts(function="score", file="/home/u/proj/app/score.py", line=12, kind="cpu",
-            python_share=0.9, share_of_wall=0.62, cpu_count=8)
+            python_share=0.9, bytecode_share=0.85, c_share=0.05, share_of_wall=0.62, cpu_count=8)
 IO = Facts(function="fetch", file="app/net.py", line=3, kind="io", share_of_wall=0.5, io_share=0.9, waits=40)
 RUN = Facts(scope="run", samples=30, run_wall_s=0.1)
 
@@ -19,7 +19,7 @@ def test_finding_fields_come_from_rule_and_facts():
         "GS101", "cpu-bound-python", Severity.warning, "medium")
     assert (finding.function, finding.file, finding.line) == ("score", "/home/u/proj/app/score.py", 12)
     assert finding.strategy is Strategy.multiprocessing
-    assert finding.message == "score takes 62% of the run executing Python bytecode (90% of its time) on one of 8 cores"
+    assert finding.message == "score takes 62% of the run holding the GIL (85% Python bytecode, 5% C code) on one of 8 cores"
     assert "share_of_wall 0.62 >= 0.10" in finding.because
     assert [e.metric for e in finding.evidence][:3] == ["kind", "gil_enabled", "python_share"]
     assert {e.source for e in finding.evidence} == {"facts"}
