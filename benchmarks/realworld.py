@@ -624,19 +624,23 @@ class Harness:
         return env
 
     def calibrate(self, prog):
+        """Loops N so that one worker run lasts ~1.5 s: wall(1), then wall(n) for n = 8, 64, ... until it
+        passes 0.8 s (at most 5 steps); time per loop = (wall(n) - wall(1)) / (n - 1)."""
         if prog.family != "pyperf" or prog.name in self.loops:
             return None
         walls = {}
-        for n in (1, 3):
+        for n in (1, 8, 64, 512, 4096):
             self.loops[prog.name] = n
             rc, out, err, wall = run(self.command(prog), str(self.work))
             if rc:
                 del self.loops[prog.name]
                 return f"calibration run failed (exit {rc}): {(err.strip().splitlines() or [''])[-1][:200]}"
             walls[n] = wall
-        per = (walls[3] - walls[1]) / 2
-        if per <= 0.005:
-            per = max(walls[1] - 0.2, 0.01)
+            if wall >= 0.8:
+                break
+        n = max(walls)
+        per = (walls[n] - walls[1]) / (n - 1) if n > 1 else walls[1]
+        per = max(per, 1e-4)
         start = max(walls[1] - per, 0.0)
         self.loops[prog.name] = int(min(max(round((1.5 - start) / per), 1), 1_000_000))
         self.loops_file.write_text(json.dumps(self.loops, indent=1))
@@ -811,6 +815,9 @@ class Harness:
                 for side in (("orig", "patched") if i % 2 == 0 else ("patched", "orig")):
                     rc, out, err, wall = once(side, port)
                     seen = (rc, normalise_stdout(out, prog.mask_timings))
+                    if side == "orig" and rc != 0:
+                        return times, f"the original copy failed (exit {rc}): " \
+                                      f"{(err.strip().splitlines() or [''])[-1][:160]}"
                     first.setdefault(side, seen)
                     if seen != first["orig" if "orig" in first else side]:
                         return times, f"{side} run {i}: exit {rc} / stdout differs from the original's " \
