@@ -9,6 +9,12 @@ reads estimated_speedup.factor of the finding about that function (the first acc
 that has an estimate wins). Then it runs the two versions bare, alternately, one warm-up and
 --runs measured runs each; measured speed-up = median(before) / median(after). The error is
 (predicted - measured) / measured. Prints a Markdown table and writes JSON with the machine.
+
+Then every diff gilscope prints, on every example of examples/expected.json (and on the adversarial
+targets of tests/e2e/targets_unsafe/): it is applied with `patch` to a copy of the script's folder, the
+patched copy must print the same stdout and exit with the same status as the original (else exit 1), and
+the two are timed in alternating pairs (one warm-up, --runs measured); ratio = original / patched, the
+median of the per-pair ratios (above 1: the patched copy is faster).
 """
 import argparse
 import json
@@ -19,6 +25,11 @@ from pathlib import Path
 
 from bench_common import (EXAMPLES, RESULTS, last, load_cases, load_pairs, machine, machine_line, pick,
                           run_measured, spread, write_json)
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS_UNSAFE = ROOT / "tests" / "e2e" / "targets_unsafe"
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+import applied  # noqa: E402  (tests/e2e/applied.py: patch a copy, run it)
 
 
 def predict(report, function, strategies):
@@ -31,10 +42,10 @@ def predict(report, function, strategies):
     return None
 
 
-def profile_before(name, args, engine, python, cwd):
+def profile_before(name, args, engine, python, cwd, script=None):
     report = Path(cwd) / "report.json"
     argv = [python, "-m", "gilscope", "profile", *(["--engine", engine] if engine else []),
-            "--json", str(report), str(EXAMPLES / name), *args]
+            "--json", str(report), str(script or EXAMPLES / name), *args]
     m = run_measured(argv, cwd)
     if not report.exists():
         return argv, None, f"no JSON report (exit {m.exit_code}): {m.stderr_line}"
@@ -82,6 +93,62 @@ def bench_pair(name, pair, label, ns, log):
     return row
 
 
+def bench_diffs(script, args, ns, log):
+    """One row per diff gilscope prints for `script` (or one row saying there was none)."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="gilscope-diffs-") as cwd:
+        _, report, why = profile_before(script.name, args, ns.engine, ns.python, cwd, script)
+        diffs = applied.with_diffs(report) if report else []
+        if not diffs:
+            log(f"  {script.name}: no diff" + (f" ({why})" if why else ""))
+            return [{"script": script.name, "rule": None, "applied": False, "error": why}]
+        original = applied.run(script, args, cwd=Path(cwd))
+        for i, finding in enumerate(diffs):
+            row = {"script": script.name, "rule": finding["rule"], "function": finding["function"],
+                   "line": finding["change_at"]["line"], "applied": False, "same_stdout": False, "error": None}
+            rows.append(row)
+            try:
+                copy = applied.patched_copy(script, finding, Path(cwd) / f"copy{i}")
+            except applied.PatchFailed as e:
+                row["error"] = str(e)
+                continue
+            row["applied"] = True
+            patched = applied.run(copy, args, cwd=Path(cwd))
+            row["same_stdout"] = (patched.returncode, patched.stdout) == (original.returncode, original.stdout)
+            if not row["same_stdout"]:
+                row["error"] = f"exit {patched.returncode} vs {original.returncode}; {patched.stderr[-300:]}"
+                continue
+            times = {"before": [], "after": []}
+            for k in range(ns.runs + 1):                    # run 0 is the warm-up
+                for side, path in (("before", script), ("after", copy)):
+                    m = run_measured([ns.python, str(path), *args], cwd)
+                    if k:
+                        times[side].append(m.wall_s)
+            row["before_s"], row["after_s"] = spread(times["before"]), spread(times["after"])
+            row["ratio_pairs"] = spread([b / a for b, a in zip(times["before"], times["after"])])
+            log(f"  {script.name} {row['rule']}: same stdout, {row['ratio_pairs']['median']:.2f}x")
+    return rows
+
+
+def diff_markdown(rows):
+    lines = ["## Every printed diff, applied", "",
+             "| script | rule | line | applied | same stdout | original s | patched s | ratio (min-max of pairs) |",
+             "|---|---|---:|---|---|---:|---:|---|"]
+    for r in rows:
+        if not r["rule"]:
+            lines.append(f"| {r['script']} | no diff | | | | | | |")
+            continue
+        rp = r.get("ratio_pairs")
+        timing = (f"{r['before_s']['median']:.2f} | {r['after_s']['median']:.2f} | {rp['median']:.2f}x "
+                  f"({rp['min']:.2f}-{rp['max']:.2f})") if rp else "- | - | -"
+        lines.append(f"| {r['script']} | {r['rule']} | {r['line']} | {'yes' if r['applied'] else 'NO'} | "
+                     f"{'yes' if r['same_stdout'] else 'NO'} | {timing} |")
+    bad = [r for r in rows if r["rule"] and not r["same_stdout"]]
+    lines += ["", f"Diffs: {sum(1 for r in rows if r['rule'])}; broken: {len(bad)}"
+              + "".join(f"\n- {r['script']} {r['rule']}: {(r['error'] or '').splitlines()[0][:300]}" for r in bad), ""]
+    return "\n".join(lines)
+
+
 def markdown(data):
     lines = [f"# gilscope advice: predicted vs measured speed-up, {data['config']['runs']} runs each",
              "", f"Machine: {machine_line(data['machine'])}", "",
@@ -112,6 +179,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--examples", default="", help="comma-separated before-version names (default: all pairs)")
+    parser.add_argument("--diff-examples", default="", help="comma-separated examples whose printed diffs are "
+                        "applied (default: every example and every tests/e2e/targets_unsafe script)")
     parser.add_argument("--runs", type=int, default=5, help="measured bare runs of each version (default: 5)")
     parser.add_argument("--engine", default="", help="gilscope engine for the profile (default: gilscope's own)")
     parser.add_argument("--python", default=sys.executable, help="interpreter for every run (default: this one)")
@@ -123,17 +192,26 @@ def main():
     for name in names:
         log(f"{name}:")
         results.append(bench_pair(name, pairs[name], cases[name], ns, log))
+    diff_scripts = [EXAMPLES / n for n in pick(ns.diff_examples, list(cases), "examples")] if ns.diff_examples \
+        else [*(EXAMPLES / n for n in cases), *sorted(TARGETS_UNSAFE.glob("*.py"))]
+    diff_rows = []
+    for script in diff_scripts:
+        log(f"{script.name} (diffs):")
+        diff_rows += bench_diffs(script, cases.get(script.name, {}).get("args", []), ns, log)
     errors = {r["example"]: r["error_pct"] for r in results if r["error_pct"] is not None}
     worst = max(errors, key=lambda k: abs(errors[k]), default=None)
     data = {"machine": machine(ns.python),
             "config": {"pairs": names, "runs": ns.runs, "warmup_runs": 1, "engine": ns.engine or "default"},
-            "results": results,
+            "results": results, "diffs": diff_rows,
             "summary": {"pairs": len(results), "predicted": len(errors),
                         "median_abs_error_pct": statistics.median(map(abs, errors.values())) if errors else None,
                         "within_25pct": sum(abs(e) <= 25 for e in errors.values()),
                         "worst_example": worst, "worst_error_pct": errors[worst] if worst else None}}
     print(markdown(data))
+    print(diff_markdown(diff_rows))
     log(f"wrote {write_json(ns.out, data)}")
+    if any(r["rule"] and not r["same_stdout"] for r in diff_rows):
+        sys.exit("a printed diff changed what the program does (see the table above)")
 
 
 if __name__ == "__main__":
