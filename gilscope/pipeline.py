@@ -59,7 +59,7 @@ def caveats(profile: Profile | None, run: RunInfo, extra: list[str]) -> list[str
             out.append(f"short run: {run.samples} samples over {run.wall_s:.2f} s; shares and kinds are rough, "
                        "profile a longer run to trust them")
         from gilscope.classify.facts import core_wait_share
-        waited = core_wait_share(profile)
+        waited = core_wait_share(profile, run.cpu_count)
         if waited >= 0.4:
             out.append(f"the machine was busy: {waited:.0%} of the time threads were runnable they waited for a core "
                        "other work kept busy; CPU and parallelism advice is withheld, profile on a quieter machine")

@@ -17,7 +17,7 @@ def run_facts(run: RunInfo, profile: Profile | None, threads: list[ThreadSummary
                  process_cpu_cores=_cores(run), ipc_share=ipc_share(profile),
                  gil_reenabled_by=", ".join(profile.gil_reenabled_by) if profile else "",
                  busy_threads=_busy_threads(threads), planned_stop=run.interrupted == "duration",
-                 core_wait_share=core_wait_share(profile), **gc_facts(profile, run))
+                 core_wait_share=core_wait_share(profile, run.cpu_count), **gc_facts(profile, run))
 
 
 def hotspot_facts(hotspot: Hotspot, run: RunInfo, profile: Profile | None, threads: list[ThreadSummary]) -> Facts:
@@ -43,20 +43,33 @@ def hotspot_facts(hotspot: Hotspot, run: RunInfo, profile: Profile | None, threa
         free_threaded=run.free_threaded_build, gil_enabled=run.gil_enabled,
         gil_measured=bool(profile and profile.gil_measured), run_wall_s=run.wall_s, samples=hotspot.samples,
         exit_code=run.exit_code or 0, planned_stop=run.interrupted == "duration",
-        core_wait_share=core_wait_share(profile), **c_facts(hotspot))
+        core_wait_share=core_wait_share(profile, run.cpu_count), waits_in_flight=waits_in_flight(hotspot, run),
+        **c_facts(hotspot))
 
 
-def core_wait_share(profile: Profile | None) -> float:
-    """The sampler counts a thread waiting in the run queue as running (it wants the CPU). The process's own CPU
-    time says how much of that really ran: the rest waited for a core that other work kept busy."""
-    if profile is None or not profile.processes or not profile.interval_s:
+def waits_in_flight(hotspot: Hotspot, run: RunInfo) -> float:
+    """Seconds of waiting summed over the hotspot's threads, per second of the run it accounts for: 8 threads
+    each waiting on a request give about 8, one thread waiting on one at a time at most 1."""
+    span = hotspot.share * run.wall_s
+    if span <= 0 or hotspot.split.io_s <= 0:
+        return 0.0
+    return round(hotspot.split.io_s / span, 2)
+
+
+def core_wait_share(profile: Profile | None, cpu_count: int) -> float:
+    """The sampler counts a thread waiting in the run queue as running (it wants the CPU). Of the cores the
+    process's threads wanted (at most the machine's), the process's own CPU time says how many it got: the
+    rest it waited for, while other work kept them busy. (More threads than cores wait for each other: that
+    is not counted here.)"""
+    if profile is None or not profile.processes or not profile.interval_s or profile.wall_s <= 0:
         return 0.0
     running = sum(t.states.get(State.cpu, 0.0) + t.states.get(State.native, 0.0)
                   for t in profile.threads if t.process == 0)
-    used = profile.processes[0].cpu_s
-    if running <= 0 or used <= 0:
+    used = profile.processes[0].cpu_s / profile.wall_s
+    wanted = min(running / profile.wall_s, max(cpu_count, 1))
+    if wanted <= 0 or used <= 0:
         return 0.0
-    return round(max(0.0, 1.0 - used / running), 4)
+    return round(max(0.0, 1.0 - used / wanted), 4)
 
 
 def c_facts(hotspot: Hotspot) -> dict:

@@ -103,9 +103,15 @@ class PySpyRun:
         pid, rate = self.proc.pid, self.rate
         root_main = sum(s.count for s in every if s.pids[-1:] in ((), (pid,)) and s.tid == pid)
         sample_s = min(2.0, max(0.5, wall * rate / root_main)) / rate if root_main else 1.0 / rate
+        target = self.popen_args[3:]
+        if len(target) > 1 and target[0] == "-m":      # `-m gzip`: gzip's own functions are the hotspots here too
+            from gilscope.agent import target as target_mod
+            target_mod._profile_if_library(target[1])  # noqa: SLF001 - the agent's own rule, applied here
         processes = combine(every, active, gil, sample_s=sample_s, root_pid=pid, source_line=_source_line,
                             first_line=_first_line, is_user=_is_user)
         notes = _notes(self.recorders, rate)
+        if len(target) > 1 and target[0] == "-m":
+            notes += [n for n in target_mod.NOTES if n not in notes]
         for data in processes.values():
             data["notes"] = notes
             if data["role"] == "main":

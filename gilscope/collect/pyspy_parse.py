@@ -169,9 +169,9 @@ def _split(path, lines_all, n_active, n_gil, others_held, source_line):
                 yield lines, "io", call or "unknown wait", n * idle_part / pool
         if act_part:
             yield lines, "cpu", None, n * act_part / pool * gil_share
-            if native:       # active without the GIL: in C code that released it, or a GIL hand-over
-                state, blocker = (kind, call) if kind else ("native", call) if call else ("gil", "GIL")
-                yield lines, state, blocker, n * act_part / pool * (1 - gil_share)
+            if native:       # on a CPU without the GIL: C code that released it (a thread waiting for the GIL
+                # sleeps in a futex, which py-spy reads as idle), whatever the line calls: zlib under a write(...)
+                yield lines, "native", call or "native code", n * act_part / pool * (1 - gil_share)
 
 
 def _new_process(pid, root_pid, cmdline, sample_s) -> dict:

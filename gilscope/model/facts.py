@@ -71,6 +71,8 @@ class Facts(BaseModel):
                                  "collections")
     gc_collections: int = Field(0, description="garbage collections during the run, all generations")
     planned_stop: bool = Field(False, description="gilscope stopped the target after --duration, as asked")
+    waits_in_flight: float = Field(0.0, description="how many of the hotspot's waits were in progress at once, on "
+                                   "average, while it was on the program's critical path (1: one after another)")
     core_wait_share: float = Field(0.0, description="share of the main process's runnable time its threads spent "
                                    "waiting for a free core rather than running (the machine was busy); measured as "
                                    "1 - process CPU seconds / seconds the sampler saw threads running or runnable")

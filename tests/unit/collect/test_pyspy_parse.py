@@ -196,3 +196,21 @@ def test_record_gives_up_before_the_target_runs(tmp_path, monkeypatch):
         pyspy_collector.record([sys.executable, "-m", "gilscope.agent", str(script)], agent_env(tmp_path),
                                tmp_path / "spy")
     assert not marker.exists()
+
+
+def _one_path(idle: int, active: int, gil: int, text: str) -> dict:
+    line = ('process 100:"python3 -m gzip big";thread (100): MainThread;'
+            'write (/app/w.py:3) {n}')
+    recordings = [parse_raw(line.format(n=n)) if n else [] for n in (idle, active, gil)]
+    data = combine(*recordings, sample_s=0.01, root_pid=100, source_line=lambda f, n: text,
+                   first_line=lambda fn, f, n: n, is_user=lambda f: f.startswith("/app/"))[100]
+    return {(s[3], s[4]): round(s[6], 3) for s in data["stacks"]}
+
+
+def test_active_without_gil_is_native_even_on_an_io_looking_or_plain_line():
+    # gzip: zlib compresses under a write(...) call with the GIL released; py-spy sees it active, not holding it.
+    # A thread waiting for the GIL sleeps in a futex, which py-spy reads as idle: active is never a GIL wait.
+    assert _one_path(60, 60, 4, "self.fileobj.write(self.compress.compress(data))") == \
+        {("cpu", None): 0.04, ("native", "self.fileobj.write"): 0.56}
+    assert _one_path(50, 50, 0, "total = crunch(block)") == {("native", "crunch"): 0.5}
+    assert _one_path(50, 50, 0, "total += 1") == {("native", "native code"): 0.5}
