@@ -5,6 +5,8 @@ few dictionary look-ups per frame.
 Nothing here imports a module lazily: these functions run in the sampler thread, which must never import
 while the target's own threads may be importing the same module (it would see it half-initialised).
 """
+from __future__ import annotations
+
 import dis
 import os
 import site
@@ -178,6 +180,17 @@ def called_name(code, lasti: int) -> tuple[str, bool]:
     return hit
 
 
+# Instructions that push a name's value. 3.13 added the LOAD_FAST_LOAD_FAST pair (argval a tuple of both names),
+# 3.14 the borrowed-reference LOAD_FAST_BORROW and its pair.
+_LOADS = {"LOAD_GLOBAL", "LOAD_NAME", "LOAD_FAST", "LOAD_DEREF", "LOAD_FAST_CHECK", "LOAD_FAST_LOAD_FAST",
+          "LOAD_FAST_BORROW", "LOAD_FAST_BORROW_LOAD_FAST_BORROW"}
+
+
+def _is_enter(ins) -> bool:
+    """3.14+'s LOAD_SPECIAL of __enter__ (its argval is an index; argrepr names the method)."""
+    return ins.opname == "LOAD_SPECIAL" and ins.argrepr == "__enter__"
+
+
 def _called_name(code, lasti: int) -> tuple[str, bool]:
     try:
         instructions = list(dis.get_instructions(code))
@@ -190,10 +203,13 @@ def _called_name(code, lasti: int) -> tuple[str, bool]:
             break
         if ins.starts_line is not None and ins.starts_line is not False:
             line_start, names = index, []
-        if ins.opname in ("BEFORE_WITH", "SETUP_WITH") and ins.offset == lasti:
+        if ins.offset == lasti and (ins.opname in ("BEFORE_WITH", "SETUP_WITH") or (
+                ins.opname == "CALL" and index and _is_enter(instructions[index - 1]))):
+            # `with x:` waiting in x.__enter__: BEFORE_WITH up to 3.13; from 3.14 LOAD_SPECIAL __enter__ and the
+            # CALL that f_lasti points at while the thread waits.
             return (names[-1] if names else "with"), True
-        if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_FAST", "LOAD_DEREF", "LOAD_FAST_CHECK"):
-            names.append(str(ins.argval))
+        if ins.opname in _LOADS:
+            names.extend(str(v) for v in (ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)))
         elif ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and names:
             names[-1] = f"{names[-1]}.{ins.argval}"
     del line_start
