@@ -140,6 +140,53 @@ def c_code_at(code, lasti: int, held_long: bool) -> str:
     return hit
 
 
+_NAME_LOADS = {"LOAD_GLOBAL", "LOAD_NAME", "LOAD_FAST", "LOAD_DEREF", "LOAD_FAST_CHECK", "LOAD_FAST_BORROW",
+               "LOAD_CLASSDEREF"}
+
+
+def _callable_of(instructions, call_index: int) -> "str | None":
+    """The dotted name of what the CALL at `call_index` calls, by replaying the line's stack with
+    dis.stack_effect: `zlib.compress` in `[zlib.compress(b) for b in blobs]`, `json.loads` in
+    `json.loads(json.dumps(x))`. "" when the callable has no name (a call on a call's result, say), None
+    when the line could not be replayed."""
+    try:
+        if call_index and instructions[call_index - 1].opname == "PRECALL":   # 3.11: PRECALL n; CALL n
+            call_index -= 1
+        start = call_index
+        while start > 0 and instructions[start].starts_line in (None, False):
+            start -= 1
+        stack: list = []
+        for ins in instructions[start:call_index]:
+            name = None
+            if ins.opname in _NAME_LOADS and not str(ins.argval).startswith("."):
+                name = str(ins.argval)
+            elif ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and stack and stack[-1]:
+                name = f"{stack[-1]}.{ins.argval}"
+            effect = dis.stack_effect(ins.opcode, ins.arg) if ins.opcode >= dis.HAVE_ARGUMENT else \
+                dis.stack_effect(ins.opcode)
+            if name is not None:
+                if ins.opname in ("LOAD_ATTR", "LOAD_METHOD"):
+                    stack.pop()
+                    effect += 1
+                pushed = [None] * (effect - 1) + [name] if effect > 0 else []
+                stack.extend(pushed)
+            elif effect > 0:
+                stack.extend([None] * effect)
+            else:                  # an operation: its result (on top) is a value without a name
+                if effect:
+                    del stack[effect:]
+                if stack and ins.opname not in ("NOP", "KW_NAMES", "EXTENDED_ARG"):
+                    stack[-1] = None
+        call = instructions[call_index]
+        argc = call.arg or 0
+        if call.opname == "CALL_FUNCTION_EX":
+            argc = 1 + (call.arg or 0) & 1
+        slots = stack[:len(stack) - argc] if argc else stack
+        return next((n for n in reversed(slots[-2:]) if n), "")
+    except (ValueError, IndexError, TypeError):
+        return None
+
+
 def _c_code_at(code, lasti: int, held_long: bool) -> str:
     try:
         instructions = list(dis.get_instructions(code))
@@ -149,7 +196,9 @@ def _c_code_at(code, lasti: int, held_long: bool) -> str:
     if here is None:
         return ""
     if instructions[here].opname in _CALLS:
-        name = called_name(code, lasti)[0]
+        name = _callable_of(instructions, here)
+        if name is None:
+            name = called_name(code, lasti)[0]
         if not held_long and name.rsplit(".", 1)[-1] in _TRIVIAL_CALLS:
             return ""       # a quick builtin the interpreter checks for a hand-over after: bytecode's time
         return name or "a C function"
@@ -158,7 +207,9 @@ def _c_code_at(code, lasti: int, held_long: bool) -> str:
     line = 0
     for ins in reversed(instructions[:here + 1]):   # the call or operator this line ran last
         if ins.opname in _CALLS and ins.offset != lasti:
-            return called_name(code, ins.offset)[0] or "a C function"
+            at = instructions.index(ins)
+            name = _callable_of(instructions, at)
+            return (called_name(code, ins.offset)[0] if name is None else name) or "a C function"
         if ins.opname in _OPERATORS:
             return f"operator {ins.argrepr}".strip() if ins.argrepr else ins.opname.lower()
         start = getattr(ins, "line_number", None) if isinstance(ins.starts_line, bool) else ins.starts_line
