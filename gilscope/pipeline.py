@@ -25,13 +25,13 @@ def run_info(outcome: Outcome, argv: list[str], engine: str, duration: bool = Fa
         interrupted = "duration"
     return RunInfo(
         argv=argv, python_version=main.get("python") or platform.python_version(),
-        implementation=platform.python_implementation(),
+        implementation=main.get("implementation") or platform.python_implementation(),   # the target's
         gil_enabled=bool(main.get("gil_enabled", True)), free_threaded_build=bool(main.get("free_threaded", False)),
         cpu_count=int(main.get("cpu_count") or os.cpu_count() or 1),
         wall_s=round(main.get("wall_s") or outcome.wall_s, 6),
         cpu_s=round(sum(d.get("cpu_s", 0.0) for d in outcome.data), 6),
         exit_code=exit_code, exception=main.get("exception"), engine=engine,
-        samples=sum(int(d.get("samples", 0)) for d in outcome.data),
+        samples=int(main.get("samples", 0)) or sum(int(d.get("samples", 0)) for d in outcome.data),
         interval_s=float(main.get("interval_s", 0.0)), interrupted=interrupted,
         cwd=os.getcwd(), platform=f"{sys.platform}-{platform.machine()}",
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -58,6 +58,11 @@ def caveats(profile: Profile | None, run: RunInfo, extra: list[str]) -> list[str
         if profile.interval_s and (run.samples < MIN_SAMPLES or run.wall_s < MIN_WALL_S):
             out.append(f"short run: {run.samples} samples over {run.wall_s:.2f} s; shares and kinds are rough, "
                        "profile a longer run to trust them")
+        if profile.rounds and profile.samples and profile.rounds < 0.5 * profile.samples:
+            out.append(f"the sampler could read the stacks only {profile.rounds} times in {profile.samples} intervals: "
+                       "threads held the GIL for long stretches (C code, or threads queuing for it), and each "
+                       "read's time went to the stacks it found then; the time split per thread is measured, "
+                       "the stacks within a stretch are not")
         from gilscope.classify.facts import core_wait_share
         waited = core_wait_share(profile, run.cpu_count)
         if waited >= 0.4:
