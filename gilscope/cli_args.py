@@ -2,7 +2,7 @@
 
 # profile options that take a value: needed to find where SCRIPT starts (everything after it is the script's)
 VALUE_OPTIONS = {"--json", "--markdown", "--html", "--sarif", "--speedscope", "--engine", "--interval", "--rules",
-                 "--fail-on", "--timeout", "--duration", "--baseline", "--ignore", "--config"}
+                 "--fail-on", "--timeout", "--duration", "--baseline", "--ignore", "--config", "--python"}
 
 
 def split_profile_args(argv: list[str]) -> list[str]:

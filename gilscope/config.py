@@ -68,6 +68,14 @@ class Config:
         return list(folders.values())
 
     @property
+    def python(self) -> str | None:
+        """`python = "..."`: a path with a folder is relative to the pyproject.toml; a bare name is found on PATH."""
+        value = self.value("python")
+        if not value or ("/" not in value and os.sep not in value):
+            return value or None
+        return str(self._resolve(os.path.expanduser(value)))
+
+    @property
     def ignore(self) -> list[str]:
         return list(self.value("ignore") or [])
 
@@ -125,7 +133,8 @@ def resolve_profile(options: ProfileOptions, config: Config | None = None) -> Pr
         fail_on=options.fail_on or cfg.value("fail_on"), baseline=options.baseline or cfg.path("baseline"),
         timeout_s=timeout_s, stop_is_timeout=stop_is_timeout,
         min_share=options.min_share if options.min_share is not None else cfg.value("min_share"),
-        max_hotspots=options.max_hotspots or cfg.value("max_hotspots"))
+        max_hotspots=options.max_hotspots or cfg.value("max_hotspots"),
+        python=options.python or cfg.python)
 
 
 _WARNED: set[str] = set()

@@ -21,7 +21,7 @@ def _early_options(argv: list[str]) -> dict | None:
                     return None
                 value = argv[i + 1]
                 i += 1
-            if name in ("--rules", "--config", "--baseline"):   # rules and baseline are validated before anything runs
+            if name in ("--rules", "--config", "--baseline", "--python"):   # validated before anything runs
                 return None
             opts[name] = value
         elif arg not in _FLAGS:
@@ -61,6 +61,7 @@ def start_early(argv: list[str]) -> None:
         return                                    # the full parse reports it
     from gilscope.formats import Engine
     if (options.engine not in (Engine.auto, Engine.sampler, Engine.cprofile, Engine.yappi) or options.rule_dirs
+            or options.python      # [tool.gilscope] python: checked, then started under that interpreter
             or options.baseline
             or options.fail_on not in (None, "info", "warning", "error", "never")
             or not 0.0005 <= options.interval_s <= 1.0

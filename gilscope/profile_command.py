@@ -1,4 +1,5 @@
 """`gilscope profile`: check the input, run the target under an engine, analyse, write every report."""
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ class ProfileOptions:
     min_share: float | None = None       # classifier thresholds (None: [tool.gilscope], else the built-in ones)
     max_hotspots: int | None = None
     config: Path | None = None           # --config; None: the nearest pyproject.toml's [tool.gilscope]
+    python: str | None = None            # --python: the interpreter the target runs under (None: gilscope's own)
 
 
 def check_target(target: list[str]) -> None:
@@ -121,7 +123,7 @@ def parse_severity(value: str | None):
 
 
 def run_profile(options: ProfileOptions) -> int:
-    from gilscope.cli import ENGINES, EXIT_GATE, EXIT_SIGNAL, EXIT_TARGET, EXIT_USAGE
+    from gilscope.cli import ENGINES, EXIT_SIGNAL, EXIT_TARGET, EXIT_USAGE
     from gilscope.config import resolve_profile
     from gilscope.engine import load_rules
 
@@ -130,6 +132,9 @@ def run_profile(options: ProfileOptions) -> int:
         raise UsageError(f"--engine {options.engine!r}: use one of {', '.join(ENGINES)}")
     check_target(options.target)
     check_outputs(options.outputs)
+    if options.python:
+        from gilscope.collect.interpreter import check
+        options = dataclasses.replace(options, python=check(options.python).path)
     threshold = parse_severity(options.fail_on)
     rules = load_rules([Path(d) for d in options.rule_dirs], ignore=options.ignore)
     baseline = None
@@ -160,6 +165,12 @@ def run_profile(options: ProfileOptions) -> int:
         return EXIT_SIGNAL[run.interrupted]
     if run.exit_code not in (0, None) and run.interrupted != "duration":
         return EXIT_TARGET
+    return gate_exit(report, threshold, baseline)
+
+
+def gate_exit(report, threshold, baseline) -> int:
+    """--fail-on: EXIT_GATE when a finding at or above the threshold (and not in the baseline) was found."""
+    from gilscope.cli import EXIT_GATE
     if threshold is not None:
         from gilscope.gate import gate
         code, _counted = gate(report, threshold, baseline)
@@ -190,7 +201,7 @@ def _collect(options: ProfileOptions):
 
     extra: list[str] = []
     launch = Launch(argv=options.target, engine=options.engine, interval_s=options.interval_s,
-                    timeout_s=options.timeout_s)
+                    timeout_s=options.timeout_s, python=options.python or sys.executable)
     early = take_early(launch)
     outcome = wait(early) if early is not None else run(launch)
     extra.extend(outcome.errors)

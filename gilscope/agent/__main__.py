@@ -4,6 +4,8 @@ Invoked by `gilscope profile` as `python -m gilscope.agent` with the settings in
 target's own command line after it. Writes the collected data to the file the settings name, whatever way the
 target ends: return, exception, sys.exit, os._exit, SIGTERM, exec.
 """
+from __future__ import annotations
+
 import os
 import sys
 
@@ -20,7 +22,16 @@ def run_agent(argv: list[str]) -> int:
         session.start()
     finally:
         restore_bytecode_setting()
+    _leave_sys_path()
     return session.run_target()
+
+
+def _leave_sys_path() -> None:
+    """Under --python the agent came from a folder of its own on PYTHONPATH: the target's sys.path does not keep
+    it (the agent's later imports go through its package, not sys.path)."""
+    agent_path = os.environ.get("GILSCOPE_AGENT_PATH")
+    if agent_path:
+        sys.path[:] = [p for p in sys.path if not p or os.path.abspath(p) != os.path.abspath(agent_path)]
 
 
 def main() -> None:

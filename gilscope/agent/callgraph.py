@@ -8,6 +8,8 @@
   where no call was traced (waiting for the GIL, or in `with lock:`), and is booked that way.
 wait_kind and fill_critical also serve the py-spy engine (gilscope.collect.pyspy_parse).
 """
+from __future__ import annotations
+
 import re
 import sys
 

@@ -1,4 +1,6 @@
 """Collectors that run inside the target process. Each has `name`, `start()` and `stop_and_collect() -> dict`."""
+from __future__ import annotations
+
 from gilscope.agent.sampler import Sampler
 
 DEFAULT_INTERVAL = 0.005

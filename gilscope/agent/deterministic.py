@@ -6,6 +6,8 @@
 Both give a call graph (own time, calls, edges); gilscope.agent.callgraph turns it into the data dict, with
 each thread's measured running time (from /proc, recorded as threads end) bounding what counts as CPU.
 """
+from __future__ import annotations
+
 import linecache
 import sys
 import threading

@@ -4,6 +4,8 @@ sampler can book a collection's time apart from the code that happened to trigge
 The hook costs two clock reads per collection. A collection holds the GIL (or, free-threaded, stops the world)
 from start to end, so nothing else runs Python meanwhile.
 """
+from __future__ import annotations
+
 import gc
 import threading
 import time

@@ -8,6 +8,8 @@ How one interval of one thread is classified (GIL builds):
   or a call to acquire/join/wait is a lock; a futex anywhere else is a wait for the GIL; sleep, select,
   read, recv and waitpid are I/O.
 """
+from __future__ import annotations
+
 import sys
 import threading
 import time

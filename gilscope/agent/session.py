@@ -1,4 +1,6 @@
 """One profiled process: starts the collector, runs the target, and writes what was collected."""
+from __future__ import annotations
+
 import atexit
 import json
 import os
@@ -92,6 +94,7 @@ class Session:
             "exit_code": self.exit_code, "exception": self.exception, "interrupted": self.interrupted,
             "free_threaded": self.free_threaded, "gil_enabled": gil_enabled(),
             "gil_reenabled_by": self.gil_reenabled_by, "python": sys.version.split()[0],
+            "implementation": _IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name),
             "cpu_count": _cpu_count(), "gc": gcwatch.WATCH.snapshot(),
         })
         data.setdefault("notes", []).extend(n for n in target_mod.NOTES if n not in data["notes"])
@@ -199,6 +202,9 @@ def _before(func, hook):
         hook()
         return func(*args, **kwargs)
     return wrapper
+
+
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy"}
 
 
 def _cpu_count() -> int:

@@ -10,6 +10,8 @@ Python's wakeup fd tells another thread that the signal came. If our handler has
 that thread sends SIGTERM again to the main thread alone, which is by then blocked and so gets EINTR. The
 sampler checks at each round; the other engines get a watcher thread that sleeps on the pipe.
 """
+from __future__ import annotations
+
 import os
 import select
 import signal

@@ -7,6 +7,8 @@ while the target's own threads may be importing the same module (it would see it
 """
 from __future__ import annotations
 
+from __future__ import annotations
+
 import dis
 import os
 import site

@@ -1,5 +1,7 @@
 """Run the target script or module the way `python` itself would: same __name__, sys.argv, sys.path[0],
 cwd, stdin and stdout, same traceback on an uncaught exception, same exit status."""
+from __future__ import annotations
+
 import os
 import sys
 import types

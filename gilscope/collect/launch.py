@@ -105,9 +105,14 @@ def start(launch: Launch, fork: bool = False) -> Started:
     settings = {"out": str(out), "engine": launch.engine, "interval": launch.interval_s}
     cmd = [launch.python, "-m", "gilscope.agent", *launch.argv]
     notes = []
+    foreign = {}                       # --python: the agent comes from a folder of its own, not from site-packages
+    if launch.python != sys.executable:
+        foreign = {"GILSCOPE_AGENT_PATH": agent_only_path(workdir)}
     if launch.engine == "pyspy":
         from gilscope.collect.pyspy_collector import PySpyRun, PySpyUnavailable
         env = dict(os.environ, GILSCOPE_AGENT=json.dumps(settings))
+        if foreign:
+            env.update(foreign, PYTHONPATH=_pythonpath(foreign["GILSCOPE_AGENT_PATH"]))
         started = time.perf_counter()
         try:
             spy = PySpyRun.start(cmd, env, workdir)
@@ -115,14 +120,29 @@ def start(launch: Launch, fork: bool = False) -> Started:
         except PySpyUnavailable as exc:
             notes.append(f"py-spy could not sample this run ({exc}); the in-process sampler did instead")
             settings["engine"] = "auto"
-    env_changes = {"GILSCOPE_AGENT": json.dumps(settings),
-                   "PYTHONPATH": os.pathsep.join(p for p in (INJECT_DIR, os.environ.get("PYTHONPATH")) if p)}
+    env_changes = {"GILSCOPE_AGENT": json.dumps(settings), **foreign,
+                   "PYTHONPATH": _pythonpath(INJECT_DIR, foreign.get("GILSCOPE_AGENT_PATH"))}
     started = time.perf_counter()
     if fork and hasattr(os, "fork") and launch.python == sys.executable and _single_threaded():
         from gilscope.collect.forked import fork_agent
         return Started(launch, fork_agent(launch.argv, env_changes), out, started, notes=notes)
     import subprocess
-    return Started(launch, subprocess.Popen(cmd, env=dict(os.environ, **env_changes)), out, started, notes=notes)
+    env = dict(os.environ, **env_changes, GILSCOPE_MAIN="1")   # its sitecustomize leaves the agent to start itself
+    return Started(launch, subprocess.Popen(cmd, env=env), out, started, notes=notes)
+
+
+def _pythonpath(*first: str | None) -> str:
+    return os.pathsep.join(p for p in (*first, os.environ.get("PYTHONPATH")) if p)
+
+
+def agent_only_path(workdir: Path) -> str:
+    """A folder holding only the `gilscope` package (a link to it), for another interpreter's PYTHONPATH: the
+    target imports the stdlib agent from it and never sees the site-packages gilscope is installed in (typer,
+    pydantic and rich, built for another Python)."""
+    folder = workdir / "agent-path"
+    folder.mkdir()
+    os.symlink(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), folder / "gilscope")
+    return str(folder)
 
 
 def _single_threaded() -> bool:
@@ -185,7 +205,7 @@ def wait(run: Started) -> Outcome:
 
 
 _RUN_KEYS = ("exit_code", "exception", "interrupted", "free_threaded", "gil_enabled", "gil_reenabled_by", "python",
-             "cpu_count", "wall_s", "cpu_s", "argv")
+             "implementation", "cpu_count", "wall_s", "cpu_s", "argv")
 
 
 def with_run_metadata(spied: list[dict], agent: list[dict]) -> list[dict]:

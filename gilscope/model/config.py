@@ -28,6 +28,8 @@ class ToolConfig(BaseModel):
     engine: Optional[Engine] = Field(None, description="How to collect (default auto).")
     interval: Optional[float] = Field(None, ge=0.5, le=1000, description="Sampling interval in milliseconds.")
     timeout: Optional[float] = Field(None, ge=0.01, description="Stop the target after this many seconds.")
+    python: Optional[str] = Field(None, description="Run the target under this interpreter (a path relative to "
+                                  "the pyproject.toml, or a name on PATH); gilscope itself runs where installed.")
     json_: Optional[str] = Field(None, description="Write the JSON report here.")
     markdown: Optional[str] = Field(None, description="Write the Markdown report here.")
     html: Optional[str] = Field(None, description="Write the HTML report here.")

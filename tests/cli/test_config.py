@@ -229,7 +229,7 @@ def test_a_baseline_that_does_not_exist_yet_is_left_out_with_a_warning(tmp_path,
     ({"max-hotspots": True}, "max-hotspots: expected an integer, got true"),
     ({"engine": "fast"}, "engine: 'fast' is not one of auto, sampler, cprofile, yappi, pyspy"),
     ({"colour": "red"}, "colour: unknown key (known: baseline, engine, fail-on, html, ignore, interval, json, "
-                        "markdown, max-hotspots, min-share, rules, sarif, speedscope, timeout)"),
+                        "markdown, max-hotspots, min-share, python, rules, sarif, speedscope, timeout)"),
 ])
 def test_validation_messages(table, message):
     with pytest.raises(ConfigError) as err:
