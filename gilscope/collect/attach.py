@@ -64,6 +64,9 @@ def inspect(pid: int, python: str | None = None) -> Target:
         raise UsageError("gilscope attach needs Linux's /proc (on macOS and Windows run py-spy directly)")
     if pid <= 0 or not os.path.isdir(proc):
         raise UsageError(f"no process with PID {pid}")
+    problem = permission_problem(pid)
+    if problem:
+        raise UsageError(problem)
     try:
         cmdline = [a.decode(errors="replace") for a in _read(f"{proc}/cmdline").split(b"\0") if a]
         exe = os.readlink(f"{proc}/exe")
@@ -72,9 +75,6 @@ def inspect(pid: int, python: str | None = None) -> Target:
         raise UsageError(f"cannot attach to PID {pid}: permission denied; {_FIX}") from None
     except (FileNotFoundError, ProcessLookupError):
         raise UsageError(f"no process with PID {pid} (it exited)") from None
-    problem = permission_problem(pid)
-    if problem:
-        raise UsageError(problem)
     helper = _helper(exe, cmdline, maps)
     if helper is None:
         name = os.path.basename(exe) or (cmdline[0] if cmdline else "?")

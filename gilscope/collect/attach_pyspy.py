@@ -100,7 +100,8 @@ def attach_pyspy(opts: AttachOptions, target: Target, reason: str):
         why = _reason(failed[0])
         if "ermission" in why or "not permitted" in why:
             raise UsageError(f"cannot attach to PID {target.pid}: py-spy: {why}; {_FIX}")
-        raise UsageError(f"cannot attach to PID {target.pid}: py-spy: {why}")
+        raise UsageError(f"cannot attach to PID {target.pid}: {reason}, and py-spy could not read it ({why}; "
+                         "py-spy reads the CPython versions its release supports)")
     deadline = None if opts.duration_s is None else started + opts.duration_s
     with Stopper() as stopper:
         why = stopper.wait_until(deadline, target.pid)

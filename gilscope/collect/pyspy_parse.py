@@ -203,7 +203,8 @@ def _book(data, ti, path, lines, state, blocker, n, sample_s, first_line, is_use
         ids.append(data["_frame_ids"][key])
         if data["frames"][ids[-1]][3]:
             line = current
-        data["_pool"] |= function == "worker" and filename.endswith("multiprocessing/pool.py")
+        data["_pool"] |= ((function == "worker" and filename.endswith("multiprocessing/pool.py"))
+                          or (function == "_process_worker" and filename.endswith("concurrent/futures/process.py")))
     key = (ti, tuple(ids), line, state, blocker)
     agg = data["_stacks"].setdefault(key, [0.0, 0.0, 0.0])
     seconds = n * sample_s
