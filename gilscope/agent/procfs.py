@@ -21,7 +21,7 @@ _GENERIC = {  # aarch64 and other architectures using the generic syscall table
     115: "clock_nanosleep", 22: "epoll_pwait", 95: "waitid", 242: "accept4", 441: "epoll_pwait2",
     449: "futex_waitv", 66: "writev", 211: "sendmsg", 82: "fsync", 83: "fdatasync",
 }
-SYSCALLS = _X86_64 if os.uname().machine in ("x86_64", "AMD64") else _GENERIC
+SYSCALLS = _X86_64 if (os.uname().machine if hasattr(os, "uname") else "") in ("x86_64", "AMD64") else _GENERIC
 
 AVAILABLE = os.path.exists("/proc/self/task")
 

@@ -102,13 +102,13 @@ def start(launch: Launch, fork: bool = False) -> Started:
     the same run, ~25 ms sooner."""
     workdir = _private_dir()
     out = workdir / "profile.json"
-    settings = {"out": str(out), "engine": launch.engine, "interval": launch.interval_s}
+    engine, notes = platform_engine(launch.engine)
+    settings = {"out": str(out), "engine": engine, "interval": launch.interval_s}
     cmd = [launch.python, "-m", "gilscope.agent", *launch.argv]
-    notes = []
     foreign = {}                       # --python: the agent comes from a folder of its own, not from site-packages
     if launch.python != sys.executable:
         foreign = {"GILSCOPE_AGENT_PATH": agent_only_path(workdir)}
-    if launch.engine == "pyspy":
+    if engine == "pyspy":
         from gilscope.collect.pyspy_collector import PySpyRun, PySpyUnavailable
         env = dict(os.environ, GILSCOPE_AGENT=json.dumps(settings))
         if foreign:
@@ -118,8 +118,10 @@ def start(launch: Launch, fork: bool = False) -> Started:
             spy = PySpyRun.start(cmd, env, workdir)
             return Started(launch, spy.proc, out, started, pyspy=spy)
         except PySpyUnavailable as exc:
-            notes.append(f"py-spy could not sample this run ({exc}); the in-process sampler did instead")
-            settings["engine"] = "auto"
+            settings["engine"] = "auto" if has_procfs() else "cprofile"
+            notes.append(f"py-spy could not sample this run ({exc}); "
+                         + ("the in-process sampler did instead" if has_procfs() else
+                            "cProfile did instead (main thread only, no GIL or I/O split)"))
     env_changes = {"GILSCOPE_AGENT": json.dumps(settings), **foreign,
                    "PYTHONPATH": _pythonpath(INJECT_DIR, foreign.get("GILSCOPE_AGENT_PATH"))}
     started = time.perf_counter()
@@ -129,6 +131,26 @@ def start(launch: Launch, fork: bool = False) -> Started:
     import subprocess
     env = dict(os.environ, **env_changes, GILSCOPE_MAIN="1")   # its sitecustomize leaves the agent to start itself
     return Started(launch, subprocess.Popen(cmd, env=env), out, started, notes=notes)
+
+
+def has_procfs() -> bool:
+    """The default sampler reads each thread's CPU time, scheduler state and syscall from Linux's /proc."""
+    return sys.platform.startswith("linux") and os.path.isdir("/proc/self/task")
+
+
+def platform_engine(engine: str) -> tuple[str, list[str]]:
+    """The engine to run with, and a caveat when it is not the one asked for: on macOS and Windows (no /proc)
+    the default sampler gives way to py-spy where it is installed, else to cProfile."""
+    if engine not in ("auto", "sampler") or has_procfs():
+        return engine, []
+    import shutil
+    where = {"darwin": "macOS", "win32": "Windows"}.get(sys.platform, sys.platform)
+    if shutil.which("py-spy") or os.path.exists(os.path.join(os.path.dirname(sys.executable), "py-spy")):
+        return "pyspy", [f"on {where} the default sampler cannot read /proc (per-thread CPU, scheduler state, "
+                         "blocking syscall): py-spy sampled the run from outside instead"]
+    return "cprofile", [f"on {where} the default sampler cannot read /proc and py-spy is not installed: cProfile "
+                        "profiled the run (main thread only, wall clock: no GIL, I/O or native split); "
+                        "pip install py-spy for more"]
 
 
 def _pythonpath(*first: str | None) -> str:
