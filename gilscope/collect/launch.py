@@ -163,7 +163,15 @@ def agent_only_path(workdir: Path) -> str:
     pydantic and rich, built for another Python)."""
     folder = workdir / "agent-path"
     folder.mkdir()
-    os.symlink(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), folder / "gilscope")
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        os.symlink(package, folder / "gilscope")
+    except OSError:             # Windows without the right to make links: a copy of the stdlib-only part
+        import shutil
+        (folder / "gilscope").mkdir()
+        shutil.copy(os.path.join(package, "__init__.py"), folder / "gilscope" / "__init__.py")
+        shutil.copytree(os.path.join(package, "agent"), folder / "gilscope" / "agent",
+                        ignore=shutil.ignore_patterns("__pycache__"))
     return str(folder)
 
 
