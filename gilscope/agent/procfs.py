@@ -35,7 +35,7 @@ def _gil_holding_pread():
         func = libc.pread
         func.restype = ctypes.c_ssize_t
         func.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_long)
-        buf = ctypes.create_string_buffer(512)
+        buf = ctypes.create_string_buffer(4096)     # /proc/<tid>/status is ~1.4 KB
         raw = buf.raw
 
         def pread(fd: int, size: int, offset: int) -> bytes:
@@ -110,6 +110,51 @@ class ThreadProbe:
                 except OSError:
                     pass
         self._sched = self._stat = self._syscall = None
+
+
+def cpu_clock(native_id: int) -> int:
+    """The clock id of a thread's CPU time, from its kernel tid (what pthread_getcpuclockid computes on Linux;
+    unlike schedstat, which a running thread updates only at scheduler ticks, it is read up to date)."""
+    return (~native_id << 3) | 6
+
+
+def cpu_ns(clock: int) -> int:
+    """That clock's nanoseconds now, or -1 when the thread is gone (the call does not release the GIL)."""
+    try:
+        return time.clock_gettime_ns(clock)
+    except (OSError, OverflowError, ValueError):
+        return -1
+
+
+class SwitchCounter:
+    """A thread's voluntary context switches (/proc/<tid>/status): how many times it blocked. For the sampler's
+    own thread, a round with more than the one its sleep accounts for is a round in which it had to wait for
+    the GIL: some thread held it when the sampler asked, however briefly."""
+
+    __slots__ = ("_fd",)
+    _KEY = b"\nvoluntary_ctxt_switches:"
+
+    def __init__(self, native_id: int):
+        self._fd = _open(f"/proc/self/task/{native_id}/status")
+
+    def read(self) -> int:
+        """The count, or -1 when it cannot be read."""
+        if self._fd is None:
+            return -1
+        try:
+            raw = pread(self._fd, 4096, 0)
+            at = raw.index(self._KEY) + len(self._KEY)
+            return int(raw[at:raw.index(b"\n", at)])
+        except (OSError, ValueError):
+            return -1
+
+    def close(self) -> None:
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+            self._fd = None
 
 
 def _open(path: str):

@@ -16,13 +16,15 @@ import time
 import weakref
 
 from gilscope.agent import gcwatch, procfs, sigterm_rescue
-from gilscope.agent.stacks import (HANDLE_RUN, LOOP, NO_LOOPS, SELECTOR, SYNC, USER, c_code_at, called_name,
-                                   code_flags, qualname)
+from gilscope.agent.procfs import cpu_ns
+from gilscope.agent.stacks import (HANDLE_RUN, LOOP, NO_LOOPS, SELECTOR, SYNC, USER, c_code_at, call_at,
+                                   called_name, code_flags, qualname)
 
 MAX_DEPTH = 128            # innermost frames kept per stack; deeper recursion is cut at the root side
 MAX_SEGMENTS = 4000        # timeline segments per thread before they are coarsened
 HELD_S = 0.001             # the sampler waited this long for the GIL after its sleep: some thread held it
 HELD_LONG_S = 0.002        # ... this long beyond the switch interval: held by code that could not be interrupted
+FT_STOP_BUDGET = 20        # free-threaded builds: an interval at least 20x the latest stop-the-world stack read
 GC_FUNCTION = "garbage collection"
 UNTRACED = "untraced wait"  # off the CPU, not in a call we can name, and longer than any thread held the GIL
 _SLEEP_CALLS = {"nanosleep", "clock_nanosleep"}
@@ -32,7 +34,7 @@ _POLL_CALLS = {"select", "pselect6", "poll", "ppoll", "epoll_wait", "epoll_pwait
 class _Thread:
     __slots__ = ("index", "ident", "tid", "name", "is_main", "daemon", "probe", "last_cpu", "last_runq", "last_slices",
                  "last_wall", "wall", "cpu", "states", "segments", "stall_key", "stall_start", "stall_end", "stall_state", "last", "critical_ratio", "target", "has_user",
-                 "frame_ids", "lastis", "gc_s", "stall_ref", "stall_seen", "stall_gc")
+                 "frame_ids", "lastis", "gc_s", "stall_ref", "stall_seen", "stall_gc", "clock")
 
     def __init__(self, index, ident, tid, name, is_main, daemon, now):
         self.index, self.ident, self.tid, self.name = index, ident, tid, name
@@ -51,6 +53,7 @@ class _Thread:
         self.critical_ratio = 0.0   # share of its latest interval that was on the program's critical path
         self.target = None          # the Thread's target function, to book a thread never sampled
         self.has_user = False       # the latest sample had user code on the stack
+        self.clock = procfs.cpu_clock(tid) if tid else 0   # its CPU-time clock (up to date, unlike schedstat)
         self.frame_ids: list = []   # id() of each frame of the latest sample, innermost first (new calls)
         self.lastis: list = []      # their f_lasti
         self.gc_s = 0.0             # seconds this thread had spent collecting garbage at its latest sample
@@ -92,6 +95,7 @@ class Sampler(threading.Thread):
         self.late_s = 0.0                      # total delay in getting the GIL back after each sleep
         self.late_rounds = 0                   # rounds that waited more than 1 ms for it
         self.cost_s = 0.0                      # time spent sampling, i.e. gilscope's own overhead
+        self.stop_world_s = 0.0                # wall time of the latest sys._current_frames()
 
     # ---- thread bookkeeping -------------------------------------------------------------------------
     def _thread_for(self, ident, now):
@@ -123,14 +127,31 @@ class Sampler(threading.Thread):
         me = threading.get_ident()
         interval = self.interval
         perf, own_cpu = time.perf_counter, time.thread_time
-        # The sampler's own schedstat: of the time its sleep overran, what it spent runnable or running is the
-        # machine's doing; the rest it spent blocked, waiting for the GIL some thread held.
+        # The sampler's own voluntary context switches tell whether it waited for the GIL at all after its sleep
+        # (a round has one for the sleep, more when it blocked on the GIL): "some thread held the GIL when the
+        # sampler asked", an unbiased point sample however short the wait. (The sampler gets the GIL only when a
+        # thread lets go of it, so what it sees then is biased towards release points: a thread writing many
+        # small chunks is found in write() every time, though it held the GIL nearly all of the time.)
+        # Its schedstat says how long: of the time its sleep overran, what it spent runnable or running is the
+        # machine's doing; the rest it spent blocked, waiting for the GIL.
         own = procfs.ThreadProbe(threading.get_native_id()) if procfs.AVAILABLE and self.gil_enabled else None
+        switches = procfs.SwitchCounter(threading.get_native_id()) if own is not None else None
         mark = own.read() if own is not None else None
+        blocked = switches.read() if switches is not None else -1
         while not self._stop_event.is_set():
             before = perf()
             time.sleep(interval)
+            # CPU time now, as this thread has the GIL: a thread that gains CPU time before the round's readings
+            # ran without the GIL (it is this sampler's), whatever it is doing by then.
+            early = ({ident: cpu_ns(th.clock) for ident, th in self.open.items()}, perf()) if own is not None \
+                else None
             late = perf() - before - interval
+            if switches is not None:
+                now_blocked = switches.read()
+                waited = blocked >= 0 and now_blocked - blocked >= 2
+                blocked = now_blocked
+            else:
+                waited = None
             gil_wait = 0.0
             if late > 0:
                 self.late_s += late
@@ -141,23 +162,34 @@ class Sampler(threading.Thread):
                     scheduled = (now_mark[0] - mark[0] + now_mark[1] - mark[1]) / 1e9
                     gil_wait = max(0.0, late - max(0.0, scheduled))
                 mark = now_mark
+            if waited is not None:
+                gil_wait = max(gil_wait, HELD_S) if waited else 0.0
             cpu_before = own_cpu()
             sigterm_rescue.check()
-            self.sample(me, gil_wait)
+            self.sample(me, gil_wait, early)
             spent = own_cpu() - cpu_before
             self.cost_s += spent
             # Keep the sampler below ~5% of one core, whatever the thread count. CPU time, not wall time:
             # the wall time of a round includes waits for the GIL, which cost the target nothing.
             interval = max(self.interval, spent * 20)
+            if not self.gil_enabled:
+                # Without a GIL, sys._current_frames() stops the world: every thread halts at its next safe
+                # point until the last one (perhaps preempted by the OS) gets there, 3-6 ms with 4 busy
+                # threads on 2 cores. Stop it no more than 5% of the time; /proc still splits each interval.
+                interval = max(interval, self.stop_world_s * FT_STOP_BUDGET)
             if own is not None:
                 mark = own.read()
         if own is not None:
             own.close()
+        if switches is not None:
+            switches.close()
 
     # ---- one round ----------------------------------------------------------------------------------
-    def sample(self, me: int, gil_wait: float = 0.0) -> None:
+    def sample(self, me: int, gil_wait: float = 0.0, early=None) -> None:
         """One round. `gil_wait`: how long this thread waited for the GIL after its sleep (0 when it got it
-        at once: at that moment no thread held it, so threads that ran then ran without it)."""
+        at once: at that moment no thread held it, so threads that ran then ran without it). `early`: each
+        thread's on-CPU ns read as soon as this thread had the GIL back."""
+        early, early_at = early or ({}, 0.0)
         with self._lock:
             now = time.perf_counter()
             self.slots += max(1, round((now - self.last_round) / self.interval))
@@ -169,14 +201,19 @@ class Sampler(threading.Thread):
                 self.held_rounds += 1
                 if held_long:
                     self.held_long_s += gil_wait - self.switch_s
+            before_frames = time.perf_counter()
             current = sys._current_frames()  # noqa: SLF001
+            self.stop_world_s = time.perf_counter() - before_frames
             threads = [(th, frame) for ident, frame in current.items()
                        if ident != me and (th := self._thread_for(ident, now)) is not None]
+            gap = time.perf_counter() - early_at
+            ran = {th.ident: cpu_ns(th.clock) - early[th.ident] for th, _ in threads if th.ident in early}
             readings = procfs.settled_readings([th.probe for th, _ in threads], self.gil_enabled)
             seen = []
             main_waiting = False
             for (th, frame), reading in zip(threads, readings):
-                rec = self._observe(th, frame, now, reading, held or not self.gil_enabled, held_long)
+                ran_free = early.get(th.ident, -1) >= 0 and ran.get(th.ident, 0) >= 0.5e9 * gap > 0
+                rec = self._observe(th, frame, now, reading, held or not self.gil_enabled, held_long, ran_free)
                 if rec is not None:
                     seen.append((th, rec))
                     if th.is_main and rec[3] in ("lock", "gil"):
@@ -250,7 +287,7 @@ class Sampler(threading.Thread):
             dcpu, drun, wakeups = 0.0, 0.0, 0
         return dwall, dcpu, drun, os_state, call, wakeups
 
-    def _observe(self, th, frame, now, reading, held=True, held_long=False):
+    def _observe(self, th, frame, now, reading, held=True, held_long=False, ran_free=False):
         dwall, dcpu, drun, os_state, call, wakeups = self._deltas(th, now, reading)
         if dwall <= 0:
             return None
@@ -301,12 +338,16 @@ class Sampler(threading.Thread):
             c_code = called_name(user_frame.f_code, user_frame.f_lasti)[0] or c_code
         if not self.gil_enabled:
             run_state = "cpu"
-        elif os_state == "R":
-            run_state = "native"          # running right now although this sampler holds the GIL
+        elif os_state == "R" or ran_free:
+            run_state = "native"          # running (or it ran) while this sampler held the GIL: without it
         elif not held and off_state == "gil":
-            run_state = "native"          # no thread held the GIL when the sampler asked: it ran without it
+            # No thread held the GIL when the sampler woke (an unbiased moment): this one, which ran in the
+            # interval and now waits for the GIL, was running without it then.
+            run_state = "native"
         else:
             run_state = "cpu"
+        if run_state == "native":    # the call it runs (or ran) without the GIL: zlib.compress, fp.write
+            c_code = call_at(inner.f_code, inner.f_lasti) or "native code"
         gc_s = max(0.0, self.gc.seconds_in(th.ident, now) - th.gc_s)
         th.gc_s += gc_s
         if running_share >= dwall * 0.5 or dcpu < 0:
@@ -410,6 +451,8 @@ class Sampler(threading.Thread):
         if call:
             name = called_name(inner.f_code, inner.f_lasti)[0]
             return "io", (f"{name} ({call})" if name else call)
+        if not self.gil_enabled:
+            return "io", UNTRACED      # off the CPU in no call we could read: no GIL to have waited for
         return "gil", "GIL"
 
     def _register(self, code):
@@ -435,8 +478,10 @@ class Sampler(threading.Thread):
             run_s -= gc_s
         if run_s > 0:
             native = run_state == "native"
-            parts.append((run_state, "native code" if native else None, None if native else c_code or None,
-                          run_s, run_s))
+            if native:   # (blocker: the call it ran without the GIL; c_code: C code it ran holding it)
+                parts.append((run_state, c_code or "native code", None, run_s, run_s))
+            else:
+                parts.append((run_state, None, c_code or None, run_s, run_s))
         if off_s > 0:
             parts.append((off_state, blocker, None, off_s, 0.0))
         if not parts:

@@ -7,8 +7,6 @@ while the target's own threads may be importing the same module (it would see it
 """
 from __future__ import annotations
 
-from __future__ import annotations
-
 import dis
 import os
 import site
@@ -126,6 +124,24 @@ def _has_backward_jump(code) -> bool:
 
 _call_cache: dict = {}
 _c_cache: dict = {}
+
+
+def call_at(code, lasti: int) -> str:
+    """The callable of the call instruction a frame is at ("zlib.compress", "fp.write"), or ""."""
+    key = (code, lasti, None)
+    hit = _c_cache.get(key)
+    if hit is None:
+        try:
+            instructions = list(dis.get_instructions(code))
+            here = next((i for i, ins in enumerate(instructions) if ins.offset == lasti), None)
+            hit = ""
+            if here is not None and instructions[here].opname in _CALLS:
+                name = _callable_of(instructions, here)
+                hit = called_name(code, lasti)[0] if name is None else name
+        except Exception:  # noqa: BLE001 - exotic code objects say nothing
+            hit = ""
+        _c_cache[key] = hit
+    return hit
 
 
 def c_code_at(code, lasti: int, held_long: bool) -> str:

@@ -1,5 +1,6 @@
 """Hotspots + run info -> Facts, the only values rules can read."""
 from gilscope.model import Facts, Hotspot, Profile, RunInfo, State, ThreadSummary, TimeSplit
+from gilscope.agent.callgraph import wait_kind
 from gilscope.model.common import Role
 
 
@@ -77,8 +78,10 @@ def c_facts(hotspot: Hotspot) -> dict:
     total = hotspot.split.total_s or 1.0
     c_s = min(sum(hotspot.c_functions.values()), hotspot.split.cpu_s)
     top = max(hotspot.c_functions, key=hotspot.c_functions.get) if hotspot.c_functions else ""
+    native = sum(hotspot.native_calls.values())
+    io_calls = sum(s for name, s in hotspot.native_calls.items() if wait_kind(name, receiver_needed=True) == "io")
     return {"bytecode_share": round((hotspot.split.cpu_s - c_s) / total, 4), "c_share": round(c_s / total, 4),
-            "c_function": top}
+            "c_function": top, "native_io_share": round(io_calls / native, 4) if native else 0.0}
 
 
 def gc_facts(profile: Profile | None, run: RunInfo) -> dict:

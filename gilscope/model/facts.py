@@ -66,6 +66,9 @@ class Facts(BaseModel):
     c_share: float = Field(0.0, description="share of the hotspot's time inside C code that held the GIL "
                            "(json.dumps, re, pickle, big-integer operators...)")
     c_function: str = Field("", description="the C function most of that time went to, as the code calls it")
+    native_io_share: float = Field(0.0, description="share of the hotspot's native time spent in I/O calls (write, "
+                                   "read, send, recv...): system calls on one stream, not computation that threads "
+                                   "could spread over cores")
     gc_share: float = Field(0.0, description="share of the run's wall time spent collecting garbage (all generations)")
     gc_gen2_share: float = Field(0.0, description="share of the run's wall time spent in full (generation 2) "
                                  "collections")

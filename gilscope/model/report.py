@@ -61,6 +61,8 @@ class Hotspot(BaseModel):
     blockers: dict[str, Seconds] = Field(default_factory=dict)
     # seconds in C code that held the GIL (part of split.cpu_s), by the C function as the code calls it
     c_functions: dict[str, Seconds] = Field(default_factory=dict)
+    # seconds running without the GIL (part of split.native_s), by the call it was in, where known
+    native_calls: dict[str, Seconds] = Field(default_factory=dict)
     samples: int = 0
     calls: int = 0
     confidence: Literal["low", "medium", "high"] = "medium"
