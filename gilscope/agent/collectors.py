@@ -1,6 +1,8 @@
 """Collectors that run inside the target process. Each has `name`, `start()` and `stop_and_collect() -> dict`."""
 from __future__ import annotations
 
+import sys
+
 from gilscope.agent.sampler import Sampler
 
 DEFAULT_INTERVAL = 0.005
@@ -12,9 +14,10 @@ class SamplerCollector:
     name = "sampler"
     has_thread = True      # its thread also looks after SIGTERM (see sigterm_rescue.py)
 
-    def __init__(self, settings: dict, gil_enabled: bool):
+    def __init__(self, settings: dict, gil_enabled: bool, notes: tuple = ()):
         self.sampler = Sampler(float(settings.get("interval", DEFAULT_INTERVAL)), gil_enabled)
         self.gil_enabled = gil_enabled
+        self.notes = list(notes)
 
     def start(self) -> None:
         _hook_thread_exit(self.sampler)
@@ -27,6 +30,8 @@ class SamplerCollector:
         data = self.sampler.snapshot()
         data["interval_s"] = self.sampler.interval
         data["gil_measured"] = self.gil_enabled
+        if self.notes:
+            data["notes"] = [*self.notes, *data.get("notes", ())]
         return data
 
 
@@ -70,12 +75,22 @@ class OutsideCollector:
         return {"interval_s": 0.0, "gil_measured": self.gil_enabled, "samples": 0}
 
 
+# CPython gh-116738: before 3.14 cProfile is not thread-safe without the GIL. Its one profiler takes every
+# thread's calls, and concurrent threads corrupt it: "SystemError: null argument to internal routine", then a
+# segfault in getstats() (seen with a multiprocessing pool's handler threads on 3.13t). Fixed in 3.14.
+CPROFILE_FREE_THREADED_NOTE = ("--engine cprofile is not safe on a free-threaded build before Python 3.14 "
+                               "(CPython gh-116738: cProfile crashes when threads run without the GIL): the "
+                               "default sampler profiled this run instead")
+
+
 def make_collector(engine: str, settings: dict, gil_enabled: bool, in_forked_child: bool = False):
     if engine in ("auto", "sampler"):
         return SamplerCollector(settings, gil_enabled)
     if engine == "pyspy":
         return OutsideCollector(settings, gil_enabled)
     if engine == "cprofile":
+        if not gil_enabled and sys.version_info < (3, 14):
+            return SamplerCollector(settings, gil_enabled, (CPROFILE_FREE_THREADED_NOTE,))
         from gilscope.agent.deterministic import CProfileCollector
         return CProfileCollector(settings, gil_enabled)
     if engine == "yappi":
