@@ -37,3 +37,40 @@ def load_report_fixture(fixture_path):
     def load(name: str) -> Report:
         return Report.model_validate_json(fixture_path(f"reports/{name}.json").read_text(encoding="utf-8"))
     return load
+
+
+# ---- tests that cannot hold on a free-threaded build (GIL disabled) ------------------------------------------
+# Each is still run, and reported as xfailed with its reason (`pytest -rx`); an unexpected pass shows as XPASS.
+_NO_GIL = "no GIL on this free-threaded build (3.13t)"
+FREE_THREADED_EXPECTED = {
+    "test_expected_function_is_a_hotspot_of_an_accepted_kind[native_zlib.py:compress_all]":
+        f"{_NO_GIL}: C code that would release the GIL cannot be told from Python code running in parallel, so "
+        "zlib's time is cpu, never native",
+    "test_findings_give_an_expected_strategy[native_zlib.py:compress_all]":
+        f"{_NO_GIL}: threads already run zlib in parallel; the advice is free-threading's (GS103), not 'threads'",
+    "test_findings_give_an_expected_strategy[cpu_in_c.py:roundtrip]":
+        f"{_NO_GIL}: threads can already run this in parallel, so GS103 (free-threading) is advised, not "
+        "multiprocessing",
+    "test_findings_give_an_expected_strategy[gil_threads.py:checksum]":
+        f"{_NO_GIL}: the four threads already run in parallel (no GIL queue), so neither multiprocessing nor "
+        "free-threading advice applies",
+    "test_finding_points_at_the_construct_and_shows_the_change[gil_threads.py]":
+        f"{_NO_GIL}: no multiprocessing finding for threads that already run in parallel",
+}
+FREE_THREADED_OPEN = {   # open bugs on 3.13t, not build limits: see issue 13
+    "test_python_subprocess_is_profiled_as_a_child": "3.13t: the child's sampler reads its stacks once or twice",
+    "test_the_target_ends_through_pythons_own_shutdown": "3.13t: a finaliser run at interpreter shutdown is lost",
+    "test_unusual_target_is_profiled_and_reported[daemon_threads]": "3.13t: the sampler reads stacks only once",
+    "test_unusual_target_is_profiled_and_reported[forks]": "3.13t: forked children's samplers read no stacks",
+    "test_pool_workers_hot_code_is_found_in_the_workers[spawn]": "3.13t: spawned workers' samplers read no stacks",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    import sys
+    if getattr(sys, "_is_gil_enabled", lambda: True)():
+        return
+    for item in items:
+        reason = FREE_THREADED_EXPECTED.get(item.name) or FREE_THREADED_OPEN.get(item.name)
+        if reason:
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=False))

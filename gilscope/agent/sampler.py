@@ -25,6 +25,7 @@ MAX_SEGMENTS = 4000        # timeline segments per thread before they are coarse
 HELD_S = 0.001             # the sampler waited this long for the GIL after its sleep: some thread held it
 HELD_LONG_S = 0.002        # ... this long beyond the switch interval: held by code that could not be interrupted
 FT_STOP_BUDGET = 20        # free-threaded builds: an interval at least 20x the latest stop-the-world stack read
+FT_MAX_INTERVAL_S = 0.05   # ... and at most this long
 GC_FUNCTION = "garbage collection"
 UNTRACED = "untraced wait"  # off the CPU, not in a call we can name, and longer than any thread held the GIL
 _SLEEP_CALLS = {"nanosleep", "clock_nanosleep"}
@@ -96,6 +97,7 @@ class Sampler(threading.Thread):
         self.late_rounds = 0                   # rounds that waited more than 1 ms for it
         self.cost_s = 0.0                      # time spent sampling, i.e. gilscope's own overhead
         self.stop_world_s = 0.0                # wall time of the latest sys._current_frames()
+        self.register_s = 0.0                  # CPU time this round spent on code objects seen for the first time
 
     # ---- thread bookkeeping -------------------------------------------------------------------------
     def _thread_for(self, ident, now):
@@ -170,13 +172,16 @@ class Sampler(threading.Thread):
             spent = own_cpu() - cpu_before
             self.cost_s += spent
             # Keep the sampler below ~5% of one core, whatever the thread count. CPU time, not wall time:
-            # the wall time of a round includes waits for the GIL, which cost the target nothing.
-            interval = max(self.interval, spent * 20)
+            # the wall time of a round includes waits for the GIL, which cost the target nothing. Reading
+            # the bytecode of code objects seen for the first time is a one-off, not the round's running cost.
+            interval = max(self.interval, (spent - self.register_s) * 20)
+            self.register_s = 0.0
             if not self.gil_enabled:
                 # Without a GIL, sys._current_frames() stops the world: every thread halts at its next safe
                 # point until the last one (perhaps preempted by the OS) gets there, 3-6 ms with 4 busy
-                # threads on 2 cores. Stop it no more than 5% of the time; /proc still splits each interval.
-                interval = max(interval, self.stop_world_s * FT_STOP_BUDGET)
+                # threads on 2 cores. Stop it no more than 5% of the time, but read stacks 20 times a second
+                # at least (a short run would get none); /proc still splits each interval.
+                interval = max(interval, min(self.stop_world_s * FT_STOP_BUDGET, FT_MAX_INTERVAL_S))
             if own is not None:
                 mark = own.read()
         if own is not None:
@@ -456,7 +461,9 @@ class Sampler(threading.Thread):
         return "gil", "GIL"
 
     def _register(self, code):
+        started = time.thread_time()
         flags = code_flags(code)
+        self.register_s += time.thread_time() - started
         entry = (len(self.frames), flags)
         self.frames.append([qualname(code), code.co_filename, code.co_firstlineno, bool(flags & USER)])
         self.frame_flags.append(flags)
