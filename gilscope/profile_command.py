@@ -195,15 +195,20 @@ def _preload_stages(options: ProfileOptions) -> None:
 
 
 def _collect(options: ProfileOptions):
-    from gilscope.collect.launch import Launch, run, take_early, wait
+    from gilscope.collect.launch import Launch, start, take_early, wait
     from gilscope.collect.merge import merge
     from gilscope.pipeline import run_info
+    from gilscope.progress import Progress, wanted
 
     extra: list[str] = []
     launch = Launch(argv=options.target, engine=options.engine, interval_s=options.interval_s,
                     timeout_s=options.timeout_s, python=options.python or sys.executable)
-    early = take_early(launch)
-    outcome = wait(early) if early is not None else run(launch)
+    started = take_early(launch) or start(launch)
+    if wanted(options.quiet):
+        with Progress(lambda: started.proc.pid, options.interval_s or 0.005, since=started.started):
+            outcome = wait(started)
+    else:
+        outcome = wait(started)
     extra.extend(outcome.errors)
     engine_name = outcome.data[0].get("engine", options.engine) if outcome.data else options.engine
     profile = merge(outcome.data, engine_name) if outcome.data else None
