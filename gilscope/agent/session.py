@@ -103,6 +103,11 @@ class Session:
             with open(tmp, "w", encoding="utf-8") as fh:
                 json.dump(data, fh)
             os.replace(tmp, self.out)
+        except FileNotFoundError:
+            # The run folder is gone: gilscope has read the data and reported the run (it waits for the
+            # processes of the run before it does, up to a grace period). This one outlived it: stay quiet.
+            if os.path.isdir(os.path.dirname(self.out) or "."):
+                sys.stderr.write(f"gilscope: could not write profile data to {self.out}\n")
         except OSError as exc:
             sys.stderr.write(f"gilscope: could not write profile data: {exc}\n")
 

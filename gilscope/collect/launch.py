@@ -207,6 +207,7 @@ def wait(run: Started) -> Outcome:
     if launch.timeout_s is not None:
         remaining = max(0.0, launch.timeout_s - (time.perf_counter() - run.started))
     relay_signals(proc)
+    born = (_stat(proc.pid) or (0, None))[1]     # while it runs: its children are the ones born after it
     try:
         proc.wait(timeout=remaining)
     except subprocess.TimeoutExpired:
@@ -223,6 +224,7 @@ def wait(run: Started) -> Outcome:
         except KeyboardInterrupt:
             continue
     wall = time.perf_counter() - run.started
+    await_run_processes(born)
     interrupted = interrupted or RECEIVED
     code = proc.returncode
     if code < 0:
@@ -259,6 +261,46 @@ def _private_dir() -> Path:
         except FileExistsError:
             continue
     raise OSError(f"cannot create a private folder in {base}")
+
+
+STRAGGLER_GRACE_S = 1.0
+
+
+def _stat(pid) -> tuple[int, int] | None:
+    """(process group, start time in clock ticks since boot) of a process, or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        return int(fields[2]), int(fields[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def run_processes(born: int) -> list[int]:
+    """Live processes of this run other than gilscope: in gilscope's process group and started no earlier
+    than the target (its children can outlive it: multiprocessing's resource tracker, a worker finishing)."""
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    me, group = os.getpid(), os.getpgrp()
+    for name in entries:
+        if name.isdigit() and int(name) != me:
+            stat = _stat(name)
+            if stat is not None and stat[0] == group and stat[1] >= born:
+                found.append(int(name))
+    return found
+
+
+def await_run_processes(born: int | None, grace_s: float = STRAGGLER_GRACE_S) -> None:
+    """gilscope owns the run folder: before reading and removing it, give the run's other processes up to
+    `grace_s` to finish writing their data. Whatever still runs after that is not waited for."""
+    if born is None:
+        return
+    deadline = time.perf_counter() + grace_s
+    while run_processes(born) and time.perf_counter() < deadline:
+        time.sleep(0.01)
 
 
 def read_data(out: Path) -> tuple[list[dict], list[str]]:
