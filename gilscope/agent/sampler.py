@@ -126,6 +126,14 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         procfs.block_signals()
+        if not self.gil_enabled:
+            # Free-threaded builds: a dict is locked for every look-up by a thread other than its owner (the one
+            # that created it), and 3.13t was seen to leave such a lock held by the creating thread while it ran
+            # on, stalling this thread for the whole run. Own the dicts used every round.
+            with self._lock:
+                self._native_ids, self.threads, self.open = dict(self._native_ids), dict(self.threads), dict(self.open)
+                self.code_index, self.stacks, self.stalls = dict(self.code_index), dict(self.stacks), dict(self.stalls)
+                self.invocations = dict(self.invocations)
         me = threading.get_ident()
         interval = self.interval
         perf, own_cpu = time.perf_counter, time.thread_time
