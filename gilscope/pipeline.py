@@ -59,10 +59,11 @@ def caveats(profile: Profile | None, run: RunInfo, extra: list[str]) -> list[str
             out.append(f"short run: {run.samples} samples over {run.wall_s:.2f} s; shares and kinds are rough, "
                        "profile a longer run to trust them")
         if profile.rounds and profile.samples and profile.rounds < 0.5 * profile.samples:
+            why = ("threads held the GIL for long stretches (C code, or threads queuing for it)" if run.gil_enabled
+                   else "each read stops every thread (free-threaded build), so they are spaced out")
             out.append(f"the sampler could read the stacks only {profile.rounds} times in {profile.samples} intervals: "
-                       "threads held the GIL for long stretches (C code, or threads queuing for it), and each "
-                       "read's time went to the stacks it found then; the time split per thread is measured, "
-                       "the stacks within a stretch are not")
+                       f"{why}, and each read's time went to the stacks it found then; the time split per thread is "
+                       "measured, the stacks within a stretch are not")
         from gilscope.classify.facts import core_wait_share
         waited = core_wait_share(profile, run.cpu_count)
         if waited >= 0.4:
