@@ -21,7 +21,7 @@ from gilscope.advice.placement import measured_calls
 from gilscope.advice.rewrite import NoRewrite, apply, rewrite
 from gilscope.advice.source import Source, load
 from gilscope.engine.speedup import IO_POOL_WORKERS, default_executor_workers, estimate, not_worth_it
-from gilscope.model import Facts, Finding, Hotspot, Location, Profile, Severity
+from gilscope.model import Facts, Finding, Hotspot, Location, Profile, Severity, Strategy
 
 MAX_CONTEXT_LINES = 4
 BUDGET_S = 2.0          # enrich() stops looking for constructs after this long; findings keep their docs' snippets
@@ -105,10 +105,42 @@ def propose(finding: Finding, location: Location, source_lines: list[str], clues
     edits = rewrite(src, site, context)
     after_lines = apply(src.lines, edits)
     compile("".join(after_lines), location.file, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
+    lost = undefined_names("".join(after_lines)) - undefined_names(text)
+    if lost:
+        raise NoRewrite(f"the change would leave {', '.join(sorted(lost))} undefined")
     before, after = _snippets(src, site, edits, after_lines)
     path = display_path(location.file)
     diff = "".join(difflib.unified_diff(src.lines, after_lines, f"a/{path}", f"b/{path}"))
     return before, after, diff
+
+
+def undefined_names(text: str) -> set[str]:
+    """Names the code reads that nothing in it binds and that are not builtins: a rewrite that adds one (an
+    import it retargeted, a name it moved) would fail at run time. Scopes are merged, so this only ever
+    misses problems; it never reports a name the original code defines somewhere."""
+    import builtins
+    tree = ast.parse(text)
+    bound = set(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__loader__", "__builtins__",
+                                  "__package__", "__path__", "__annotations__", "__class__"}
+    loaded = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+        elif isinstance(node, ast.MatchAs) and node.name or isinstance(node, ast.MatchStar) and node.name:
+            bound.add(node.name)
+    if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in ast.walk(tree)):
+        return set()          # a star import may bind anything
+    return loaded - bound
 
 
 def _snippets(src: Source, site: Site, edits, after_lines: list[str]) -> tuple[str, str]:
@@ -203,11 +235,21 @@ def concurrency(site: Site, clues: Clues, facts: Facts | None) -> int | None:
     return None
 
 
+# Advice that is a change to the code at one place: a warning promises it, so it needs the change shown.
+_CODE_CHANGES = {Strategy.multiprocessing, Strategy.threads, Strategy.asyncio, Strategy.offload,
+                 Strategy.lock_scope, Strategy.batching}
+
+
 def judge(finding: Finding, facts: Facts | None) -> Finding:
-    """Say when not to act: a gain under 10% or a run too short to trust makes a finding info at most."""
+    """Say when not to act: a gain under 10% or a run too short to trust makes a finding info at most, and so
+    does advice to change the code when no change to the user's own lines could be shown safe (a warning
+    promises a gain; without a safe change it is a direction, and change_requires says what must hold)."""
     if facts is None or finding.strategy.value == "none":
         return finding
     reason = not_worth_it(finding.strategy, finding.estimated_speedup, facts)
+    if not reason and finding.function and finding.strategy in _CODE_CHANGES and not finding.diff:
+        reason = ("no change to this code could be shown safe and worth it here" if finding.change_at is None
+                  else f"the change at line {finding.change_at.line} could not be shown safe")
     if not reason:
         return finding
     update = {"because": [*finding.because, f"not worth acting on: {reason}"]}

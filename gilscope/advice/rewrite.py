@@ -42,8 +42,13 @@ class Edit:
 
 
 def apply(lines: list[str], edits: list[Edit]) -> list[str]:
+    """The lines with the edits made. Overlapping edits have no meaning: NoRewrite, never a garbled diff."""
+    ordered = sorted(edits, key=lambda e: (e.first, e.last))
+    for a, b in zip(ordered, ordered[1:]):
+        if b.first <= a.last:
+            raise NoRewrite(f"two edits overlap at lines {b.first}-{a.last}")
     out = list(lines)
-    for e in sorted(edits, key=lambda e: (e.first, e.last), reverse=True):
+    for e in reversed(ordered):
         out[e.first - 1:e.last] = e.text.splitlines(keepends=True)
     return out
 
@@ -178,7 +183,15 @@ def guard_main(src: Source, edits: list[Edit]) -> None:
         return
     first, last_line = tail[0].lineno, tail[-1].end_lineno
     nl = newline(src)
-    text = f'if __name__ == "__main__":{nl}' + reindent(src.text(first, last_line), "    ")
+    # Edits already made inside the block (the pool's constructor at module level) go into what is wrapped.
+    inside = [e for e in edits if first <= e.first and e.last <= last_line and not e.imports]
+    if any(e.first <= last_line and e.last >= first for e in edits if e not in inside and not e.imports):
+        raise NoRewrite("the __main__ guard would cut through another edit")
+    block = [line if line.endswith(("\n", "\r")) else line + nl for line in src.lines[first - 1:last_line]]
+    shifted = [Edit(e.first - first + 1, e.last - first + 1, e.text) for e in inside]
+    for e in inside:
+        edits.remove(e)
+    text = f'if __name__ == "__main__":{nl}' + reindent("".join(apply(block, shifted)), "    ")
     edits.append(Edit(first, last_line, text))
 
 
