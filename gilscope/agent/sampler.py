@@ -24,6 +24,7 @@ MAX_DEPTH = 128            # innermost frames kept per stack; deeper recursion i
 MAX_SEGMENTS = 4000        # timeline segments per thread before they are coarsened
 HELD_S = 0.001             # the sampler waited this long for the GIL after its sleep: some thread held it
 HELD_LONG_S = 0.002        # ... this long beyond the switch interval: held by code that could not be interrupted
+HELD_EXCESS_S = 0.0005     # a wait past the switch interval counted as uninterruptible C code (below it: noise)
 FT_STOP_BUDGET = 20        # free-threaded builds: an interval at least 20x the latest stop-the-world stack read
 FT_MAX_INTERVAL_S = 0.05   # ... and at most this long
 GC_FUNCTION = "garbage collection"
@@ -73,6 +74,7 @@ class Sampler(threading.Thread):
         # the thread creating the sampler (a fork's only thread) gives its own.
         self._native_ids = {threading.get_ident(): threading.get_native_id()}
         self._stop_event = threading.Event()
+        self.warm = threading.Event()          # set after the first round (free-threaded builds: see run())
         self._lock = threading.Lock()          # guards the aggregates against a concurrent snapshot
         self.threads: dict[int, _Thread] = {}   # live threads by ident (an ended thread's ident may be reused)
         self.ended: set[int] = set()            # idents whose thread ran its exit hook but may still show
@@ -134,6 +136,10 @@ class Sampler(threading.Thread):
                 self._native_ids, self.threads, self.open = dict(self._native_ids), dict(self.threads), dict(self.open)
                 self.code_index, self.stacks, self.stalls = dict(self.code_index), dict(self.stacks), dict(self.stalls)
                 self.invocations = dict(self.invocations)
+            # The first look-up of a dict by a thread other than its owner marks it shared, and waits (60 ms and
+            # more, 3.13t) while the owner thread runs. Collectors wait for this thread's first round, so that it
+            # meets the module-level dicts it reads while the main thread is still blocked, not running the target.
+            procfs.SYSCALLS.get(0), _IO_NAMES.get(""), threading._active.get(0)  # noqa: SLF001
         me = threading.get_ident()
         interval = self.interval
         perf, own_cpu = time.perf_counter, time.thread_time
@@ -177,6 +183,8 @@ class Sampler(threading.Thread):
             cpu_before = own_cpu()
             sigterm_rescue.check()
             self.sample(me, gil_wait, early)
+            if not self.warm.is_set():
+                self.warm.set()
             spent = own_cpu() - cpu_before
             self.cost_s += spent
             # Keep the sampler below ~5% of one core, whatever the thread count. CPU time, not wall time:
@@ -226,7 +234,8 @@ class Sampler(threading.Thread):
             main_waiting = False
             for (th, frame), reading in zip(threads, readings):
                 ran_free = early.get(th.ident, -1) >= 0 and ran.get(th.ident, 0) >= 0.5e9 * gap > 0
-                rec = self._observe(th, frame, now, reading, held or not self.gil_enabled, held_long, ran_free)
+                rec = self._observe(th, frame, now, reading, held or not self.gil_enabled, held_long, ran_free,
+                                    max(0.0, gil_wait - self.switch_s) if held else 0.0)
                 if rec is not None:
                     seen.append((th, rec))
                     if th.is_main and rec[3] in ("lock", "gil"):
@@ -250,13 +259,15 @@ class Sampler(threading.Thread):
                 # The sampler waited for the GIL and one thread ran: that thread held it, even if it still
                 # shows runnable (on a busy machine it may wait for a core on its way to wait for the GIL).
                 rec = runners[0]
-                runners[0] = rec[:6] + ((rec[6][0], "cpu", *rec[6][2:]),)
+                runners[0] = rec[:6] + ((rec[6][0], "cpu", rec[6][2], "", *rec[6][4:]),)
                 seen = [(th, runners[0] if r is rec else r) for th, r in seen]
                 if rec[3] == "native":
                     seen = [(th, r[:3] + ("cpu",) + r[4:] if r is runners[0] else r) for th, r in seen]
             held_by = {th.index: (rec[5] if rec[6][1] == "cpu" else 0.0) for th, rec in seen}
             held_total = sum(held_by.values()) + gil_wait + 0.001
             for th, (frames_key, line, dwall, state, blocker, cpu_part, off_state) in seen:
+                if contended:       # the sampler waited its turn among threads: that says nothing of C code
+                    off_state = (*off_state[:5], 0.0, "")
                 if not contended and off_state[0] == "gil":
                     off_state, blocker = ("cpu", *off_state[1:]), None
                     if state == "gil":
@@ -300,7 +311,9 @@ class Sampler(threading.Thread):
             dcpu, drun, wakeups = 0.0, 0.0, 0
         return dwall, dcpu, drun, os_state, call, wakeups
 
-    def _observe(self, th, frame, now, reading, held=True, held_long=False, ran_free=False):
+    def _observe(self, th, frame, now, reading, held=True, held_long=False, ran_free=False, excess=0.0):
+        """`excess`: how much longer than the switch interval the sampler waited for the GIL: the thread that
+        held it then ran that long without passing a point where it could hand it over (C code)."""
         dwall, dcpu, drun, os_state, call, wakeups = self._deltas(th, now, reading)
         if dwall <= 0:
             return None
@@ -341,11 +354,14 @@ class Sampler(threading.Thread):
         running_share = dcpu + drun
         off_state, blocker = self._why_blocked(call, inner, inner_flags | (seen_flags & LOOP), os_state)
         c_code = ""
+        hold = (0.0, "")
         if self.gil_enabled and held and off_state == "gil":
             # Waiting for the GIL right after it let go: a call it stopped on has returned, and ran holding it.
             # A long hold by a thread that itself waited for a core says nothing about C code: the machine
             # was busy.
-            c_code = c_code_at(inner.f_code, inner.f_lasti, held_long and drun < 0.2 * dwall)
+            c_code = c_code_at(inner.f_code, inner.f_lasti, False)
+            if excess >= HELD_EXCESS_S and drun < 0.2 * dwall:   # (sample() drops it in a contended round)
+                hold = (excess, c_code_at(inner.f_code, inner.f_lasti, True))
         if c_code and user_frame is not None and user_frame is not inner:
             # Named as the user's own code calls it: json.dumps, not the encoder's _iterencode under it.
             c_code = called_name(user_frame.f_code, user_frame.f_lasti)[0] or c_code
@@ -374,7 +390,7 @@ class Sampler(threading.Thread):
         th.last = (tuple(key), line, off_state, blocker)
         th.has_user = bool(seen_flags & USER)
         return tuple(key), line, dwall, state, blocker, running_share, (off_state, run_state, wakeups, c_code,
-                                                                         gc_s)
+                                                                         gc_s, *hold)
 
     def _count_calls(self, th, key, ids, lastis) -> None:
         """Frames not on the thread's previous sample are new calls. A frame object's id can be reused by the
@@ -441,7 +457,7 @@ class Sampler(threading.Thread):
             th.critical_ratio = 1.0 if not th.is_main else 0.0
         running = dcpu + drun
         state = "cpu" if running >= dwall * 0.5 else off_state
-        self._add(th, key, line, dwall, state, blocker, running, (off_state, "cpu", wakeups, "", 0.0),
+        self._add(th, key, line, dwall, state, blocker, running, (off_state, "cpu", wakeups, "", 0.0, 0.0, ""),
                   dwall * th.critical_ratio, now)
 
     def _why_blocked(self, call, inner, inner_flags, os_state):
@@ -480,7 +496,7 @@ class Sampler(threading.Thread):
 
     # ---- aggregation --------------------------------------------------------------------------------
     def _add(self, th, frames_key, line, dwall, state, blocker, running_s, off_run, critical, now):
-        off_state, run_state, wakeups, c_code, gc_s = off_run
+        off_state, run_state, wakeups, c_code, gc_s, hold_s, hold_code = off_run
         run_s = min(running_s, dwall)
         off_s = dwall - run_s
         cpu_s = run_s
@@ -491,12 +507,16 @@ class Sampler(threading.Thread):
         if gc_s > 0:
             parts.append(("cpu", None, GC_FUNCTION, gc_s, gc_s))
             run_s -= gc_s
+        hold_s = min(hold_s, run_s) if run_state == "cpu" else 0.0
+        if hold_s > 0:      # it could not hand the GIL over for this long: C code, not bytecode
+            parts.append(("cpu", None, hold_code or "C code", hold_s, hold_s))
+            run_s -= hold_s
         if run_s > 0:
             native = run_state == "native"
             if native:   # (blocker: the call it ran without the GIL; c_code: C code it ran holding it)
                 parts.append((run_state, c_code or "native code", None, run_s, run_s))
             else:
-                parts.append((run_state, None, c_code or None, run_s, run_s))
+                parts.append((run_state, None, c_code if c_code and c_code != "native code" else None, run_s, run_s))
         if off_s > 0:
             parts.append((off_state, blocker, None, off_s, 0.0))
         if not parts:
