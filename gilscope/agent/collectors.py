@@ -22,6 +22,8 @@ class SamplerCollector:
     def start(self) -> None:
         _hook_thread_exit(self.sampler)
         self.sampler.start()
+        if not self.gil_enabled:
+            self.sampler.warm.wait(1.0)    # see Sampler.run: its first round, before the target runs
 
     def stop_and_collect(self) -> dict:
         self.sampler.stop()

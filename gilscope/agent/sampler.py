@@ -129,13 +129,15 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         procfs.block_signals()
         if not self.gil_enabled:
-            # Free-threaded builds: a dict is locked for every look-up by a thread other than its owner (the one
-            # that created it), and 3.13t was seen to leave such a lock held by the creating thread while it ran
-            # on, stalling this thread for the whole run. Own the dicts used every round.
+            # Free-threaded builds (3.13t): a thread's first look-up in a dict another thread created waits while
+            # that thread runs (60 ms and more, once per dict; writes, lists, sets and attributes do not): one
+            # stack read in a whole run was seen. This thread reads its own dicts; other threads only write them.
             with self._lock:
                 self._native_ids, self.threads, self.open = dict(self._native_ids), dict(self.threads), dict(self.open)
                 self.code_index, self.stacks, self.stalls = dict(self.code_index), dict(self.stacks), dict(self.stalls)
                 self.invocations = dict(self.invocations)
+                # gc.callbacks only write these from the collecting thread; this thread reads them every round
+                self.gc.by_thread, self.gc._started = dict(self.gc.by_thread), dict(self.gc._started)  # noqa: SLF001
             # The first look-up of a dict by a thread other than its owner marks it shared, and waits (60 ms and
             # more, 3.13t) while the owner thread runs. Collectors wait for this thread's first round, so that it
             # meets the module-level dicts it reads while the main thread is still blocked, not running the target.
