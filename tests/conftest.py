@@ -79,11 +79,32 @@ FREE_THREADED_OPEN = {   # open bugs on 3.13t, not build limits: see issue 13
 }
 
 
-def pytest_collection_modifyitems(config, items):
+# CPython 3.12.1 (the machine's pyenv 3.12): multiprocessing under the sampler fails in CPython, with "SystemError:
+# deallocated BytesIO object has exported buffers" or a segfault (README, "Known problem"; BytesIO buffer clean-up
+# bugs, CPython gh-111049 and gh-111331).
+_CPYTHON_3121 = "CPython 3.12.1: a multiprocessing pool under the sampler dies in CPython's BytesIO buffer clean-up"
+CPYTHON_3121 = {name: _CPYTHON_3121 for name in (
+    "test_report_records_the_exit_code[pool_tiny_tasks.py]",
+    "test_report_records_the_exit_code[pool_cpu.py]",
+    "test_expected_function_is_a_hotspot_of_an_accepted_kind[pool_tiny_tasks.py:sum_squares]",
+    "test_findings_give_an_expected_strategy[pool_tiny_tasks.py:sum_squares]",
+    "test_finding_points_at_the_construct_and_shows_the_change[pool_tiny_tasks.py]",
+    "test_pool_workers_hot_code_is_found_in_the_workers[spawn]",
+)}
+
+
+def _known_for_this_build() -> dict:
     import sys
-    if getattr(sys, "_is_gil_enabled", lambda: True)():
-        return
+    if not getattr(sys, "_is_gil_enabled", lambda: True)():
+        return {**FREE_THREADED_OPEN, **FREE_THREADED_EXPECTED}
+    if sys.version_info[:3] == (3, 12, 1):
+        return CPYTHON_3121
+    return {}
+
+
+def pytest_collection_modifyitems(config, items):
+    known = _known_for_this_build()
     for item in items:
-        reason = FREE_THREADED_EXPECTED.get(item.name) or FREE_THREADED_OPEN.get(item.name)
+        reason = known.get(item.name)
         if reason:
             item.add_marker(pytest.mark.xfail(reason=reason, strict=False))
