@@ -26,6 +26,7 @@ class _Acc:
     contention: float = 0.0   # seconds waiting on a lock taken in this function's own code (with lock: / acquire)
     c_code: dict = field(default_factory=lambda: defaultdict(float))   # C function -> seconds holding the GIL
     native_calls: dict = field(default_factory=lambda: defaultdict(float))  # call -> seconds without the GIL
+    own_bytecode: float = 0.0  # bytecode seconds in the user's own frames (no library Python under them)
 
 
 @without_gc
@@ -68,6 +69,8 @@ def classify(profile: Profile, min_share: float | None = None, max_hotspots: int
             acc.blockers[blocker] += wall
         elif stack.c_function:
             acc.c_code[stack.c_function] += wall
+        elif state == State.cpu and frames and is_user[frames[-1]]:
+            acc.own_bytecode += wall
         elif state == State.native and blocker:
             acc.native_calls[blocker] += wall
         if loop_frames and not loop_frames.isdisjoint(frames):   # in_event_loop
@@ -189,6 +192,7 @@ def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
         blockers={k: round(v, 6) for k, v in sorted(acc.blockers.items(), key=lambda kv: -kv[1])[:5]},
         c_functions={k: round(v, 6) for k, v in sorted(acc.c_code.items(), key=lambda kv: -kv[1])[:5]},
         native_calls={k: round(v, 6) for k, v in sorted(acc.native_calls.items(), key=lambda kv: -kv[1])[:5]},
+        own_bytecode_s=round(acc.own_bytecode, 6),
         samples=acc.samples, calls=calls, confidence=confidence, evidence=evidence)
 
 

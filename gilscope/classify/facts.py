@@ -81,7 +81,8 @@ def c_facts(hotspot: Hotspot) -> dict:
     native = sum(hotspot.native_calls.values())
     io_calls = sum(s for name, s in hotspot.native_calls.items() if wait_kind(name, receiver_needed=True) == "io")
     return {"bytecode_share": round((hotspot.split.cpu_s - c_s) / total, 4), "c_share": round(c_s / total, 4),
-            "c_function": top, "native_io_share": round(io_calls / native, 4) if native else 0.0}
+            "c_function": top, "native_io_share": round(io_calls / native, 4) if native else 0.0,
+            "own_bytecode_share": round(min(hotspot.own_bytecode_s, hotspot.split.cpu_s) / total, 4)}
 
 
 def gc_facts(profile: Profile | None, run: RunInfo) -> dict:

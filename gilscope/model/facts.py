@@ -63,6 +63,9 @@ class Facts(BaseModel):
     exit_code: int = Field(0, description="the target's exit status")
     bytecode_share: float = Field(0.0, description="share of the hotspot's time running Python bytecode (holding "
                                   "the GIL, outside C functions)")
+    own_bytecode_share: float = Field(0.0, description="share of the hotspot's time running bytecode of the "
+                                      "user's own code (not of library Python it calls, which compiling the "
+                                      "user's code leaves as it is)")
     c_share: float = Field(0.0, description="share of the hotspot's time inside C code that held the GIL "
                            "(json.dumps, re, pickle, big-integer operators...)")
     c_function: str = Field("", description="the C function most of that time went to, as the code calls it")

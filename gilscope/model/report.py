@@ -63,6 +63,7 @@ class Hotspot(BaseModel):
     c_functions: dict[str, Seconds] = Field(default_factory=dict)
     # seconds running without the GIL (part of split.native_s), by the call it was in, where known
     native_calls: dict[str, Seconds] = Field(default_factory=dict)
+    own_bytecode_s: Seconds = 0.0   # bytecode in the function's own frames, not in library Python it calls
     samples: int = 0
     calls: int = 0
     confidence: Literal["low", "medium", "high"] = "medium"

@@ -8,7 +8,8 @@ RULES = load_rules()
 BY_ID = {rule.id: rule for rule in RULES}
 
 CPU = Facts(function="score", file="/home/u/proj/app/score.py", line=12, kind="cpu",
-            python_share=0.9, bytecode_share=0.85, c_share=0.05, share_of_wall=0.62, cpu_count=8)
+            python_share=0.9, bytecode_share=0.85, own_bytecode_share=0.8, c_share=0.05, share_of_wall=0.62,
+            cpu_count=8)
 IO = Facts(function="fetch", file="app/net.py", line=3, kind="io", share_of_wall=0.5, io_share=0.9, waits=40)
 RUN = Facts(scope="run", samples=30, run_wall_s=0.1)
 
