@@ -1,3 +1,3 @@
-from gilscope.entry import main
+from gilscope.cli.main import main
 
 main()

@@ -1,6 +1,6 @@
 """Gating on saved reports: load one safely, fail on findings (minus a baseline), diff two runs.
 
-Pure functions: no printing, no exit. cli_reports.py turns the results into output and exit codes.
+Pure functions: no printing, no exit. cli/reports.py turns the results into output and exit codes.
 """
 from __future__ import annotations
 

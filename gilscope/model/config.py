@@ -1,5 +1,5 @@
 """The [tool.gilscope] table of pyproject.toml. Keys are kebab-case, as in the file; unknown keys and wrong
-types are errors (gilscope.config turns them into one-line ConfigErrors that name the key)."""
+types are errors (gilscope.cli.config turns them into one-line ConfigErrors that name the key)."""
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -16,10 +16,10 @@ from typing import get_args
 import pytest
 from typer.testing import CliRunner
 
-from gilscope import config as cfg
+from gilscope.cli import config as cfg
 from gilscope.errors import ConfigError
 from gilscope.model.config import Engine, FailOn, ToolConfig
-from gilscope.profile_command import ProfileOptions
+from gilscope.cli.profile import ProfileOptions
 
 PROJECTS = Path(__file__).resolve().parents[1] / "assets" / "projects"
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +84,7 @@ def test_early_start_runs_the_target_once_with_the_configs_settings(project):
 
 
 def test_entry_starts_the_target_early_with_the_configs_engine_interval_and_timeout(monkeypatch):
-    from gilscope import early_start
+    from gilscope.cli import early as early_start
     from gilscope.collect import launch
 
     started = []
@@ -105,7 +105,7 @@ def test_entry_starts_the_target_early_with_the_configs_engine_interval_and_time
 
 @pytest.mark.parametrize("case", ["bad-fail-on", "unknown-key", "wrong-type", "outside-table"])
 def test_no_early_start_on_a_bad_config(monkeypatch, case):
-    from gilscope import early_start
+    from gilscope.cli import early as early_start
     from gilscope.collect import launch
 
     monkeypatch.setattr(launch, "start", lambda how, fork=False: pytest.fail("started the target on a bad config"))
@@ -142,7 +142,7 @@ def test_config_flag_reads_another_file_and_needs_the_table(project, tmp_path):
 # --- check, report and rules on the config --------------------------------------------------------------------
 
 def invoke(*args: str):
-    from gilscope.cli import app
+    from gilscope.cli.app import app
     return CliRunner().invoke(app, list(args), env={"GITHUB_ACTIONS": ""})
 
 
@@ -238,8 +238,8 @@ def test_validation_messages(table, message):
 
 
 def test_the_model_offers_the_clis_choices():
-    from gilscope.cli import ENGINES
-    from gilscope.cli_reports import FailOn as CheckFailOn
+    from gilscope.cli.app import ENGINES
+    from gilscope.cli.reports import FailOn as CheckFailOn
     assert get_args(Engine) == ENGINES
     assert set(get_args(FailOn)) == {member.value for member in CheckFailOn}
     assert set(cfg.OUTPUT_KEYS.values()) <= set(ToolConfig.model_fields)

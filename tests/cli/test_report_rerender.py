@@ -5,7 +5,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from gilscope.cli_reports import register
+from gilscope.cli.reports import register
 from gilscope.formats import Format
 
 app = typer.Typer()

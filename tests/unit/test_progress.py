@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 
-from gilscope import progress
+from gilscope.cli import progress
 
 
 class _Tty(io.StringIO):

@@ -5,7 +5,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from gilscope.cli_rules import register
+from gilscope.cli.rules import register
 
 
 @pytest.fixture

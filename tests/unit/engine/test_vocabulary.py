@@ -28,7 +28,7 @@ def test_members_read_as_their_strings(member):
 
 
 def test_engines_and_formats_match_the_cli_and_the_config():
-    from gilscope.cli import ENGINES
+    from gilscope.cli.app import ENGINES
     from gilscope.model.config import Engine as ConfigEngine
     assert ENGINES == tuple(Engine) == get_args(ConfigEngine)
     assert set(FILE_FORMATS) == set(Format) - {Format.text}

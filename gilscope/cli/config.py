@@ -19,7 +19,7 @@ from gilscope.errors import ConfigError
 
 if TYPE_CHECKING:
     from gilscope.model.config import ToolConfig
-    from gilscope.profile_command import ProfileOptions
+    from gilscope.cli.profile import ProfileOptions
 
 PYPROJECT = "pyproject.toml"
 DEFAULT_INTERVAL_MS = 5.0

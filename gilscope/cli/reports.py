@@ -51,7 +51,7 @@ def load_rules(config: Path | None = None) -> list[Any] | None:
         from gilscope.engine import load_rules as engine_load_rules
     except ImportError:
         return None
-    from gilscope.config import load_config
+    from gilscope.cli.config import load_config
     cfg = load_config(config)
     return list(engine_load_rules(cfg.rule_dirs, ignore=cfg.ignore))
 
@@ -115,7 +115,7 @@ def check_command(
     """Gate CI on a saved report's findings: exit 0 if none count, 1 if some do, 2 on errors.
 
     [tool.gilscope] fail-on, baseline and ignore apply; the options given here win."""
-    from gilscope.config import load_config
+    from gilscope.cli.config import load_config
     from gilscope.gate import gate, load_report
     from gilscope.outputs import emit_github
     from gilscope.render.base import clean, where

@@ -123,8 +123,8 @@ def parse_severity(value: str | None):
 
 
 def run_profile(options: ProfileOptions) -> int:
-    from gilscope.cli import ENGINES, EXIT_SIGNAL, EXIT_TARGET, EXIT_USAGE
-    from gilscope.config import resolve_profile
+    from gilscope.cli.app import ENGINES, EXIT_SIGNAL, EXIT_TARGET, EXIT_USAGE
+    from gilscope.cli.config import resolve_profile
     from gilscope.engine import load_rules
 
     options = resolve_profile(options)
@@ -170,7 +170,7 @@ def run_profile(options: ProfileOptions) -> int:
 
 def gate_exit(report, threshold, baseline) -> int:
     """--fail-on: EXIT_GATE when a finding at or above the threshold (and not in the baseline) was found."""
-    from gilscope.cli import EXIT_GATE
+    from gilscope.cli.app import EXIT_GATE
     if threshold is not None:
         from gilscope.gate import gate
         code, _counted = gate(report, threshold, baseline)
@@ -198,7 +198,7 @@ def _collect(options: ProfileOptions):
     from gilscope.collect.launch import Launch, start, take_early, wait
     from gilscope.collect.merge import merge
     from gilscope.pipeline import run_info
-    from gilscope.progress import Progress, wanted
+    from gilscope.cli.progress import Progress, wanted
 
     extra: list[str] = []
     launch = Launch(argv=options.target, engine=options.engine, interval_s=options.interval_s,

@@ -3,21 +3,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gilscope.profile_command import ProfileOptions
+from gilscope.cli.profile import ProfileOptions
 
 
 def run_attach(pid: int, options: ProfileOptions, duration_s: float | None, subprocesses: bool,
                python: str | None) -> int:
     """Exit status as for `profile`: 0, 1 (the gate failed) or 2 (usage error, an output not written)."""
-    from gilscope.cli import EXIT_USAGE
+    from gilscope.cli.app import EXIT_USAGE
     from gilscope.collect.attach import AttachOptions, attach, inspect
     from gilscope.collect.merge import merge
-    from gilscope.config import resolve_profile
+    from gilscope.cli.config import resolve_profile
     from gilscope.engine import load_rules
     from gilscope.errors import UsageError
     from gilscope.gcpause import paused_gc
     from gilscope.pipeline import analyse, run_info
-    from gilscope.profile_command import _print_summary, _write_outputs, check_outputs, gate_exit, parse_severity
+    from gilscope.cli.profile import _print_summary, _write_outputs, check_outputs, gate_exit, parse_severity
 
     options = resolve_profile(options)
     if options.engine not in ("auto", "sampler", "pyspy"):

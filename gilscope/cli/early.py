@@ -6,7 +6,7 @@ _FLAGS = {"-q", "--quiet", "-v", "--verbose", "--threads"}   # terminal-summary 
 
 def _early_options(argv: list[str]) -> dict | None:
     """Options of a plain `profile ... -- TARGET` command line, or None to leave everything to typer."""
-    from gilscope.cli_args import VALUE_OPTIONS
+    from gilscope.cli.args import VALUE_OPTIONS
     if not argv or argv[0] != "profile" or "--" not in argv:
         return None
     split = argv.index("--")
@@ -43,9 +43,9 @@ def start_early(argv: list[str]) -> None:
         return
     from pathlib import Path
 
-    from gilscope.config import resolve_profile
+    from gilscope.cli.config import resolve_profile
     from gilscope.errors import GilscopeError
-    from gilscope.profile_command import ProfileOptions, check_outputs, check_target
+    from gilscope.cli.profile import ProfileOptions, check_outputs, check_target
     outputs = {k: Path(opts[f"--{f}"]) for k, f in (("json", "json"), ("md", "markdown"), ("html", "html"),
                                                       ("sarif", "sarif"), ("speedscope", "speedscope"))
                if f"--{f}" in opts}

@@ -42,7 +42,7 @@ def _fail(message: str) -> typer.Exit:
 
 def _load(dirs: list[Path] | None, config: Path | None = None) -> list[Rule]:
     """Builtin rules, [tool.gilscope] rules folders, then --rules folders (ignore does not hide rules here)."""
-    from gilscope.config import load_config
+    from gilscope.cli.config import load_config
     from gilscope.engine import load_rules
     try:
         return load_rules(load_config(config).rule_dirs_and(dirs or []))

@@ -60,7 +60,7 @@ def profile(
     """Run SCRIPT (or -m MODULE) exactly as python would, profile it, and report hotspots and advice.
 
     Defaults come from [tool.gilscope] in the nearest pyproject.toml; options given here win."""
-    from gilscope.profile_command import ProfileOptions, run_profile
+    from gilscope.cli.profile import ProfileOptions, run_profile
 
     options = ProfileOptions(
         target=target, outputs={"json": json_path, "md": markdown, "html": html, "sarif": sarif,
@@ -106,8 +106,8 @@ def attach(
 ) -> None:
     """Profile a running Python process for --duration seconds (or until Ctrl-C), then leave it running as it
     was, and report hotspots and advice as `profile` does."""
-    from gilscope.attach_command import run_attach
-    from gilscope.profile_command import ProfileOptions
+    from gilscope.cli.attach import run_attach
+    from gilscope.cli.profile import ProfileOptions
 
     options = ProfileOptions(
         target=[], outputs={"json": json_path, "md": markdown, "html": html, "sarif": sarif, "speedscope": speedscope},
@@ -141,14 +141,14 @@ def schema() -> None:
 
 
 def _register_optional() -> None:
-    from gilscope import cli_reports, cli_rules
-    cli_reports.register(app)
-    cli_rules.register(app)
+    from gilscope.cli import reports, rules
+    reports.register(app)
+    rules.register(app)
 
 
 _register_optional()
 
 
 def main() -> None:
-    from gilscope.entry import main as entry_main
+    from gilscope.cli.main import main as entry_main
     entry_main()
