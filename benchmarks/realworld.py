@@ -433,14 +433,18 @@ def summarise(rows):
     done = [r for r in rows if not r.get("skipped") and r.get("kind_right")]
     kinds = Counter(r["kind_right"] for r in done)
     advice = Counter(r.get("advice") for r in done)
-    trials = [t for r in done for t in r.get("diff_trials", [])]
+    every = [t for r in done for t in r.get("diff_trials", [])]
+    trials = [t for t in every if not t.get("kind")]          # the printed diffs; "kind" marks a gc.disable() run
+    gc_runs = [t for t in every if t.get("kind")]
     return {"programs": len(rows), "profiled": len(done), "skipped": len(rows) - len(done),
             "kind_right": kinds["yes"] + kinds["~yes"], "kind_right_clear": kinds["yes"],
             "kind_debatable": kinds["~yes"] + kinds["~no"], "kind_wrong": kinds["no"] + kinds["~no"],
             "advice": dict(advice), "advice_right": advice["right"],
             "diffs": len(trials), "diffs_applied": sum(1 for t in trials if t.get("applied")),
             "diffs_safe": sum(1 for t in trials if t.get("safe")),
-            "diffs_slower": sum(1 for t in trials if (t.get("measured") or 1) < 0.97)}
+            "diffs_slower": sum(1 for t in trials if (t.get("measured") or 1) < 0.97),
+            "gc_bounds_timed": len(gc_runs),
+            "gc_bounds_within_25pct": sum(1 for t in gc_runs if t.get("measured") and within(t["measured"], t["predicted"]))}
 
 
 def summary_text(s):
@@ -448,6 +452,7 @@ def summary_text(s):
     return (f"kind right {s['kind_right']}/{n} ({s['kind_right_clear']} clear, {s['kind_debatable']} debatable, "
             f"{s['kind_wrong']} wrong); advice right {s['advice_right']}/{n} {s['advice']}; "
             f"diffs {s['diffs']}: applied {s['diffs_applied']}, safe {s['diffs_safe']}, slower {s['diffs_slower']}; "
+            f"gc bounds timed {s.get('gc_bounds_timed', 0)} (within 25%: {s.get('gc_bounds_within_25pct', 0)}); "
             f"skipped {s['skipped']}")
 
 
@@ -808,10 +813,15 @@ class Harness:
             argv = self.command(prog, port, script=str(d / script_rel) if script_rel else None)
             return run(argv, str(self.work), env=self.env(d if shadow else None))
 
+        return self.timed(prog, t, once)
+
+    def timed(self, prog, t, once):
+        """Times once("orig") against once("patched") in alternating pairs (pair 0 a warm-up), requiring the
+        same exit status and stdout every time; fills t's times, safe, measured and why."""
         def pairs(port=None):
             times = {"orig": [], "patched": []}
             first = {}
-            for i in range(self.ns.pairs + 1):                 # pair 0 is the warm-up
+            for i in range(self.ns.pairs + 1):
                 for side in (("orig", "patched") if i % 2 == 0 else ("patched", "orig")):
                     rc, out, err, wall = once(side, port)
                     seen = (rc, normalise_stdout(out, prog.mask_timings))
@@ -834,6 +844,24 @@ class Harness:
         t["safe"] = True
         t["measured"] = statistics.median(times["orig"]) / statistics.median(times["patched"])
         return t
+
+    def gc_trial(self, prog, finding):
+        """A garbage-collection finding has no diff: its gain is an upper bound, all collection time removed.
+        Check that bound against the program run with the collector disabled from the start (a sitecustomize
+        calling gc.disable()), in the same alternating pairs. "safe" here only means stdout stayed the same."""
+        t = {"rule": finding.get("rule"), "strategy": finding.get("strategy"), "kind": "gc.disable() run",
+             "predicted": (finding.get("estimated_speedup") or {}).get("factor"), "applied": True,
+             "safe": False, "measured": None, "why": ""}
+        if prog.server == "serve":
+            t["why"] = "server runs are duration-bounded: not timed"
+            return t
+        nogc = Path(tempfile.mkdtemp(prefix=f"{prog.name}-nogc-", dir=self.work))
+        (nogc / "sitecustomize.py").write_text("import gc\ngc.disable()\n")
+
+        def once(side, port=None):
+            return run(self.command(prog, port), str(self.work), env=self.env(nogc if side == "patched" else None))
+
+        return self.timed(prog, t, once)
 
     def one(self, prog):
         row = {"name": prog.name, "family": prog.family, "expect": prog.expect, "argv": prog.argv}
@@ -894,6 +922,9 @@ class Harness:
                 log(f"{prog.name}: applying the {f['rule']} diff")
                 trials[i] = self.trial(prog, {**f, "estimated_speedup": {"factor": f["estimated_speedup"]}},
                                        prog.argv[0])
+            elif f["strategy"] == "gc-tuning" and f["severity"] in ("warning", "error"):
+                log(f"{prog.name}: timing the {f['rule']} bound with gc.disable()")
+                trials[i] = self.gc_trial(prog, {**f, "estimated_speedup": {"factor": f["estimated_speedup"]}})
         row["diff_trials"] = list(trials.values())
         if row.get("gilscope"):
             row["advice"], verdicts = judge_advice(row["findings"], prog.expect, trials)

@@ -33,9 +33,11 @@ class _Index:
         self.bootstrap = frozenset(   # in a forked worker, frames outside its bootstrap are the parent's past
             i for i, f in enumerate(profile.frames)
             if f.function == "BaseProcess._bootstrap" and f.file.replace("\\", "/").endswith("multiprocessing/process.py"))
+        # The event loop: its callbacks (Handle._run) and the loop's own turn (_run_once: scheduling, timers).
         self.handle_run = frozenset(
             i for i, f in enumerate(profile.frames)
-            if f.function == "Handle._run" and f.file.replace("\\", "/").endswith("asyncio/events.py"))
+            if (f.function == "Handle._run" and f.file.replace("\\", "/").endswith("asyncio/events.py"))
+            or (f.function == "BaseEventLoop._run_once" and f.file.replace("\\", "/").endswith("asyncio/base_events.py")))
         self._owners: dict[tuple[int, ...], int | None] = {}
         self.memo: dict = {}      # other per-profile results: facts.ipc_share, facts.lock_held
 
