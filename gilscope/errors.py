@@ -1,10 +1,8 @@
-"""Domain errors. Only cli.py turns them into exit codes."""
+"""Domain errors. Only the CLI turns them into exit codes (gilscope/cli/exits.py: ERROR_CODES)."""
 
 
 class GilscopeError(Exception):
-    """A problem gilscope reports in one line and exits 2 for (usage or input error)."""
-
-    exit_code = 2
+    """A problem gilscope reports in one line and exits for (2: usage or input error, see cli/exits.py)."""
 
 
 class UsageError(GilscopeError):

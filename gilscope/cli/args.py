@@ -1,8 +1,8 @@
-"""Where gilscope's own options end and the target's command line begins (stdlib only: used before typer)."""
+"""Where gilscope's own options end and the target's command line begins (stdlib only: used before typer).
 
-# profile options that take a value: needed to find where SCRIPT starts (everything after it is the script's)
-VALUE_OPTIONS = {"--json", "--markdown", "--html", "--sarif", "--speedscope", "--engine", "--interval", "--rules",
-                 "--fail-on", "--timeout", "--duration", "--baseline", "--ignore", "--config", "--python"}
+The profile options that take a value (from the option table) say where SCRIPT starts: everything after it is
+the script's."""
+from gilscope.cli.options import VALUE_OPTIONS
 
 
 def split_profile_args(argv: list[str]) -> list[str]:

@@ -9,7 +9,7 @@ from gilscope.cli.profile import ProfileOptions
 def run_attach(pid: int, options: ProfileOptions, duration_s: float | None, subprocesses: bool,
                python: str | None) -> int:
     """Exit status as for `profile`: 0, 1 (the gate failed) or 2 (usage error, an output not written)."""
-    from gilscope.cli.app import EXIT_USAGE
+    from gilscope.cli import exits
     from gilscope.collect.attach import AttachOptions, attach, inspect
     from gilscope.collect.merge import merge
     from gilscope.cli.config import resolve_profile
@@ -45,4 +45,4 @@ def run_attach(pid: int, options: ProfileOptions, duration_s: float | None, subp
         _print_summary(report, options)
     from gilscope.outputs import emit_github
     emit_github(report)
-    return gate_exit(report, threshold, baseline) if written else EXIT_USAGE
+    return gate_exit(report, threshold, baseline) if written else exits.USAGE

@@ -4,27 +4,41 @@ folder upward (or take `--config PATH`), validate the table, and fill in what th
 The command line wins: its options replace the config's values, and its --rules and --ignore add to the config's
 lists. Paths in the config are relative to the pyproject.toml. A bad value is a one-line ConfigError that names
 the key (exit 2). Only the standard library is imported here, so the entry point can read the config before the
-heavy imports; the pydantic model (gilscope.model.config) is imported only when a [tool.gilscope] table exists.
+heavy imports; the pydantic model of the table (tool_config(), built from the option table in cli/options.py) is
+made only when a [tool.gilscope] table exists.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gilscope.cli.options import OUTPUT_FLAGS, config_keys
 from gilscope.errors import ConfigError
 
+
+def _field(key: str) -> str:
+    """A [tool.gilscope] key's field name in tool_config() (`json` would shadow BaseModel.json)."""
+    name = key.replace("-", "_")
+    return name + "_" if name == "json" else name
+
+
+def _kebab(name: str) -> str:
+    return name.rstrip("_").replace("_", "-")
+
 if TYPE_CHECKING:
-    from gilscope.model.config import ToolConfig
+    from pydantic import BaseModel
+
     from gilscope.cli.profile import ProfileOptions
 
 PYPROJECT = "pyproject.toml"
 DEFAULT_INTERVAL_MS = 5.0
-# ProfileOptions.outputs key -> ToolConfig field
-OUTPUT_KEYS = {"json": "json_", "md": "markdown", "html": "html", "sarif": "sarif", "speedscope": "speedscope"}
+# ProfileOptions.outputs key -> tool_config() field
+OUTPUT_KEYS = {fmt.value: _field(name) for fmt, name in OUTPUT_FLAGS.items()}
 
 
 @dataclass(frozen=True)
@@ -32,7 +46,7 @@ class Config:
     """A validated [tool.gilscope] table and the file it came from; empty when there is none."""
 
     source: Path | None = None
-    values: ToolConfig | None = None
+    values: BaseModel | None = None
 
     def value(self, field: str) -> Any:
         return getattr(self.values, field) if self.values is not None else None
@@ -178,14 +192,38 @@ def _read_table(path: Path, required: bool) -> dict | None:
     return table
 
 
-def _validate(table: dict, path: Path) -> ToolConfig:
+def _validate(table: dict, path: Path) -> BaseModel:
     from pydantic import ValidationError
 
-    from gilscope.model.config import ToolConfig
+    model = tool_config()
     try:
-        return ToolConfig.model_validate(table)
+        return model.model_validate(table)
     except ValidationError as exc:
-        raise ConfigError(f"{_shown(path)}: [tool.gilscope] {_problem(exc, ToolConfig)}") from None
+        raise ConfigError(f"{_shown(path)}: [tool.gilscope] {_problem(exc, model)}") from None
+
+
+@functools.cache
+def tool_config() -> type[BaseModel]:
+    """The [tool.gilscope] table as a pydantic model, one field per config key of the option table. Keys are
+    kebab-case, as in the file; unknown keys and wrong types are errors. Paths stay strings: they are relative
+    to the pyproject.toml (Config.path resolves them)."""
+    from typing import Literal, Optional
+
+    from pydantic import ConfigDict, Field, create_model
+    fields: dict[str, Any] = {}
+    for option in config_keys():
+        assert option.config is not None
+        if option.kind is list:
+            fields[_field(option.config)] = (list[str], Field(default_factory=list, description=option.help))
+            continue
+        kind: Any = str if option.kind is Path else option.kind
+        if option.choices:
+            kind = Literal[tuple(str(choice) for choice in option.choices)]
+        fields[_field(option.config)] = (Optional[kind], Field(None, ge=option.min, le=option.max,
+                                                               description=option.help))
+    return create_model("ToolConfig", __config__=ConfigDict(extra="forbid", frozen=True, strict=True,
+                                                            alias_generator=_kebab, populate_by_name=False),
+                        **fields)
 
 
 _EXPECTED = {"string_type": "a string", "float_type": "a number", "int_type": "an integer",

@@ -1,77 +1,104 @@
 """`gilscope profile` starts the target before typer, rich and pydantic are imported, so their import overlaps
 the target's run instead of adding to it. Only a plain command line whose options are all understood here is
-started early; anything else (and every error) is left to the typer command."""
-_FLAGS = {"-q", "--quiet", "-v", "--verbose", "--threads"}   # terminal-summary flags: read again by typer
+started early; anything else (and every error) is left to the typer command.
+
+The options are parsed with the option table (cli/options.py) into the same ProfileOptions typer would give,
+and [tool.gilscope] is resolved here, once: the typer command takes the EarlyRun (the run and the resolved
+options) from cli/main.py and uses them when its own parse of the command line gives the same options.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gilscope.cli.options import FLAGS, NOT_EARLY, PROFILE, options_of
+
+if TYPE_CHECKING:
+    from gilscope.cli.profile import ProfileOptions
+    from gilscope.collect.launch import Started
 
 
-def _early_options(argv: list[str]) -> dict | None:
-    """Options of a plain `profile ... -- TARGET` command line, or None to leave everything to typer."""
-    from gilscope.cli.args import VALUE_OPTIONS
-    if not argv or argv[0] != "profile" or "--" not in argv:
+@dataclass
+class EarlyRun:
+    given: ProfileOptions       # the command line's options, before [tool.gilscope]
+    options: ProfileOptions     # resolved with [tool.gilscope]
+    started: Started
+
+    def stop(self) -> None:
+        """Kill the target: it must not outlive a usage error, nor run twice."""
+        self.started.proc.kill()
+        self.started.proc.wait()
+
+
+def _early_values(argv: list[str]) -> tuple[dict[str, Any], list[str]] | None:
+    """A plain `profile ... -- TARGET` command line as (the option table's dests -> values, TARGET), or None
+    to leave everything to typer."""
+    if not argv or argv[0] != PROFILE or "--" not in argv:
         return None
+    by_flag = {name: o for o in options_of(PROFILE) for name in (o.flag, o.short) if name}
     split = argv.index("--")
-    opts: dict[str, str] = {}
+    values: dict[str, Any] = {}
     i = 1
     while i < split:
-        arg = argv[i]
-        name, eq, value = arg.partition("=")
-        if name in VALUE_OPTIONS:
+        name, eq, value = argv[i].partition("=")
+        option = by_flag.get(name)
+        if option is None or name in NOT_EARLY:     # --help, or validated before anything runs (typer's job)
+            return None
+        if argv[i] in FLAGS:
+            values[option.dest] = True
+        elif option.kind is bool:
+            return None
+        else:
             if not eq:
                 if i + 1 >= split:
                     return None
                 value = argv[i + 1]
                 i += 1
-            if name in ("--rules", "--config", "--baseline", "--python"):   # validated before anything runs
+            try:
+                parsed: Any = option.kind(value) if option.kind in (float, int) else value
+            except ValueError:
                 return None
-            opts[name] = value
-        elif arg not in _FLAGS:
-            return None                           # --help or something typer must judge
+            if (option.min is not None and parsed < option.min) or (option.max is not None and parsed > option.max):
+                return None
+            if option.kind is list:
+                values.setdefault(option.dest, []).append(option.item(value))
+            else:
+                values[option.dest] = Path(value) if option.kind is Path else parsed
         i += 1
-    return {"options": opts, "target": argv[split + 1:]}
+    return values, argv[split + 1:]
 
 
-def start_early(argv: list[str]) -> None:
-    parsed = _early_options(argv)
-    if parsed is None or not parsed["target"]:
-        return
-    opts = parsed["options"]
-    try:
-        interval_s = float(opts["--interval"]) / 1000.0 if "--interval" in opts else None
-        limit = opts.get("--timeout", opts.get("--duration"))
-        timeout_s = float(limit) if limit is not None else None
-    except ValueError:
-        return
-    from pathlib import Path
-
+def start_early(argv: list[str]) -> EarlyRun | None:
+    """Start the target of a plain `gilscope profile` command line, or return None."""
+    parsed = _early_values(argv)
+    if parsed is None or not parsed[1]:
+        return None
     from gilscope.cli.config import resolve_profile
+    from gilscope.cli.profile import check_outputs, check_target, profile_options
     from gilscope.errors import GilscopeError
-    from gilscope.cli.profile import ProfileOptions, check_outputs, check_target
-    outputs = {k: Path(opts[f"--{f}"]) for k, f in (("json", "json"), ("md", "markdown"), ("html", "html"),
-                                                      ("sarif", "sarif"), ("speedscope", "speedscope"))
-               if f"--{f}" in opts}
-    options = ProfileOptions(target=parsed["target"], outputs=outputs, engine=opts.get("--engine"),
-                             interval_s=interval_s, fail_on=opts.get("--fail-on"), timeout_s=timeout_s,
-                             stop_is_timeout="--timeout" in opts)
+    given = profile_options(parsed[1], parsed[0])
     try:
-        # [tool.gilscope] fills what the command line left unset, exactly as run_profile will (cheap without one)
-        options = resolve_profile(options)
+        # [tool.gilscope] fills what the command line left unset (cheap without one)
+        options = resolve_profile(given)
         check_target(options.target)
         check_outputs(options.outputs)
     except GilscopeError:
-        return                                    # the full parse reports it
+        return None                               # the full parse reports it
     from gilscope.formats import Engine
     if (options.engine not in (Engine.auto, Engine.sampler, Engine.cprofile, Engine.yappi) or options.rule_dirs
             or options.python      # [tool.gilscope] python: checked, then started under that interpreter
             or options.baseline
             or options.fail_on not in (None, "info", "warning", "error", "never")
-            or not 0.0005 <= options.interval_s <= 1.0
+            or options.interval_s is None or not 0.0005 <= options.interval_s <= 1.0
             or (options.timeout_s is not None and options.timeout_s < 0.01)):
-        return                  # typer judges these; user rules and a baseline are validated before anything runs
+        return None             # typer judges these; user rules and a baseline are validated before anything runs
     from gilscope.collect import launch
-    launch.EARLY = launch.start(launch.Launch(argv=options.target, engine=options.engine,
-                                              interval_s=options.interval_s, timeout_s=options.timeout_s),
-                                fork=True)   # nothing heavy is imported yet and no thread runs: a fork is safe
-    _pass_signals_on(launch.EARLY.proc)
+    started = launch.start(launch.Launch(argv=options.target, engine=options.engine, interval_s=options.interval_s,
+                                         timeout_s=options.timeout_s),
+                           fork=True)   # nothing heavy is imported yet and no thread runs: a fork is safe
+    _pass_signals_on(started.proc)
+    return EarlyRun(given, options, started)
 
 
 def _pass_signals_on(proc) -> None:

@@ -10,10 +10,10 @@ def main() -> None:
     from gilscope.cli.args import split_profile_args
     from gilscope.cli.early import start_early
     argv = split_profile_args(sys.argv[1:])
-    start_early(argv)
+    early = start_early(argv)
     from gilscope.cli.app import app
     try:
-        app(args=argv, prog_name="gilscope")
+        app(args=argv, prog_name="gilscope", obj=early)   # the profile command takes the early run from ctx.obj
     except SystemExit as done:
         _exit_now(done.code)
     _exit_now(0)

@@ -1,11 +1,20 @@
 """`gilscope profile`: check the input, run the target under an engine, analyse, write every report."""
+from __future__ import annotations
+
 import dataclasses
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from gilscope.cli import exits
+from gilscope.cli.options import OUTPUT_FLAGS
 from gilscope.errors import UsageError
+from gilscope.formats import Engine, Format
+
+if TYPE_CHECKING:
+    from gilscope.cli.early import EarlyRun
 
 SUFFIXES = (".py", ".pyw", ".pyz")
 
@@ -109,7 +118,7 @@ def _not_writable(folder: Path) -> str | None:
 
 
 def _flag(fmt: str) -> str:
-    return {"md": "markdown"}.get(fmt, fmt)
+    return OUTPUT_FLAGS[Format(fmt)]
 
 
 def parse_severity(value: str | None):
@@ -122,14 +131,32 @@ def parse_severity(value: str | None):
         raise UsageError(f"--fail-on {value!r}: use info, warning, error or never") from None
 
 
-def run_profile(options: ProfileOptions) -> int:
-    from gilscope.cli.app import ENGINES, EXIT_SIGNAL, EXIT_TARGET, EXIT_USAGE
+def profile_options(target: list[str], values: dict[str, Any]) -> ProfileOptions:
+    """The command line's options (the option table's dests, as typer and the early start parse them), before
+    [tool.gilscope] fills what they left unset."""
+    interval, timeout = values.get("interval"), values.get("timeout")
+    return ProfileOptions(
+        target=target, outputs={fmt.value: values.get("json_path" if name == "json" else name)
+                                for fmt, name in OUTPUT_FLAGS.items()},
+        engine=values.get("engine"), interval_s=interval / 1000.0 if interval is not None else None,
+        rule_dirs=values.get("rules") or [], ignore=values.get("ignore") or [], fail_on=values.get("fail_on"),
+        baseline=values.get("baseline"), timeout_s=timeout if timeout is not None else values.get("duration"),
+        stop_is_timeout=timeout is not None, quiet=bool(values.get("quiet")), config=values.get("config"),
+        verbose=bool(values.get("verbose")), threads=bool(values.get("threads")), python=values.get("python"))
+
+
+def run_profile(options: ProfileOptions, early: EarlyRun | None = None) -> int:
+    """`options` as the command line gave them; `early`: the run the entry point started for that same command
+    line (with the config already resolved), or None."""
     from gilscope.cli.config import resolve_profile
     from gilscope.engine import load_rules
 
-    options = resolve_profile(options)
-    if options.engine not in ENGINES:
-        raise UsageError(f"--engine {options.engine!r}: use one of {', '.join(ENGINES)}")
+    if early is not None and early.given != options:    # cannot happen through the CLI: same argv, same table
+        early.stop()
+        early = None
+    options = early.options if early is not None else resolve_profile(options)
+    if options.engine not in tuple(Engine):
+        raise UsageError(f"--engine {options.engine!r}: use one of {', '.join(Engine)}")
     check_target(options.target)
     check_outputs(options.outputs)
     if options.python:
@@ -147,7 +174,7 @@ def run_profile(options: ProfileOptions) -> int:
     # The collector stays off from reading the data to the last report: this process builds and serialises
     # ~10 objects per distinct stack and ends with os._exit (benchmarks/scale.py: ~1 s of 3.8 s at 100k stacks).
     with paused_gc():
-        profile, run, extra = _collect(options)
+        profile, run, extra = _collect(options, early)
         from gilscope.pipeline import analyse
         report = analyse(profile, run, rules, extra, min_share=options.min_share,
                          max_hotspots=options.max_hotspots)
@@ -158,25 +185,24 @@ def run_profile(options: ProfileOptions) -> int:
     emit_github(report)
     from gilscope.collect import launch
     if launch.RECEIVED and not run.interrupted:   # a signal came while the report was being made
-        return EXIT_SIGNAL[launch.RECEIVED]
+        return exits.SIGNAL[launch.RECEIVED]
     if not written:
-        return EXIT_USAGE
+        return exits.USAGE
     if run.interrupted and run.interrupted != "duration":   # --duration: stopping the target was the plan
-        return EXIT_SIGNAL[run.interrupted]
+        return exits.SIGNAL[run.interrupted]
     if run.exit_code not in (0, None) and run.interrupted != "duration":
-        return EXIT_TARGET
+        return exits.TARGET
     return gate_exit(report, threshold, baseline)
 
 
 def gate_exit(report, threshold, baseline) -> int:
-    """--fail-on: EXIT_GATE when a finding at or above the threshold (and not in the baseline) was found."""
-    from gilscope.cli.app import EXIT_GATE
+    """--fail-on: exits.GATE when a finding at or above the threshold (and not in the baseline) was found."""
     if threshold is not None:
         from gilscope.gate import gate
         code, _counted = gate(report, threshold, baseline)
         if code:
-            return EXIT_GATE
-    return 0
+            return exits.GATE
+    return exits.OK
 
 
 def _preload_stages(options: ProfileOptions) -> None:
@@ -194,8 +220,8 @@ def _preload_stages(options: ProfileOptions) -> None:
     import gilscope.advice  # noqa: F401
 
 
-def _collect(options: ProfileOptions):
-    from gilscope.collect.launch import Launch, start, take_early, wait
+def _collect(options: ProfileOptions, early: EarlyRun | None):
+    from gilscope.collect.launch import Launch, start, wait
     from gilscope.collect.merge import merge
     from gilscope.pipeline import run_info
     from gilscope.cli.progress import Progress, wanted
@@ -203,7 +229,7 @@ def _collect(options: ProfileOptions):
     extra: list[str] = []
     launch = Launch(argv=options.target, engine=options.engine, interval_s=options.interval_s,
                     timeout_s=options.timeout_s, python=options.python or sys.executable)
-    started = take_early(launch) or start(launch)
+    started = early.started if early is not None else start(launch)
     if wanted(options.quiet):
         with Progress(lambda: started.proc.pid, options.interval_s or 0.005, since=started.started):
             outcome = wait(started)
@@ -221,14 +247,12 @@ def _write_outputs(report, options: ProfileOptions, rules) -> bool:
     from gilscope.errors import GilscopeError
     from gilscope.outputs import write_atomic
     from gilscope.render import Format, render
-    formats = {"json": Format.json, "md": Format.md, "html": Format.html, "sarif": Format.sarif,
-               "speedscope": Format.speedscope}
     ok = True
     for key, path in options.outputs.items():
         if path is None:
             continue
         try:
-            write_atomic(path, render(report, formats[key], rules=rules))
+            write_atomic(path, render(report, Format(key), rules=rules))
         except (OSError, GilscopeError) as exc:
             sys.stderr.write(f"gilscope: error: could not write {path}: {exc}\n")
             ok = False

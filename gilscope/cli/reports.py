@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional, TypeVar
 
 import typer
 
+from gilscope.cli import exits
 from gilscope.errors import GilscopeError, UsageError
 from gilscope.formats import Format
 
@@ -38,9 +39,8 @@ def domain_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except GilscopeError as exc:
-            from gilscope.render.base import clean
-            typer.echo(f"gilscope: error: {clean(exc)}", err=True)
-            raise typer.Exit(getattr(exc, "exit_code", 2)) from None
+            exits.print_error(exc)
+            raise typer.Exit(exits.code_for(exc)) from None
     return wrapper  # type: ignore[return-value]
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from gilscope.cli import exits
 from gilscope.errors import ConfigError, RuleLoadError
 
 if TYPE_CHECKING:   # the engine (pydantic) is imported inside the commands, so `gilscope --help` starts fast
@@ -36,8 +37,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
+    exits.print_error(message)
+    return typer.Exit(exits.USAGE)
 
 
 def _load(dirs: list[Path] | None, config: Path | None = None) -> list[Rule]:

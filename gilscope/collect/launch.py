@@ -93,9 +93,6 @@ class Started:
     notes: list[str] = field(default_factory=list)
 
 
-EARLY: Started | None = None   # a run started by the entry point before the heavy imports (see gilscope/early_start.py)
-
-
 def start(launch: Launch, fork: bool = False) -> Started:
     """Start the target under the agent. With fork=True (the entry point's early start, when nothing but the
     standard library has been imported) the agent is a fork of this process rather than a new interpreter:
@@ -183,20 +180,6 @@ def _single_threaded() -> bool:
 
 def run(launch: Launch) -> Outcome:
     return wait(start(launch))
-
-
-def take_early(launch: Launch) -> Started | None:
-    """The early-started run, if it was started with these same settings."""
-    global EARLY
-    early, EARLY = EARLY, None
-    if early is not None and (early.launch.argv, early.launch.engine, early.launch.interval_s,
-                              early.launch.timeout_s) == (launch.argv, launch.engine, launch.interval_s,
-                                                          launch.timeout_s):
-        return early
-    if early is not None:       # settings differ (cannot happen through the CLI): do not leave it running
-        early.proc.kill()
-        early.proc.wait()
-    return None
 
 
 def wait(run: Started) -> Outcome:

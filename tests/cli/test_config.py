@@ -17,9 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from gilscope.cli import config as cfg
-from gilscope.errors import ConfigError
-from gilscope.model.config import Engine, FailOn, ToolConfig
 from gilscope.cli.profile import ProfileOptions
+from gilscope.errors import ConfigError
+
+ToolConfig = cfg.tool_config()
 
 PROJECTS = Path(__file__).resolve().parents[1] / "assets" / "projects"
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +95,6 @@ def test_entry_starts_the_target_early_with_the_configs_engine_interval_and_time
 
     monkeypatch.setattr(launch, "start", lambda how, fork=False: started.append(how) or Started())
     monkeypatch.setattr(early_start, "_pass_signals_on", lambda proc: None, raising=False)
-    monkeypatch.setattr(launch, "EARLY", None)
     monkeypatch.chdir(PROJECTS / "early")
     early_start.start_early(["profile", "--", "app.py"])
     assert [(s.engine, s.interval_s, s.timeout_s) for s in started] == [("cprofile", 0.002, 30)]
@@ -238,10 +238,11 @@ def test_validation_messages(table, message):
 
 
 def test_the_model_offers_the_clis_choices():
-    from gilscope.cli.app import ENGINES
     from gilscope.cli.reports import FailOn as CheckFailOn
-    assert get_args(Engine) == ENGINES
-    assert set(get_args(FailOn)) == {member.value for member in CheckFailOn}
+    from gilscope.formats import Engine
+    fields = ToolConfig.model_fields
+    assert get_args(get_args(fields["engine"].annotation)[0]) == tuple(Engine)
+    assert set(get_args(get_args(fields["fail_on"].annotation)[0])) == {member.value for member in CheckFailOn}
     assert set(cfg.OUTPUT_KEYS.values()) <= set(ToolConfig.model_fields)
 
 

@@ -52,7 +52,7 @@ def test_show_unknown_rule_suggests_close_matches(invoke):
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith("error: unknown rule 'GS31'; did you mean GS301")
+    assert result.stderr.startswith("gilscope: error: unknown rule 'GS31'; did you mean GS301")
 
 
 def test_check_passes_on_builtin_rules(invoke):

@@ -28,9 +28,10 @@ def test_members_read_as_their_strings(member):
 
 
 def test_engines_and_formats_match_the_cli_and_the_config():
-    from gilscope.cli.app import ENGINES
-    from gilscope.model.config import Engine as ConfigEngine
-    assert ENGINES == tuple(Engine) == get_args(ConfigEngine)
+    from gilscope.cli.config import tool_config
+    from gilscope.cli.options import OPTIONS
+    engine = next(o for o in OPTIONS if o.dest == "engine")
+    assert engine.choices == tuple(Engine) == get_args(get_args(tool_config().model_fields["engine"].annotation)[0])
     assert set(FILE_FORMATS) == set(Format) - {Format.text}
 
 
