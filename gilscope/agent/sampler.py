@@ -215,7 +215,9 @@ class Sampler(threading.Thread):
         early, early_at = early or ({}, 0.0)
         with self._lock:
             now = time.perf_counter()
-            self.slots += max(1, round((now - self.last_round) / self.interval))
+            # Intervals covered since the start, not rounded round by round: the gaps between rounds are long on
+            # free-threaded builds (see run()), and rounding each lost up to half an interval.
+            self.slots = max(self.slots + 1, round((now - self.t0) / self.interval))
             self.last_round = now
             held = gil_wait >= HELD_S
             held_long = gil_wait - self.switch_s >= HELD_LONG_S
@@ -603,7 +605,8 @@ class Sampler(threading.Thread):
                 #  C code running while holding the GIL or None]
                 "stacks": [[k[0], list(reversed(k[1])), k[2], k[3], k[4], *v, k[5]] for k, v in self.stacks.items()],
                 "stalls": [[k[0], list(reversed(k[1])), k[2], *v] for k, v in self.stalls.items()],
-                "samples": self.slots,
+                # the tail since the last round is booked too (finish_thread): count its intervals
+                "samples": max(self.slots, round((time.perf_counter() - self.t0) / self.interval)),
                 "rounds": self.rounds,
                 "invocations": {str(k): v for k, v in self.invocations.items()},
                 "gil_wait_s": self.gil_wait_s,
