@@ -15,10 +15,11 @@ import difflib
 import os
 import time
 
+from gilscope.advice.change import rewrite
 from gilscope.advice.constructs import Clues, Site, blocker_names, site_at, sites
 from gilscope.advice.grouping import merge_same_change
 from gilscope.advice.placement import measured_calls
-from gilscope.advice.rewrite import NoRewrite, apply, rewrite
+from gilscope.advice.rewrite import NoRewrite, apply
 from gilscope.advice.source import Source, load
 from gilscope.engine.speedup import IO_POOL_WORKERS, default_executor_workers, estimate, not_worth_it
 from gilscope.model import Facts, Finding, Hotspot, Location, Profile, Severity, Strategy

@@ -196,16 +196,6 @@ def guard_main(src: Source, edits: list[Edit]) -> None:
 
 
 # ---- the rewrites ------------------------------------------------------------------------------------------
-def rewrite(src: Source, site: Site, ctx: dict) -> list[Edit]:
-    from gilscope.advice.loops import to_pool_map
-    fn = {"thread-pool": _to_process_pool, "thread": _to_process, "sleep-in-async": _await_sleep,
-          "blocking-in-async": _to_thread, "lock": _out_of_lock, "chunksize": _chunksize,
-          "loop": to_pool_map}.get(site.construct)
-    if fn is None:
-        raise NoRewrite(f"no rewrite for {site.construct}")
-    return _merge_imports(src, fn(src, site, ctx))
-
-
 def _replace_name(src: Source, func: ast.AST, old: str, new: str) -> Edit:
     text = src.segment(func)
     return replace_node(src, func, text[: len(text) - len(old)] + new if text.endswith(old) else new)
@@ -421,3 +411,8 @@ def _chunksize(src: Source, site: Site, ctx: dict) -> list[Edit]:
         col = _col(line, last_arg.end_col_offset)
         edits.insert(0, Edit(last_arg.end_lineno, last_arg.end_lineno, line[:col] + f", chunksize={value}" + line[col:]))
     return edits
+
+
+# construct -> its rewrite; change.py adds the loop rewrite (loops.py builds on this module) and picks one
+REWRITES = {"thread-pool": _to_process_pool, "thread": _to_process, "sleep-in-async": _await_sleep,
+            "blocking-in-async": _to_thread, "lock": _out_of_lock, "chunksize": _chunksize}

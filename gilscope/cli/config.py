@@ -33,7 +33,7 @@ def _kebab(name: str) -> str:
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from gilscope.cli.profile import ProfileOptions
+    from gilscope.cli.options import ProfileOptions
 
 PYPROJECT = "pyproject.toml"
 DEFAULT_INTERVAL_MS = 5.0

@@ -8,27 +8,13 @@ options) from cli/main.py and uses them when its own parse of the command line g
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gilscope.cli.options import FLAGS, NOT_EARLY, PROFILE, options_of
 
 if TYPE_CHECKING:
-    from gilscope.cli.profile import ProfileOptions
-    from gilscope.collect.launch import Started
-
-
-@dataclass
-class EarlyRun:
-    given: ProfileOptions       # the command line's options, before [tool.gilscope]
-    options: ProfileOptions     # resolved with [tool.gilscope]
-    started: Started
-
-    def stop(self) -> None:
-        """Kill the target: it must not outlive a usage error, nor run twice."""
-        self.started.proc.kill()
-        self.started.proc.wait()
+    from gilscope.cli.profile import EarlyRun
 
 
 def _early_values(argv: list[str]) -> tuple[dict[str, Any], list[str]] | None:
@@ -75,7 +61,7 @@ def start_early(argv: list[str]) -> EarlyRun | None:
     if parsed is None or not parsed[1]:
         return None
     from gilscope.cli.config import resolve_profile
-    from gilscope.cli.profile import check_outputs, check_target, profile_options
+    from gilscope.cli.profile import EarlyRun, check_outputs, check_target, profile_options
     from gilscope.errors import GilscopeError
     given = profile_options(parsed[1], parsed[0])
     try:

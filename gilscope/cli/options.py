@@ -7,12 +7,14 @@ Everything else is derived from it:
   (cli/early.py),
 - the keys of [tool.gilscope] and their types (cli/config.py).
 
-Adding an option is one row here, one field in ProfileOptions (cli/profile.py), and its use.
+Adding an option is one row here, one field in ProfileOptions (below, filled by profile_options), and
+its use.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gilscope.formats import FILE_FORMATS, Engine, Format
 
@@ -105,3 +107,41 @@ def config_keys() -> list[Option]:
 VALUE_OPTIONS = frozenset(o.flag for o in options_of(PROFILE) if o.kind is not bool and o.flag)
 FLAGS = frozenset(f for o in options_of(PROFILE) if o.kind is bool for f in (o.flag, o.short) if f)
 NOT_EARLY = frozenset(o.flag for o in options_of(PROFILE) if not o.early and o.flag)
+
+
+@dataclass
+class ProfileOptions:
+    """One `profile` (or `attach`) run's options: the command line's, then resolved with [tool.gilscope]
+    (cli/config.py resolve_profile). This is what pipeline.run takes."""
+
+    target: list[str]
+    outputs: dict[str, Path | None] = field(default_factory=dict)
+    engine: str | None = None            # None: [tool.gilscope] engine, else auto
+    interval_s: float | None = None      # None: [tool.gilscope] interval, else 5 ms
+    rule_dirs: list[Path] = field(default_factory=list)   # added to [tool.gilscope] rules
+    ignore: list[str] = field(default_factory=list)       # added to [tool.gilscope] ignore
+    fail_on: str | None = None
+    baseline: Path | None = None
+    timeout_s: float | None = None
+    stop_is_timeout: bool = True
+    quiet: bool = False
+    verbose: bool = False                # -v: the terminal summary's details (render options, not analysis)
+    threads: bool = False                # --threads: one terminal row per thread
+    min_share: float | None = None       # classifier thresholds (None: [tool.gilscope], else the built-in ones)
+    max_hotspots: int | None = None
+    config: Path | None = None           # --config; None: the nearest pyproject.toml's [tool.gilscope]
+    python: str | None = None            # --python: the interpreter the target runs under (None: gilscope's own)
+
+
+def profile_options(target: list[str], values: dict[str, Any]) -> ProfileOptions:
+    """The command line's options (the option table's dests, as typer and the early start parse them), before
+    [tool.gilscope] fills what they left unset."""
+    interval, timeout = values.get("interval"), values.get("timeout")
+    return ProfileOptions(
+        target=target, outputs={fmt.value: values.get("json_path" if name == "json" else name)
+                                for fmt, name in OUTPUT_FLAGS.items()},
+        engine=values.get("engine"), interval_s=interval / 1000.0 if interval is not None else None,
+        rule_dirs=values.get("rules") or [], ignore=values.get("ignore") or [], fail_on=values.get("fail_on"),
+        baseline=values.get("baseline"), timeout_s=timeout if timeout is not None else values.get("duration"),
+        stop_is_timeout=timeout is not None, quiet=bool(values.get("quiet")), config=values.get("config"),
+        verbose=bool(values.get("verbose")), threads=bool(values.get("threads")), python=values.get("python"))

@@ -4,40 +4,21 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gilscope.cli import exits
-from gilscope.cli.options import OUTPUT_FLAGS
+from gilscope.cli.options import OUTPUT_FLAGS, ProfileOptions, profile_options
 from gilscope.errors import UsageError
 from gilscope.formats import Engine, Format
 
 if TYPE_CHECKING:
-    from gilscope.cli.early import EarlyRun
+    from gilscope.collect.launch import Started
+
+__all__ = ["EarlyRun", "ProfileOptions", "check_outputs", "check_target", "profile_options", "run_profile"]
 
 SUFFIXES = (".py", ".pyw", ".pyz")
-
-
-@dataclass
-class ProfileOptions:
-    target: list[str]
-    outputs: dict[str, Path | None] = field(default_factory=dict)
-    engine: str | None = None            # None: [tool.gilscope] engine, else auto
-    interval_s: float | None = None      # None: [tool.gilscope] interval, else 5 ms
-    rule_dirs: list[Path] = field(default_factory=list)   # added to [tool.gilscope] rules
-    ignore: list[str] = field(default_factory=list)       # added to [tool.gilscope] ignore
-    fail_on: str | None = None
-    baseline: Path | None = None
-    timeout_s: float | None = None
-    stop_is_timeout: bool = True
-    quiet: bool = False
-    verbose: bool = False                # -v: the terminal summary's details (render options, not analysis)
-    threads: bool = False                # --threads: one terminal row per thread
-    min_share: float | None = None       # classifier thresholds (None: [tool.gilscope], else the built-in ones)
-    max_hotspots: int | None = None
-    config: Path | None = None           # --config; None: the nearest pyproject.toml's [tool.gilscope]
-    python: str | None = None            # --python: the interpreter the target runs under (None: gilscope's own)
 
 
 def check_target(target: list[str]) -> None:
@@ -131,18 +112,18 @@ def parse_severity(value: str | None):
         raise UsageError(f"--fail-on {value!r}: use info, warning, error or never") from None
 
 
-def profile_options(target: list[str], values: dict[str, Any]) -> ProfileOptions:
-    """The command line's options (the option table's dests, as typer and the early start parse them), before
-    [tool.gilscope] fills what they left unset."""
-    interval, timeout = values.get("interval"), values.get("timeout")
-    return ProfileOptions(
-        target=target, outputs={fmt.value: values.get("json_path" if name == "json" else name)
-                                for fmt, name in OUTPUT_FLAGS.items()},
-        engine=values.get("engine"), interval_s=interval / 1000.0 if interval is not None else None,
-        rule_dirs=values.get("rules") or [], ignore=values.get("ignore") or [], fail_on=values.get("fail_on"),
-        baseline=values.get("baseline"), timeout_s=timeout if timeout is not None else values.get("duration"),
-        stop_is_timeout=timeout is not None, quiet=bool(values.get("quiet")), config=values.get("config"),
-        verbose=bool(values.get("verbose")), threads=bool(values.get("threads")), python=values.get("python"))
+@dataclass
+class EarlyRun:
+    """A run the entry point started before typer was imported (cli/early.py), with its options."""
+
+    given: ProfileOptions       # the command line's options, before [tool.gilscope]
+    options: ProfileOptions     # resolved with [tool.gilscope]
+    started: Started
+
+    def stop(self) -> None:
+        """Kill the target: it must not outlive a usage error, nor run twice."""
+        self.started.proc.kill()
+        self.started.proc.wait()
 
 
 def run_profile(options: ProfileOptions, early: EarlyRun | None = None) -> int:

@@ -84,7 +84,7 @@ def report_command(
     """Re-render a saved report without running the target again."""
     from gilscope.gate import load_report
     from gilscope.outputs import write_atomic
-    from gilscope.render.base import RenderOptions, guess_format, render
+    from gilscope.render import RenderOptions, guess_format, render
     data = load_report(report)
     fmt = format or (guess_format(output) if output else Format.text)
     if fmt is None:

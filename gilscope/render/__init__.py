@@ -1,4 +1,5 @@
 """Renderers: a Report in, a string out (text, Markdown, HTML, SARIF, JSON, speedscope)."""
-from gilscope.render.base import Format, RenderOptions, RuleDoc, SimpleRuleDoc, guess_format, render, rule_docs
+from gilscope.render.base import Format, RenderOptions, RuleDoc, SimpleRuleDoc, guess_format, rule_docs
+from gilscope.render.registry import render
 
 __all__ = ["Format", "RenderOptions", "RuleDoc", "SimpleRuleDoc", "guess_format", "render", "rule_docs"]

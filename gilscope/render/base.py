@@ -13,7 +13,6 @@ from typing import Any, Iterable, Protocol
 from urllib.parse import quote
 
 from gilscope.formats import Format  # defined there so the CLI can import it cheaply
-from gilscope.gcpause import without_gc
 from gilscope.model import Evidence, Finding, Report, Severity
 
 INFORMATION_URI = "https://pypi.org/project/gilscope/"
@@ -218,73 +217,6 @@ def value_text(value: float | str) -> str:
 
 def cores(report: Report) -> float:
     return report.run.cpu_s / report.run.wall_s if report.run.wall_s else 0.0
-
-
-@without_gc
-def render(report: Report, fmt: Format | str, *, color: bool = False, width: int = 100,
-           rules: Iterable[Any] | None = None, root: str | os.PathLike[str] | None = None,
-           options: RenderOptions | None = None) -> str:
-    """Render `report` as `fmt`.
-
-    `rules` (engine Rules or RuleDocs) feed SARIF descriptors and HTML rule docs; `root` makes SARIF paths relative.
-    `options` (verbosity, thread rows, width, colour) wins over `color` and `width`.
-    """
-    from pydantic_core import PydanticSerializationError
-    opts = options or RenderOptions(color=color, width=width)
-    try:
-        text = _render(report, fmt, opts, rules=rules, root=root)
-        _check_utf8(text)
-        return text
-    except (UnicodeEncodeError, PydanticSerializationError):
-        # lone surrogates (a non-UTF-8 argv or path, an odd thread name) cannot be written as UTF-8: escape them
-        return _render(encodable(report), fmt, opts, rules=rules, root=root)
-
-
-def _check_utf8(text: str, chunk: int = 1 << 20) -> None:
-    """Raise UnicodeEncodeError if `text` cannot be written as UTF-8; in slices, so that a report of hundreds
-    of megabytes is not copied whole."""
-    if text.isascii():
-        return
-    for start in range(0, len(text), chunk):
-        text[start:start + chunk].encode("utf-8")
-
-
-def encodable(report: Report) -> Report:
-    """A copy of `report` in which every string encodes as UTF-8: lone surrogates become `\\udcff` escapes."""
-    def fix(value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return value.encode("utf-8", "backslashreplace").decode("utf-8")
-            return value
-        if isinstance(value, dict):
-            return {fix(k): fix(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return type(value)(fix(v) for v in value)
-        return value
-    return Report.model_validate(fix(report.model_dump()))
-
-
-def _render(report: Report, fmt: Format | str, opts: RenderOptions, *, rules: Iterable[Any] | None,
-            root: str | os.PathLike[str] | None) -> str:
-    fmt = Format(fmt)
-    if fmt is Format.text:
-        from gilscope.render.terminal import render_text
-        return render_text(report, options=opts)
-    if fmt is Format.md:
-        from gilscope.render.markdown import render_markdown
-        return render_markdown(report)
-    if fmt is Format.html:
-        from gilscope.render.html import render_html
-        return render_html(report, rules=rules)
-    if fmt is Format.sarif:
-        from gilscope.render.sarif import render_sarif
-        return render_sarif(report, rules=rules, root=root)
-    if fmt is Format.speedscope:
-        from gilscope.render.speedscope import render_speedscope
-        return render_speedscope(report)
-    return json_report(report)
 
 
 def json_report(report: Report) -> str:

@@ -353,7 +353,7 @@ def test_condition_on_the_items_is_kept_before_the_pool(tmp_path):
     src = load(file)
     f, h = finding(file, "fetch", S.threads, waits=5), hotspot(file, "fetch", Kind.io)
     site = site_at(src, clues_for(f, h), line_of(file, "fetch(i) + 1"))
-    from gilscope.advice.rewrite import rewrite
+    from gilscope.advice.change import rewrite
     with pytest.raises(NoRewrite) as info:
         rewrite(src, site, {})
     assert "would run on the items the condition skips" in info.value.requires[0]
