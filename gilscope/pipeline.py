@@ -1,8 +1,15 @@
-"""collect -> classify -> evaluate rules -> Report. The pure part of `gilscope profile`."""
+"""collect -> classify -> evaluate rules -> advice -> Report: `gilscope profile` without the command line.
+
+`run(RunOptions([...]))` runs a target and returns its Report (a library call: no config file, no output
+file, no terminal). The CLI (gilscope/cli/) calls the same steps: collected() and analyse(). Not pure: run_info
+reads the clock, the working folder and this process's CPU time.
+"""
 import os
 import platform
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 from gilscope import __version__
 from gilscope.classify import classify, summarize_threads
@@ -34,7 +41,21 @@ def run_info(outcome: Outcome, argv: list[str], engine: str, duration: bool = Fa
         samples=int(main.get("samples", 0)) or sum(int(d.get("samples", 0)) for d in outcome.data),
         interval_s=float(main.get("interval_s", 0.0)), interrupted=interrupted,
         cwd=os.getcwd(), platform=f"{sys.platform}-{platform.machine()}",
-        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        other_load_cores=other_load(main, outcome))
+
+
+def other_load(main: dict, outcome: Outcome) -> float | None:
+    """Cores other work kept busy during the run: the machine's CPU seconds over the run (the agent reads
+    /proc/stat at the target's start and end) less the run's own (every process of the target, and this one,
+    which imports and prepares while the target runs), per second of the run."""
+    busy, wall = main.get("machine_busy_s"), main.get("wall_s") or outcome.wall_s
+    if busy is None or not wall:
+        return None
+    import resource
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    ours = sum(d.get("cpu_s", 0.0) for d in outcome.data) + own.ru_utime + own.ru_stime
+    return round(max(0.0, busy - ours) / wall, 3)
 
 
 def analyse(profile: Profile | None, run: RunInfo, rules, extra_caveats: list[str] = (),
@@ -64,11 +85,14 @@ def caveats(profile: Profile | None, run: RunInfo, extra: list[str]) -> list[str
             out.append(f"the sampler could read the stacks only {profile.rounds} times in {profile.samples} intervals: "
                        f"{why}, and each read's time went to the stacks it found then; the time split per thread is "
                        "measured, the stacks within a stretch are not")
-        from gilscope.classify.facts import core_wait_share
-        waited = core_wait_share(profile, run.cpu_count)
-        if waited >= 0.4:
-            out.append(f"the machine was busy: {waited:.0%} of the time threads were runnable they waited for a core "
-                       "other work kept busy; CPU and parallelism advice is withheld, profile on a quieter machine")
+        from gilscope.classify.facts import busy_facts
+        busy = busy_facts(profile, run)
+        if busy["machine_busy"]:
+            others = (f" (other processes kept {run.other_load_cores:.1f} of {run.cpu_count} cores busy)"
+                      if run.other_load_cores is not None else "")
+            out.append(f"the machine was busy: {busy['core_wait_share']:.0%} of the time threads were runnable they "
+                       f"waited for a core{others}; CPU and parallelism advice is withheld, profile on a quieter "
+                       "machine")
         if not profile.gil_measured:
             out.append("GIL holding and waiting were not measured "
                        + ("(free-threaded build: there is no GIL)" if not run.gil_enabled else "by this engine"))
@@ -80,3 +104,43 @@ def caveats(profile: Profile | None, run: RunInfo, extra: list[str]) -> list[str
         out.append(f"the target exited with status {run.exit_code}"
                    + (f" ({run.exception})" if run.exception else ""))
     return out
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What run() needs; every default is the command line's."""
+
+    target: list[str]                      # SCRIPT ARGS... or -m MODULE ARGS..., as after `python`
+    engine: str = "auto"                   # auto | sampler | cprofile | yappi | pyspy
+    interval_s: float = 0.005
+    timeout_s: float | None = None         # stop the target after this long (a partial report)
+    planned_stop: bool = False             # the stop at timeout_s is the plan (--duration), not a timeout
+    python: str | None = None              # the target's interpreter (None: this one)
+    rule_dirs: tuple[Path, ...] = ()       # rule folders added to the builtin rules
+    ignore: tuple[str, ...] = ()           # rule ids or names to skip
+    min_share: float | None = None         # classifier thresholds (None: the built-in ones)
+    max_hotspots: int | None = None
+
+
+def collected(outcome: Outcome, argv: list[str], engine: str,
+              planned_stop: bool = False) -> tuple[Profile | None, RunInfo, list[str]]:
+    """An ended run's data merged into one Profile, its RunInfo and the caveats collecting left."""
+    from gilscope.collect.merge import merge
+    engine_name = outcome.data[0].get("engine", engine) if outcome.data else engine
+    profile = merge(outcome.data, engine_name) if outcome.data else None
+    return profile, run_info(outcome, argv, engine_name, duration=planned_stop), list(outcome.errors)
+
+
+def run(options: RunOptions) -> Report:
+    """Run the target under the agent, profile it and return the report `gilscope profile --json` writes.
+
+    >>> report = run(RunOptions(["examples/io_sleep.py"]))
+    >>> [(h.function, h.kind.value) for h in report.hotspots]
+    """
+    from gilscope.collect.launch import Launch, start, wait
+    from gilscope.engine import load_rules
+    rules = load_rules(list(options.rule_dirs), ignore=list(options.ignore))
+    outcome = wait(start(Launch(argv=list(options.target), engine=options.engine, interval_s=options.interval_s,
+                                timeout_s=options.timeout_s, python=options.python or sys.executable)))
+    profile, meta, extra = collected(outcome, list(options.target), options.engine, options.planned_stop)
+    return analyse(profile, meta, rules, extra, min_share=options.min_share, max_hotspots=options.max_hotspots)

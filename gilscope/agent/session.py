@@ -39,6 +39,7 @@ class Session:
         self.collector = None
         self.started_wall = time.perf_counter()
         self.started_cpu = time.process_time()
+        self.started_machine = machine_busy_s()
         self.exit_code = None
         self.exception = None
         self.interrupted = None
@@ -91,6 +92,7 @@ class Session:
             "argv": self.argv, "engine": self.collector.name if self.collector else self.engine,
             "wall_s": time.perf_counter() - self.started_wall,
             "cpu_s": time.process_time() - self.started_cpu,
+            "machine_busy_s": _since(self.started_machine, machine_busy_s()),
             "exit_code": self.exit_code, "exception": self.exception, "interrupted": self.interrupted,
             "free_threaded": self.free_threaded, "gil_enabled": gil_enabled(),
             "gil_reenabled_by": self.gil_reenabled_by, "python": sys.version.split()[0],
@@ -210,6 +212,22 @@ def _before(func, hook):
 
 
 _IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy"}
+
+
+def machine_busy_s():
+    """CPU seconds every process on the machine has used since boot (/proc/stat), or None where unknown: the run's
+    share of it tells how much other work kept the cores busy meanwhile."""
+    try:
+        with open("/proc/stat", "rb") as fh:
+            fields = fh.readline().split()
+        ticks = sum(int(fields[i]) for i in (1, 2, 3, 6, 7, 8))   # user nice system irq softirq steal
+        return ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def _since(start, end):
+    return None if start is None or end is None else max(0.0, end - start)
 
 
 def _cpu_count() -> int:

@@ -18,7 +18,7 @@ def run_facts(run: RunInfo, profile: Profile | None, threads: list[ThreadSummary
                  process_cpu_cores=_cores(run), ipc_share=ipc_share(profile),
                  gil_reenabled_by=", ".join(profile.gil_reenabled_by) if profile else "",
                  busy_threads=_busy_threads(threads), planned_stop=run.interrupted == "duration",
-                 core_wait_share=core_wait_share(profile, run.cpu_count), **gc_facts(profile, run))
+                 **busy_facts(profile, run), **gc_facts(profile, run))
 
 
 def hotspot_facts(hotspot: Hotspot, run: RunInfo, profile: Profile | None, threads: list[ThreadSummary]) -> Facts:
@@ -44,7 +44,7 @@ def hotspot_facts(hotspot: Hotspot, run: RunInfo, profile: Profile | None, threa
         free_threaded=run.free_threaded_build, gil_enabled=run.gil_enabled,
         gil_measured=bool(profile and profile.gil_measured), run_wall_s=run.wall_s, samples=hotspot.samples,
         exit_code=run.exit_code or 0, planned_stop=run.interrupted == "duration",
-        core_wait_share=core_wait_share(profile, run.cpu_count), waits_in_flight=waits_in_flight(hotspot, run),
+        **busy_facts(profile, run), waits_in_flight=waits_in_flight(hotspot, run),
         **c_facts(hotspot))
 
 
@@ -55,6 +55,17 @@ def waits_in_flight(hotspot: Hotspot, run: RunInfo) -> float:
     if span <= 0 or hotspot.split.io_s <= 0:
         return 0.0
     return round(hotspot.split.io_s / span, 2)
+
+
+BUSY_CORE_WAIT = 0.4      # threads waited this share of their runnable time for a core ...
+BUSY_OTHER_LOAD = 0.25    # ... while other processes used this share of the machine or more
+
+
+def busy_facts(profile: Profile | None, run: RunInfo) -> dict:
+    waited = core_wait_share(profile, run.cpu_count)
+    others = run.other_load_cores / max(run.cpu_count, 1) if run.other_load_cores is not None else None
+    busy = waited >= BUSY_CORE_WAIT and (others is None or others >= BUSY_OTHER_LOAD)
+    return {"core_wait_share": waited, "other_load_share": round(others or 0.0, 4), "machine_busy": busy}
 
 
 def core_wait_share(profile: Profile | None, cpu_count: int) -> float:

@@ -77,6 +77,11 @@ class Facts(BaseModel):
                                  "collections")
     gc_collections: int = Field(0, description="garbage collections during the run, all generations")
     planned_stop: bool = Field(False, description="gilscope stopped the target after --duration, as asked")
+    other_load_share: float = Field(0.0, description="share of the machine's cores other processes kept busy "
+                                    "during the run (/proc/stat less the run's own CPU time)")
+    machine_busy: bool = Field(False, description="the run's threads mostly waited for cores that other work kept "
+                               "busy (core_wait_share >= 0.4, and other processes used a quarter of the machine or "
+                               "more where that was measured): CPU and parallelism advice would not hold")
     waits_in_flight: float = Field(0.0, description="how many of the hotspot's waits were in progress at once, on "
                                    "average, while it was on the program's critical path (1: one after another)")
     core_wait_share: float = Field(0.0, description="share of the main process's runnable time its threads spent "

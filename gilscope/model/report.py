@@ -138,6 +138,8 @@ class RunInfo(BaseModel):
     cwd: str = ""
     platform: str = ""
     started_at: str = ""
+    # cores that other processes kept busy during the run, on average (from /proc/stat; None: not measured)
+    other_load_cores: float | None = None
 
 
 class Report(BaseModel):
