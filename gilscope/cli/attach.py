@@ -11,12 +11,11 @@ def run_attach(pid: int, options: ProfileOptions, duration_s: float | None, subp
     """Exit status as for `profile`: 0, 1 (the gate failed) or 2 (usage error, an output not written)."""
     from gilscope.cli import exits
     from gilscope.collect.attach import AttachOptions, attach, inspect
-    from gilscope.collect.merge import merge
     from gilscope.cli.config import resolve_profile
     from gilscope.engine import load_rules
     from gilscope.errors import UsageError
     from gilscope.gcpause import paused_gc
-    from gilscope.pipeline import analyse, run_info
+    from gilscope.pipeline import analyse, collected
     from gilscope.cli.profile import _print_summary, _write_outputs, check_outputs, gate_exit, parse_severity
 
     options = resolve_profile(options)
@@ -35,11 +34,8 @@ def run_attach(pid: int, options: ProfileOptions, duration_s: float | None, subp
                                    subprocesses=subprocesses, engine="pyspy" if options.engine == "pyspy" else "auto",
                                    python=python), target)
     with paused_gc():
-        engine = outcome.data[0].get("engine", "sampler") if outcome.data else "sampler"
-        profile = merge(outcome.data, engine) if outcome.data else None
-        run = run_info(outcome, target.cmdline, engine)
-        report = analyse(profile, run, rules, outcome.errors, min_share=options.min_share,
-                         max_hotspots=options.max_hotspots)
+        profile, run, extra = collected(outcome, target.cmdline, "sampler")
+        report = analyse(profile, run, rules, extra, min_share=options.min_share, max_hotspots=options.max_hotspots)
         written = _write_outputs(report, options, rules)
     if not options.quiet:
         _print_summary(report, options)

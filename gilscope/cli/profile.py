@@ -202,12 +202,10 @@ def _preload_stages(options: ProfileOptions) -> None:
 
 
 def _collect(options: ProfileOptions, early: EarlyRun | None):
-    from gilscope.collect.launch import Launch, start, wait
-    from gilscope.collect.merge import merge
-    from gilscope.pipeline import run_info
     from gilscope.cli.progress import Progress, wanted
+    from gilscope.collect.launch import Launch, start, wait
+    from gilscope.pipeline import collected
 
-    extra: list[str] = []
     launch = Launch(argv=options.target, engine=options.engine, interval_s=options.interval_s,
                     timeout_s=options.timeout_s, python=options.python or sys.executable)
     started = early.started if early is not None else start(launch)
@@ -216,11 +214,7 @@ def _collect(options: ProfileOptions, early: EarlyRun | None):
             outcome = wait(started)
     else:
         outcome = wait(started)
-    extra.extend(outcome.errors)
-    engine_name = outcome.data[0].get("engine", options.engine) if outcome.data else options.engine
-    profile = merge(outcome.data, engine_name) if outcome.data else None
-    run_meta = run_info(outcome, options.target, engine_name, duration=not options.stop_is_timeout)
-    return profile, run_meta, extra
+    return collected(outcome, options.target, options.engine or "auto", planned_stop=not options.stop_is_timeout)
 
 
 def _write_outputs(report, options: ProfileOptions, rules) -> bool:
