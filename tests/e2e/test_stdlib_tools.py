@@ -54,7 +54,11 @@ def test_json_tool_holds_the_gil_and_gets_no_thread_advice(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout) > 10_000_000             # the tool's own output reached stdout
     dump = next(h for h in report["hotspots"] if h["function"] == "dump")
-    assert dump["kind"] in ("cpu", "mixed"), dump
+    # Into a file it mostly holds the GIL (cpu); into a pipe that the reader drains (as here) the writes
+    # themselves take much of the time, GIL-free: native, but in write calls, which threads cannot spread.
+    assert dump["kind"] in ("cpu", "mixed", "native"), dump
+    if dump["kind"] == "native":
+        assert max(dump["native_calls"], key=dump["native_calls"].get).endswith("write"), dump
     assert not _strategies(report, "dump") & {"threads", "cython"}
 
 
