@@ -23,8 +23,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_common import (EXAMPLES, RESULTS, last, load_cases, load_pairs, machine, machine_line, pick,
-                          run_measured, spread, write_json)
+from bench_common import (
+    EXAMPLES,
+    RESULTS,
+    last,
+    load_cases,
+    load_pairs,
+    machine,
+    machine_line,
+    pick,
+    run_measured,
+    spread,
+    write_json,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS_UNSAFE = ROOT / "tests" / "e2e" / "targets_unsafe"

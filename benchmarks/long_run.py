@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import RESULTS, child_env, machine, machine_line, write_json  # noqa: E402
+from bench_common import RESULTS, child_env, machine, machine_line, write_json
 
 FLAT_MB_PER_MIN = 1.0
 
@@ -163,7 +163,7 @@ def paths_lib(n: int = 40) -> str:
         out += [f"def f{i}(path, kind, lock):",
                 "    if not path:",
                 "        return leaf(kind, lock)",
-                f"    if len(path) % 2:   # two call sites: two lines",
+                "    if len(path) % 2:   # two call sites: two lines",
                 "        return FUNCS[path[0]](path[1:], kind, lock)",
                 "    return FUNCS[path[0]](path[1:], kind, lock)", ""]
     out += [f"FUNCS = [{', '.join(f'f{i}' for i in range(n))}]", "",

@@ -19,8 +19,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_common import (EXAMPLES, RESULTS, ROOT, load_cases, machine, machine_line, pick, run_measured,
-                          spread, write_json)
+from bench_common import (
+    EXAMPLES,
+    RESULTS,
+    ROOT,
+    load_cases,
+    machine,
+    machine_line,
+    pick,
+    run_measured,
+    spread,
+    write_json,
+)
 
 ENGINES = ["auto", "cprofile", "yappi", "pyspy"]
 BASELINES = ["cprofile-direct", "yappi-direct"]
@@ -90,7 +100,7 @@ def bench_example(name, label, variants, ns, log):
                                         "wall_ratio": prof.wall_s / bare.wall_s,
                                         "rss_ratio": prof.maxrss_kb / max(bare.maxrss_kb, 1)})
             log(f"  {name}: pair {i + 1}/{ns.pairs} done")
-    for v, cell in out.items():
+    for _v, cell in out.items():
         pairs = cell["pairs"]
         cell["wall_ratio"] = spread([p["wall_ratio"] for p in pairs])
         cell["rss_ratio"] = spread([p["rss_ratio"] for p in pairs])

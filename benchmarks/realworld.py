@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import RESULTS, ROOT, child_env, machine, machine_line, write_json  # noqa: E402
+from bench_common import RESULTS, ROOT, child_env, machine, machine_line, write_json
 
 TARGETS = ROOT / "benchmarks" / "realworld_targets"
 STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()

@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import RESULTS, ROOT, machine, machine_line, write_json  # noqa: E402
+from bench_common import RESULTS, ROOT, machine, machine_line, write_json
 
 STAGES = ["load", "merge", "classify", "threads", "facts", "rules", "report",
           "text", "md", "html", "sarif", "json", "speedscope"]
@@ -241,7 +241,7 @@ def run_stages(data_dir: str, upto: list[str], measure: str, write_dir: str = ""
         shutil.copy(path, out_dir / ("profile.json" if i == 0 else f"profile.json.child-{1000 + i}"))
     data, errors = stage("load", lambda: read_data(out_dir / "profile.json"))
     assert not errors, errors
-    state["profile"] = stage("merge", lambda: merge(data, "sampler"))
+    state["profile"] = stage("merge", lambda data=data: merge(data, "sampler"))
     outcome = Outcome(returncode=0, wall_s=data[0]["wall_s"], interrupted=None, data=data)
     run = run_info(outcome, ["/srv/app/main.py", "--big"], "sampler")
     del data, outcome

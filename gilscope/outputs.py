@@ -4,8 +4,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping, TextIO
+from typing import TextIO
 
 from gilscope.errors import UsageError
 from gilscope.model import Report

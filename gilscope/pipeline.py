@@ -8,7 +8,7 @@ import os
 import platform
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gilscope import __version__
@@ -41,7 +41,7 @@ def run_info(outcome: Outcome, argv: list[str], engine: str, duration: bool = Fa
         samples=int(main.get("samples", 0)) or sum(int(d.get("samples", 0)) for d in outcome.data),
         interval_s=float(main.get("interval_s", 0.0)), interrupted=interrupted,
         cwd=os.getcwd(), platform=f"{sys.platform}-{platform.machine()}",
-        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         other_load_cores=other_load(main, outcome))
 
 
@@ -66,7 +66,7 @@ def analyse(profile: Profile | None, run: RunInfo, rules, extra_caveats: list[st
     facts.append(run_facts(run, profile, threads))
     from gilscope.engine import evaluate_rules
     findings = evaluate_rules(rules, facts)
-    from gilscope.advice import enrich    # the construct to change in the user's source, and the change
+    from gilscope.advice import enrich  # the construct to change in the user's source, and the change
     findings = enrich(findings, hotspots, profile, facts)
     return Report(version=__version__, run=run, hotspots=hotspots, findings=findings, threads=threads,
                   caveats=caveats(profile, run, list(extra_caveats)), profile=profile)

@@ -13,9 +13,22 @@ import re
 
 from gilscope.advice.constructs import COMPREHENSIONS, Site
 from gilscope.advice.guards import pool_map_problems, step_problems
-from gilscope.advice.rewrite import (CHUNKS_PER_WORKER, Edit, NoRewrite, apply, dedent_block, ensure_imports,
-                                     fresh, guard_main, has_main_guard, length_expr, newline, reindent,
-                                     replace_node, require)
+from gilscope.advice.rewrite import (
+    CHUNKS_PER_WORKER,
+    Edit,
+    NoRewrite,
+    apply,
+    dedent_block,
+    ensure_imports,
+    fresh,
+    guard_main,
+    has_main_guard,
+    length_expr,
+    newline,
+    reindent,
+    replace_node,
+    require,
+)
 from gilscope.advice.source import Source, call_name, own_nodes
 from gilscope.engine.speedup import IO_POOL_WORKERS
 

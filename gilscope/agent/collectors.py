@@ -49,17 +49,17 @@ def _hook_thread_exit(sampler) -> None:
         return
     _HOOKED = True
     import threading
-    original = threading.Thread._bootstrap_inner  # noqa: SLF001 - stable since 3.x; run() may be overridden
+    original = threading.Thread._bootstrap_inner  # stable since 3.x; run() may be overridden
 
     def _bootstrap_inner(self):
         try:
             original(self)
         finally:
             active = _ACTIVE
-            if active is not None and not active._stop_event.is_set():  # noqa: SLF001
+            if active is not None and not active._stop_event.is_set():
                 active.finish_thread(threading.get_ident(), self)
 
-    threading.Thread._bootstrap_inner = _bootstrap_inner  # noqa: SLF001
+    threading.Thread._bootstrap_inner = _bootstrap_inner
 
 
 class OutsideCollector:

@@ -35,7 +35,7 @@ class _ThreadLog:
         _hook_thread_exit()
 
     def info(self, ident) -> tuple[dict, float | None]:
-        obj = threading._active.get(ident)  # noqa: SLF001
+        obj = threading._active.get(ident)
         if obj is not None:
             cpu = _busy_s(obj.native_id, ident == threading.get_ident(), ident)
             return {"tid": obj.native_id or 0, "name": obj.name, "is_main": obj is threading.main_thread(),
@@ -53,7 +53,7 @@ def _hook_thread_exit() -> None:
     if _HOOKED:
         return
     _HOOKED = True
-    original = threading.Thread._bootstrap_inner  # noqa: SLF001
+    original = threading.Thread._bootstrap_inner
 
     def _bootstrap_inner(thread):
         log = _LOG
@@ -68,7 +68,7 @@ def _hook_thread_exit() -> None:
                 log.ended.setdefault(thread.ident, []).append(
                     (thread.name, thread.native_id, thread.daemon, _busy_s(thread.native_id, True)))
 
-    threading.Thread._bootstrap_inner = _bootstrap_inner  # noqa: SLF001
+    threading.Thread._bootstrap_inner = _bootstrap_inner
 
 
 def _busy_s(native_id, current: bool, ident=None) -> float | None:
@@ -167,7 +167,7 @@ class YappiCollector(_Deterministic):
 
     def __init__(self, settings: dict, gil_enabled: bool):
         super().__init__(settings, gil_enabled)
-        import yappi   # imported here: a C extension that re-enables the GIL on free-threaded builds
+        import yappi  # imported here: a C extension that re-enables the GIL on free-threaded builds
         self.yappi = yappi
 
     def _enable(self) -> None:
@@ -211,7 +211,7 @@ class YappiCollector(_Deterministic):
         yappi context with an ident is the k-th thread that ended with it, or the live one."""
         rank = sum(1 for t in threads if t.tid == thread.tid and t.id < thread.id)
         ended = self.log.ended.get(thread.tid, [])
-        if rank < len(ended) and (rank < len(ended) - 1 or thread.tid not in threading._active):  # noqa: SLF001
+        if rank < len(ended) and (rank < len(ended) - 1 or thread.tid not in threading._active):
             name, tid, daemon, cpu = ended[rank]
             return {"tid": tid or 0, "name": name, "is_main": False, "daemon": daemon}, cpu
         return self._info(thread.tid)

@@ -51,7 +51,7 @@ class Attached(threading.Thread):
     def begin(self) -> None:
         if self.settings.get("module"):     # `python -m http.server`: that library module is the code to profile
             from gilscope.agent import target
-            target._profile_if_library(self.settings["module"])  # noqa: SLF001
+            target._profile_if_library(self.settings["module"])
         gcwatch.WATCH.install()
         self.sampler.start()
         atexit.register(self._at_exit)
@@ -89,7 +89,7 @@ class Attached(threading.Thread):
         gcwatch.WATCH.remove()
         try:
             atexit.unregister(self._at_exit)
-        except Exception:  # noqa: BLE001 - at interpreter exit atexit may be gone already
+        except Exception:  # at interpreter exit atexit may be gone already
             pass
 
     def _at_exit(self) -> None:

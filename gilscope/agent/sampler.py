@@ -17,8 +17,19 @@ import weakref
 
 from gilscope.agent import gcwatch, procfs, sigterm_rescue
 from gilscope.agent.procfs import cpu_ns
-from gilscope.agent.stacks import (HANDLE_RUN, LOOP, NO_LOOPS, SELECTOR, SYNC, USER, c_code_at, call_at,
-                                   called_name, code_flags, qualname)
+from gilscope.agent.stacks import (
+    HANDLE_RUN,
+    LOOP,
+    NO_LOOPS,
+    SELECTOR,
+    SYNC,
+    USER,
+    c_code_at,
+    call_at,
+    called_name,
+    code_flags,
+    qualname,
+)
 
 MAX_DEPTH = 128            # innermost frames kept per stack; deeper recursion is cut at the root side
 MAX_SEGMENTS = 4000        # timeline segments per thread before they are coarsened
@@ -105,7 +116,7 @@ class Sampler(threading.Thread):
     def _thread_for(self, ident, now):
         th = self.threads.get(ident)
         if th is None:
-            obj = threading._active.get(ident)  # noqa: SLF001 - the only map from ident to native id and name
+            obj = threading._active.get(ident)  # the only map from ident to native id and name
             if obj is None and ident in self.ended:
                 return None     # past its exit hook (its time is booked), not yet gone
             self.ended.discard(ident)
@@ -137,11 +148,11 @@ class Sampler(threading.Thread):
                 self.code_index, self.stacks, self.stalls = dict(self.code_index), dict(self.stacks), dict(self.stalls)
                 self.invocations = dict(self.invocations)
                 # gc.callbacks only write these from the collecting thread; this thread reads them every round
-                self.gc.by_thread, self.gc._started = dict(self.gc.by_thread), dict(self.gc._started)  # noqa: SLF001
+                self.gc.by_thread, self.gc._started = dict(self.gc.by_thread), dict(self.gc._started)
             # The first look-up of a dict by a thread other than its owner marks it shared, and waits (60 ms and
             # more, 3.13t) while the owner thread runs. Collectors wait for this thread's first round, so that it
             # meets the module-level dicts it reads while the main thread is still blocked, not running the target.
-            procfs.SYSCALLS.get(0), _IO_NAMES.get(""), threading._active.get(0)  # noqa: SLF001
+            procfs.SYSCALLS.get(0), _IO_NAMES.get(""), threading._active.get(0)
         me = threading.get_ident()
         interval = self.interval
         perf, own_cpu = time.perf_counter, time.thread_time
@@ -227,7 +238,7 @@ class Sampler(threading.Thread):
                 if held_long:
                     self.held_long_s += gil_wait - self.switch_s
             before_frames = time.perf_counter()
-            current = sys._current_frames()  # noqa: SLF001
+            current = sys._current_frames()
             self.stop_world_s = time.perf_counter() - before_frames
             threads = [(th, frame) for ident, frame in current.items()
                        if ident != me and (th := self._thread_for(ident, now)) is not None]

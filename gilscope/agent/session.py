@@ -9,7 +9,8 @@ import sys
 import threading
 import time
 
-from gilscope.agent import gcwatch, sigterm_rescue, target as target_mod
+from gilscope.agent import gcwatch, sigterm_rescue
+from gilscope.agent import target as target_mod
 
 
 def settings_from_env() -> dict:

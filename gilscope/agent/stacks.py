@@ -118,7 +118,7 @@ _TRIVIAL_CALLS = {"len", "isinstance", "issubclass", "range", "enumerate", "zip"
 def _has_backward_jump(code) -> bool:
     try:
         return any(ins.opname in _BACKWARD for ins in dis.get_instructions(code))
-    except Exception:  # noqa: BLE001 - say "may loop": only a loop-free answer is acted on
+    except Exception:  # say "may loop": only a loop-free answer is acted on
         return True
 
 
@@ -138,7 +138,7 @@ def call_at(code, lasti: int) -> str:
             if here is not None and instructions[here].opname in _CALLS:
                 name = _callable_of(instructions, here)
                 hit = called_name(code, lasti)[0] if name is None else name
-        except Exception:  # noqa: BLE001 - exotic code objects say nothing
+        except Exception:  # exotic code objects say nothing
             hit = ""
         _c_cache[key] = hit
     return hit
@@ -162,7 +162,7 @@ _NAME_LOADS = {"LOAD_GLOBAL", "LOAD_NAME", "LOAD_FAST", "LOAD_DEREF", "LOAD_FAST
                "LOAD_CLASSDEREF"}
 
 
-def _callable_of(instructions, call_index: int) -> "str | None":
+def _callable_of(instructions, call_index: int) -> str | None:
     """The dotted name of what the CALL at `call_index` calls, by replaying the line's stack with
     dis.stack_effect: `zlib.compress` in `[zlib.compress(b) for b in blobs]`, `json.loads` in
     `json.loads(json.dumps(x))`. "" when the callable has no name (a call on a call's result, say), None
@@ -208,7 +208,7 @@ def _callable_of(instructions, call_index: int) -> "str | None":
 def _c_code_at(code, lasti: int, held_long: bool) -> str:
     try:
         instructions = list(dis.get_instructions(code))
-    except Exception:  # noqa: BLE001
+    except Exception:
         return ""
     here = next((i for i, ins in enumerate(instructions) if ins.offset == lasti), None)
     if here is None:
@@ -263,7 +263,7 @@ def _is_enter(ins) -> bool:
 def _called_name(code, lasti: int) -> tuple[str, bool]:
     try:
         instructions = list(dis.get_instructions(code))
-    except Exception:  # noqa: BLE001 - malformed or exotic code objects say nothing
+    except Exception:  # malformed or exotic code objects say nothing
         return "", False
     line_start = 0
     names: list[str] = []

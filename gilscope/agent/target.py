@@ -31,7 +31,7 @@ def run(argv: list[str], collector=None) -> tuple[int, str | None]:
     except KeyboardInterrupt:
         _print_exception(*sys.exc_info())
         return 130, "KeyboardInterrupt"
-    except BaseException:  # noqa: BLE001 - the target's own failure, reported the way Python reports it
+    except BaseException:  # the target's own failure, reported the way Python reports it
         etype, value, tb = sys.exc_info()
         _print_exception(etype, value, tb)
         return 1, etype.__name__
@@ -67,7 +67,7 @@ def _run_script(path: str, args: list[str]) -> None:
     main.__loader__ = None
     main.__builtins__ = __builtins__
     sys.modules["__main__"] = main
-    exec(code, main.__dict__)  # noqa: S102 - this *is* running the user's program, as `python` does
+    exec(code, main.__dict__)  # this *is* running the user's program, as `python` does
 
 
 def _run_module(name: str, args: list[str]) -> None:
@@ -75,7 +75,7 @@ def _run_module(name: str, args: list[str]) -> None:
     sys.argv = [name, *args]       # runpy replaces argv[0] with the module's path, as `python -m` does
     sys.path[0] = os.getcwd()
     _profile_if_library(name)
-    runpy._run_module_as_main(name, alter_argv=True)  # noqa: SLF001 - exactly what `python -m` calls
+    runpy._run_module_as_main(name, alter_argv=True)  # exactly what `python -m` calls
 
 
 LIBRARY_MODULE_NOTE = ("`-m {name}` runs library code ({where}): its own functions are the hotspots, with the "
@@ -127,6 +127,6 @@ def _print_exception(etype, value, tb) -> None:
         value.__traceback__ = tb   # the default hook prints value.__traceback__, not its tb argument
     try:
         sys.excepthook(etype, value, tb)
-    except Exception:  # noqa: BLE001 - a broken user hook must not hide the original error
+    except Exception:  # a broken user hook must not hide the original error
         import traceback
         traceback.print_exception(etype, value, tb)

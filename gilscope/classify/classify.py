@@ -3,7 +3,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from gilscope.classify import thresholds as T
-from gilscope.classify.attribute import in_event_loop, index_of, owner
+from gilscope.classify.attribute import index_of, owner
 from gilscope.gcpause import without_gc
 from gilscope.model import Evidence, Hotspot, Kind, Profile, State, TimeSplit
 from gilscope.model.common import Role

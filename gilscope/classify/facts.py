@@ -1,6 +1,6 @@
 """Hotspots + run info -> Facts, the only values rules can read."""
-from gilscope.model import Facts, Hotspot, Profile, RunInfo, State, ThreadSummary, TimeSplit
 from gilscope.agent.callgraph import wait_kind
+from gilscope.model import Facts, Hotspot, Profile, RunInfo, State, ThreadSummary, TimeSplit
 from gilscope.model.common import Role
 
 

@@ -4,7 +4,8 @@ cli/exits.py's one map, printed by its one printer.
 """
 import inspect
 import sys
-from typing import Annotated, Any, Callable, Optional
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -26,9 +27,9 @@ def _typer_param(option: Option, command: str) -> inspect.Parameter:
     if option.kind is bool:
         kind, default = bool, False
     elif option.kind is list:
-        kind, default = Optional[list[option.item]], None   # type: ignore[name-defined]
+        kind, default = list[option.item] | None, None   # type: ignore[name-defined]
     else:
-        kind, default = Optional[option.kind], None          # type: ignore[name-defined]
+        kind, default = option.kind | None, None
     info = typer.Option(*names, help=help_text, min=option.min, max=option.max, show_default=option.show_default)
     return inspect.Parameter(option.dest, inspect.Parameter.KEYWORD_ONLY, default=default,
                              annotation=Annotated[kind, info])

@@ -10,13 +10,13 @@ def run_attach(pid: int, options: ProfileOptions, duration_s: float | None, subp
                python: str | None) -> int:
     """Exit status as for `profile`: 0, 1 (the gate failed) or 2 (usage error, an output not written)."""
     from gilscope.cli import exits
-    from gilscope.collect.attach import AttachOptions, attach, inspect
     from gilscope.cli.config import resolve_profile
+    from gilscope.cli.profile import _print_summary, _write_outputs, check_outputs, gate_exit, parse_severity
+    from gilscope.collect.attach import AttachOptions, attach, inspect
     from gilscope.engine import load_rules
     from gilscope.errors import UsageError
     from gilscope.gcpause import paused_gc
     from gilscope.pipeline import analyse, collected
-    from gilscope.cli.profile import _print_summary, _write_outputs, check_outputs, gate_exit, parse_severity
 
     options = resolve_profile(options)
     if options.engine not in ("auto", "sampler", "pyspy"):

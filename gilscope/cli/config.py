@@ -207,7 +207,7 @@ def tool_config() -> type[BaseModel]:
     """The [tool.gilscope] table as a pydantic model, one field per config key of the option table. Keys are
     kebab-case, as in the file; unknown keys and wrong types are errors. Paths stay strings: they are relative
     to the pyproject.toml (Config.path resolves them)."""
-    from typing import Literal, Optional
+    from typing import Literal
 
     from pydantic import ConfigDict, Field, create_model
     fields: dict[str, Any] = {}
@@ -219,7 +219,7 @@ def tool_config() -> type[BaseModel]:
         kind: Any = str if option.kind is Path else option.kind
         if option.choices:
             kind = Literal[tuple(str(choice) for choice in option.choices)]
-        fields[_field(option.config)] = (Optional[kind], Field(None, ge=option.min, le=option.max,
+        fields[_field(option.config)] = (kind | None, Field(None, ge=option.min, le=option.max,
                                                                description=option.help))
     return create_model("ToolConfig", __config__=ConfigDict(extra="forbid", frozen=True, strict=True,
                                                             alias_generator=_kebab, populate_by_name=False),

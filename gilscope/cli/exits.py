@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import sys
 
-from gilscope.errors import CollectorUnavailable, ConfigError, GilscopeError, ReportLoadError, RuleLoadError, UsageError
+from gilscope.errors import (
+    CollectorUnavailable,
+    ConfigError,
+    GilscopeError,
+    ReportLoadError,
+    RuleLoadError,
+    UsageError,
+)
 
 OK, GATE, USAGE, TARGET, TIMEOUT = 0, 1, 2, 3, 124
 SIGNAL = {"SIGINT": 130, "SIGTERM": 143, "timeout": TIMEOUT}   # how a run was cut short -> its exit code
@@ -27,5 +34,5 @@ def code_for(exc: GilscopeError) -> int:
 
 def print_error(message: object) -> None:
     """`gilscope: error: <message>` on stderr, on one visible line: every command's errors read the same."""
-    from gilscope.render.base import clean   # only on an error: it loads pydantic
+    from gilscope.render.base import clean  # only on an error: it loads pydantic
     sys.stderr.write(f"gilscope: error: {clean(message)}\n")

@@ -189,15 +189,15 @@ def gate_exit(report, threshold, baseline) -> int:
 def _preload_stages(options: ProfileOptions) -> None:
     """Import what analysis and rendering need while the target still runs (it was started early), so the
     user does not wait for those imports after it ends."""
-    import gilscope.classify  # noqa: F401
-    import gilscope.pipeline  # noqa: F401
-    import gilscope.render.markdown  # noqa: F401
+    import gilscope.classify
+    import gilscope.pipeline
+    import gilscope.render.markdown
     if not options.quiet:
-        import gilscope.render.terminal  # noqa: F401
+        import gilscope.render.terminal
     if options.outputs.get("html") is not None:
-        import gilscope.render.html  # noqa: F401
+        import gilscope.render.html
     if options.outputs.get("sarif") is not None:
-        import gilscope.render.sarif  # noqa: F401
+        import gilscope.render.sarif
     import gilscope.advice  # noqa: F401
 
 

@@ -68,7 +68,7 @@ class Progress:
         self._thread = threading.Thread(target=self._draw, name="gilscope-progress", daemon=True)
         self._started = since if since is not None else time.perf_counter()
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         self._thread.start()
         return self
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from enum import Enum
+from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:   # pydantic-backed modules are imported inside the commands, 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     never = "never"
     info = "info"
     warning = "warning"
@@ -56,7 +57,7 @@ def load_rules(config: Path | None = None) -> list[Any] | None:
     return list(engine_load_rules(cfg.rule_dirs, ignore=cfg.ignore))
 
 
-ConfigOpt = Annotated[Optional[Path], typer.Option(help="Read [tool.gilscope] from this file instead of the nearest "
+ConfigOpt = Annotated[Path | None, typer.Option(help="Read [tool.gilscope] from this file instead of the nearest "
                                                    "pyproject.toml.", show_default=False)]
 
 
@@ -67,14 +68,14 @@ ReportArg = Annotated[Path, typer.Argument(help="A JSON report written by `gilsc
 @domain_errors
 def report_command(
     report: ReportArg,
-    format: Annotated[Optional[Format], typer.Option("--format", "-f", help="Output format (default: from the "
+    format: Annotated[Format | None, typer.Option("--format", "-f", help="Output format (default: from the "
                       "-o extension, else text).", show_default=False)] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.",
                       show_default=False)] = None,
     width: Annotated[int, typer.Option(help="Text width for --format text.", min=40)] = 100,
-    color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Colour text output (default: when "
+    color: Annotated[bool | None, typer.Option("--color/--no-color", help="Colour text output (default: when "
                      "stdout is a terminal and NO_COLOR is unset).", show_default=False)] = None,
-    root: Annotated[Optional[Path], typer.Option(help="Make SARIF and annotation paths relative to this folder "
+    root: Annotated[Path | None, typer.Option(help="Make SARIF and annotation paths relative to this folder "
                     "(default: the current folder).", show_default=False)] = None,
     config: ConfigOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Text: every hotspot, each finding's "
@@ -104,11 +105,11 @@ def report_command(
 @domain_errors
 def check_command(
     report: ReportArg,
-    fail_on: Annotated[Optional[FailOn], typer.Option(help="Exit 1 when a finding at or above this severity is new "
+    fail_on: Annotated[FailOn | None, typer.Option(help="Exit 1 when a finding at or above this severity is new "
                        "(default: [tool.gilscope] fail-on, else warning).", show_default=False)] = None,
-    baseline: Annotated[Optional[Path], typer.Option(help="An older report: its findings (matched by fingerprint) "
+    baseline: Annotated[Path | None, typer.Option(help="An older report: its findings (matched by fingerprint) "
                         "do not count.", metavar="OLD.json", show_default=False)] = None,
-    root: Annotated[Optional[Path], typer.Option(help="Make annotation paths relative to this folder.",
+    root: Annotated[Path | None, typer.Option(help="Make annotation paths relative to this folder.",
                     show_default=False)] = None,
     config: ConfigOpt = None,
 ) -> None:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import difflib
 import json
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,15 +18,15 @@ if TYPE_CHECKING:   # the engine (pydantic) is imported inside the commands, so 
 rules_app = typer.Typer(help="List, explain and check the rules.", no_args_is_help=True)
 
 RulesDirs = Annotated[
-    Optional[list[Path]],
+    list[Path] | None,
     typer.Option("--rules", help="An extra folder of rule files (repeatable; added to [tool.gilscope] rules).",
                  file_okay=False),
 ]
-ConfigOpt = Annotated[Optional[Path], typer.Option(help="Read [tool.gilscope] from this file instead of the nearest "
+ConfigOpt = Annotated[Path | None, typer.Option(help="Read [tool.gilscope] from this file instead of the nearest "
                                                    "pyproject.toml.", show_default=False)]
 
 
-class ShowFormat(str, Enum):
+class ShowFormat(StrEnum):
     markdown = "markdown"
     json = "json"
 

@@ -77,8 +77,17 @@ class TaskWatch(threading.Thread):
 
 
 def attach_pyspy(opts: AttachOptions, target: Target, reason: str):
-    from gilscope.collect.pyspy_collector import (ATTACH_TIMEOUT_S, PySpyUnavailable, _first_line, _is_user,
-                                                  _notes, _pyspy_executable, _reason, _Recorder, _source_line)
+    from gilscope.collect.pyspy_collector import (
+        ATTACH_TIMEOUT_S,
+        PySpyUnavailable,
+        _first_line,
+        _is_user,
+        _notes,
+        _pyspy_executable,
+        _reason,
+        _Recorder,
+        _source_line,
+    )
     from gilscope.collect.pyspy_parse import combine, parse_raw
     try:
         exe = _pyspy_executable()

@@ -28,11 +28,11 @@ def _become_agent(argv: list[str], env_changes: dict[str, str]) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         import atexit
-        atexit._clear()   # noqa: SLF001 - nothing of gilscope's may run at the target's exit
+        atexit._clear()  # nothing of gilscope's may run at the target's exit
         sys.orig_argv = [sys.executable, *argv]
         from gilscope.agent.__main__ import run_agent
         code = run_agent(argv)
-    except BaseException:   # noqa: BLE001 - the child must never go back into gilscope's own code
+    except BaseException:  # the child must never go back into gilscope's own code
         import traceback
         traceback.print_exc()
         os._exit(70)

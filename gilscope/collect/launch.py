@@ -52,7 +52,9 @@ def relay_signals(proc: subprocess.Popen | None) -> None:
     of killing gilscope (which then still writes the report). After the target ended they are only recorded."""
     global _RELAY_PROC, _Timer
     _RELAY_PROC = proc
-    from threading import Timer   # here, not in the handler: a signal can land while `threading` is half imported
+    from threading import (
+        Timer,  # here, not in the handler: a signal can land while `threading` is half imported
+    )
     _Timer = Timer
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _relay)
@@ -288,7 +290,7 @@ def await_run_processes(born: int | None, grace_s: float = STRAGGLER_GRACE_S) ->
 
 def read_data(out: Path) -> tuple[list[dict], list[str]]:
     """The main process's data file, then every child's, skipping files that are missing or torn."""
-    from pydantic_core import from_json    # ~2x json.loads on a long run's data files (tens of MB)
+    from pydantic_core import from_json  # ~2x json.loads on a long run's data files (tens of MB)
     data, errors = [], []
     files = [out] + sorted(out.parent.glob(out.name + ".child-*"))
     for path in files:

@@ -2,7 +2,16 @@
 from pydantic import BaseModel
 
 from gilscope.gcpause import without_gc
-from gilscope.model import Frame, GcGeneration, LoopStall, ProcessProfile, Profile, StackCount, State, ThreadProfile
+from gilscope.model import (
+    Frame,
+    GcGeneration,
+    LoopStall,
+    ProcessProfile,
+    Profile,
+    StackCount,
+    State,
+    ThreadProfile,
+)
 
 _STACK_FIELDS = set(StackCount.model_fields)
 _STATES = {s.value: s for s in State}
@@ -39,7 +48,7 @@ def _same_as_construct() -> bool:
                 and a.__pydantic_private__ == b.__pydantic_private__ and a.model_dump_json() == b.model_dump_json()
                 and set(BaseModel.__slots__) == {"__dict__", "__pydantic_fields_set__", "__pydantic_extra__",
                                                  "__pydantic_private__"})
-    except Exception:  # noqa: BLE001 - another pydantic: use its own model_construct
+    except Exception:  # another pydantic: use its own model_construct
         return False
 
 

@@ -106,7 +106,7 @@ class PySpyRun:
         target = self.popen_args[3:]
         if len(target) > 1 and target[0] == "-m":      # `-m gzip`: gzip's own functions are the hotspots here too
             from gilscope.agent import target as target_mod
-            target_mod._profile_if_library(target[1])  # noqa: SLF001 - the agent's own rule, applied here
+            target_mod._profile_if_library(target[1])  # the agent's own rule, applied here
         processes = combine(every, active, gil, sample_s=sample_s, root_pid=pid, source_line=_source_line,
                             first_line=_first_line, is_user=_is_user)
         notes = _notes(self.recorders, rate)

@@ -6,8 +6,17 @@ import textwrap
 from string import Template
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema, field_serializer
-from pydantic import ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationInfo,
+    WithJsonSchema,
+    field_serializer,
+    field_validator,
+)
 
 from gilscope.engine.conditions import Cond, fmt, parse_condition, to_data
 from gilscope.model import Facts, Severity, Strategy

@@ -1,7 +1,15 @@
 """Pydantic models at the seams of the pipeline: no I/O, no heuristics."""
 from gilscope.model.common import Engine, Format, Kind, Ratio, Role, Scope, Seconds, Severity, State, Strategy
 from gilscope.model.facts import Facts
-from gilscope.model.profile import Frame, GcGeneration, Profile, StackCount, ThreadProfile, LoopStall, ProcessProfile
+from gilscope.model.profile import (
+    Frame,
+    GcGeneration,
+    LoopStall,
+    ProcessProfile,
+    Profile,
+    StackCount,
+    ThreadProfile,
+)
 from gilscope.model.report import (
     Evidence,
     Finding,
@@ -15,7 +23,7 @@ from gilscope.model.report import (
 )
 
 __all__ = [
-    "Engine", "Evidence", "Facts", "Finding", "Format", "Frame", "Hotspot", "Kind", "Location", "LoopStall",
+    "Engine", "Evidence", "Facts", "Finding", "Format", "Frame", "GcGeneration", "Hotspot", "Kind", "Location", "LoopStall",
     "ProcessProfile", "Profile", "Ratio", "Report", "Role", "RunInfo", "Scope", "Seconds", "Severity", "Speedup",
     "StackCount", "State",
     "Strategy", "ThreadProfile", "ThreadSummary", "TimeSplit",

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePath, PurePosixPath
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from gilscope.formats import Format  # defined there so the CLI can import it cheaply

@@ -29,7 +29,7 @@ class Node:
     key: tuple[str, str] | None          # (file, function) of a user frame: what hotspots and findings link to
     total: float = 0.0
     states: dict[str, float] = field(default_factory=dict)
-    children: dict[object, "Node"] = field(default_factory=dict)
+    children: dict[object, Node] = field(default_factory=dict)
 
     def add(self, seconds: float, state: str) -> None:
         self.total += seconds

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import re
-from html import escape
+from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import PurePath
 from string import Template
-from typing import Any, Iterable
+from typing import Any
 
 from gilscope.model import Report
 from gilscope.render.base import STATES, cores, percent, rule_docs, seconds, sorted_findings, where
@@ -15,7 +15,6 @@ from gilscope.render.html_findings import e, finding_html
 from gilscope.render.mdhtml import markdown_to_html
 from gilscope.render.svg import Bar, legend, stacked_bars
 from gilscope.render.timeline import timeline_svg
-
 
 EMBED_MAX_STACKS = 20_000   # a long run's profile can have hundreds of thousands; the JSON report has them all
 

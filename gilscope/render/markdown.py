@@ -5,7 +5,14 @@ import re
 
 from gilscope.model import Finding, Report
 from gilscope.render.base import (
-    clean, clean_block, cores, finding_facts, seconds, sorted_findings, user_change, where,
+    clean,
+    clean_block,
+    cores,
+    finding_facts,
+    seconds,
+    sorted_findings,
+    user_change,
+    where,
 )
 
 TOP_HOTSPOTS = 10

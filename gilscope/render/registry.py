@@ -7,7 +7,8 @@ terminal ones cost tens of milliseconds), so `gilscope profile --json` never loa
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from gilscope.formats import Format
 from gilscope.gcpause import without_gc

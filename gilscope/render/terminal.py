@@ -11,7 +11,14 @@ from rich.text import Text
 
 from gilscope.model import Finding, Report, TimeSplit
 from gilscope.render.base import (
-    STATES, RenderOptions, clean, cores, seconds, sorted_findings, user_change, where,
+    STATES,
+    RenderOptions,
+    clean,
+    cores,
+    seconds,
+    sorted_findings,
+    user_change,
+    where,
 )
 from gilscope.render.terminal_findings import finding_details, finding_line
 from gilscope.render.textfit import Lines, fit_end, fit_middle, fit_name, fit_path

@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from devtools_pipe import CHROMIUM, Chromium
+
 from gilscope.model import Severity
 from gilscope.render import Format, SimpleRuleDoc, render
 

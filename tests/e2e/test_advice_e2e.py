@@ -14,7 +14,6 @@ from pathlib import Path
 import applied
 import pytest
 from applied import patched_copy, with_diffs
-
 from examples_support import CASES, EXAMPLES, PROFILE_TIMEOUT_S, child_env, last, requires_cli
 
 pytestmark = [pytest.mark.e2e, requires_cli]

@@ -4,7 +4,6 @@ Everything is asserted as sets (kinds, strategies, flagged functions), never as 
 timings. Names match on their last dotted part. Each example is profiled once per session.
 """
 import pytest
-
 from examples_support import CASES, last, requires_cli
 
 pytestmark = [pytest.mark.e2e, requires_cli]

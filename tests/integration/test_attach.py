@@ -14,10 +14,9 @@ import urllib.request
 
 import pytest
 
+from gilscope.collect.attach import permission_problem
 from tests.integration.conftest import _env, hotspots
 from tests.integration.test_other_pythons import SID, _sid_wrapper
-
-from gilscope.collect.attach import permission_problem
 
 
 def _free_port() -> int:

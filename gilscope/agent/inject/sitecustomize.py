@@ -26,7 +26,7 @@ def _gilscope_start_child():
         try:
             from gilscope.agent.session import start_child
             start_child(settings)
-        except Exception:  # noqa: BLE001 - profiling a child must never break it (e.g. another Python)
+        except Exception:  # profiling a child must never break it (e.g. another Python)
             pass
         finally:
             sys.dont_write_bytecode = before
@@ -60,6 +60,6 @@ def _chain_user_sitecustomize():
 
 try:
     _gilscope_start_child()
-except Exception:  # noqa: BLE001 - whatever this Python is, it starts as it would without gilscope
+except Exception:  # whatever this Python is, it starts as it would without gilscope
     pass
 _chain_user_sitecustomize()

@@ -3,7 +3,6 @@ import sys
 
 from busy import work
 
-
 sys.stdout.buffer.write(b"not utf-8: \xff\xfe\x80\n")
 sys.stdout.flush()
 sys.stderr.buffer.write(b"also on stderr: \xc3\x28\n")

@@ -4,7 +4,6 @@ import tempfile
 
 from busy import work
 
-
 start = os.getcwd()
 with tempfile.TemporaryDirectory() as elsewhere:
     os.chdir(elsewhere)

@@ -4,7 +4,6 @@ import sys
 
 from busy import work
 
-
 print("before close", flush=True)
 sys.stdout.close()
 os.close(1)

@@ -4,7 +4,6 @@ import sys
 
 from busy import work
 
-
 work()
 sys.stdout.flush()
 os.execv(sys.executable, [sys.executable, "-c", "print('exec child ran')"])

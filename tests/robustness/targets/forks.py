@@ -4,7 +4,6 @@ import sys
 
 from busy import work
 
-
 children = []
 for how in ("sys", "os"):
     pid = os.fork()

@@ -3,7 +3,6 @@ import sys
 
 from busy import work
 
-
 data = sys.stdin.buffer.read()
 work()
 lines = data.count(b"\n")

@@ -6,7 +6,6 @@ import sys
 
 from busy import work
 
-
 buffer = io.StringIO()
 with contextlib.redirect_stdout(buffer):
     print("into the buffer")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
-import realworld as rw  # noqa: E402
+import realworld as rw
 
 APP = "/home/u/app.py"
 RAW_ALL = f"""\

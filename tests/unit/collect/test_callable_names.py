@@ -1,7 +1,7 @@
 """The C function a GIL-holding thread stopped after is named by the callable of that CALL, on every version."""
 import dis
-import json  # noqa: F401 - named in the code under test
-import zlib  # noqa: F401
+import json  # named in the code under test
+import zlib
 
 from gilscope.agent.stacks import c_code_at
 

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from gilscope.agent.callgraph import Graph, build_thread, builtin_name, fill_critical, graph_to_stacks, wait_kind
+from gilscope.agent.callgraph import (
+    Graph,
+    build_thread,
+    builtin_name,
+    fill_critical,
+    graph_to_stacks,
+    wait_kind,
+)
 from gilscope.agent.deterministic import MIXED_THREADS_NOTE, CProfileCollector, YappiCollector, new_data
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -80,7 +80,7 @@ def _wait_offset(func, *args):
     try:
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            frame = sys._current_frames().get(thread.ident)  # noqa: SLF001
+            frame = sys._current_frames().get(thread.ident)
             while frame is not None and frame.f_code is not func.__code__:
                 frame = frame.f_back
             if frame is not None:

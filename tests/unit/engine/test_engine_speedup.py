@@ -1,8 +1,15 @@
 """speedup.estimate: Amdahl's law per strategy, with the numbers and assumptions stated."""
 import pytest
 
-from gilscope.engine.speedup import (IO_POOL_WORKERS, STARTUP_S, THREAD_POOL_S, amdahl, estimate, not_worth_it,
-                                     rounds)
+from gilscope.engine.speedup import (
+    IO_POOL_WORKERS,
+    STARTUP_S,
+    THREAD_POOL_S,
+    amdahl,
+    estimate,
+    not_worth_it,
+    rounds,
+)
 from gilscope.model import Facts, Speedup, Strategy
 
 S = Strategy

@@ -3,7 +3,8 @@ import json
 import re
 from html.parser import HTMLParser
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gilscope.model import Report
 from gilscope.render import Format, RenderOptions, render

@@ -1,10 +1,10 @@
 import json
 import re
 
+from gilscope.model import Severity
 from gilscope.render import Format, RenderOptions, SimpleRuleDoc, render
 from gilscope.render.markdown import md_block, md_code, md_text
 from gilscope.render.mdhtml import markdown_to_html
-from gilscope.model import Severity
 
 
 def test_terminal_sections_and_not_measured(load_report_fixture):
