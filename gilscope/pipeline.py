@@ -7,6 +7,7 @@ reads the clock, the working folder and this process's CPU time.
 import os
 import platform
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,7 +59,7 @@ def other_load(main: dict, outcome: Outcome) -> float | None:
     return round(max(0.0, busy - ours) / wall, 3)
 
 
-def analyse(profile: Profile | None, run: RunInfo, rules, extra_caveats: list[str] = (),
+def analyse(profile: Profile | None, run: RunInfo, rules, extra_caveats: Sequence[str] = (),
             min_share: float | None = None, max_hotspots: int | None = None) -> Report:
     hotspots = classify(profile, min_share, max_hotspots) if profile else []
     threads = summarize_threads(profile) if profile else []

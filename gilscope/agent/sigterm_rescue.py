@@ -125,6 +125,6 @@ def check(now: float | None = None) -> None:
     _pending_since = now
     if signal.getsignal(signal.SIGTERM) is _handler:
         try:
-            signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
         except (OSError, ValueError):
             pass

@@ -34,7 +34,7 @@ def run(argv: list[str], collector=None) -> tuple[int, str | None]:
     except BaseException:  # the target's own failure, reported the way Python reports it
         etype, value, tb = sys.exc_info()
         _print_exception(etype, value, tb)
-        return 1, etype.__name__
+        return 1, etype.__name__ if etype is not None else None
     return 0, None
 
 

@@ -30,7 +30,7 @@ def run_attach(pid: int, options: ProfileOptions, duration_s: float | None, subp
         from gilscope.gate import load_report
         baseline = load_report(options.baseline)
     target = inspect(pid, python)
-    outcome = attach(AttachOptions(pid=pid, duration_s=duration_s, interval_s=options.interval_s,
+    outcome = attach(AttachOptions(pid=pid, duration_s=duration_s, interval_s=options.interval_s or 0.005,
                                    subprocesses=subprocesses, engine="pyspy" if options.engine == "pyspy" else "auto",
                                    python=python), target)
     with paused_gc():

@@ -56,7 +56,7 @@ class Config:
         output's folder must exist; a baseline that does not exist yet is left out with a warning (so a first
         run can write it), which makes every finding count."""
         value = self.value(field)
-        if value is None:
+        if value is None or self.source is None:
             return None
         path = self._resolve(value)
         if field == "baseline" and not path.is_file():
@@ -118,6 +118,7 @@ def find_pyproject(start: Path | None = None) -> Path | None:
 
 def load_config(explicit: Path | None = None, start: Path | None = None) -> Config:
     """The [tool.gilscope] table of `explicit` (which must have one), else of the nearest pyproject.toml."""
+    path: Path | None
     if explicit is not None:
         path = Path(explicit)
         if not path.is_file():

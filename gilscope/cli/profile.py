@@ -206,7 +206,7 @@ def _collect(options: ProfileOptions, early: EarlyRun | None):
     from gilscope.collect.launch import Launch, start, wait
     from gilscope.pipeline import collected
 
-    launch = Launch(argv=options.target, engine=options.engine, interval_s=options.interval_s,
+    launch = Launch(argv=options.target, engine=options.engine or "auto", interval_s=options.interval_s or 0.005,
                     timeout_s=options.timeout_s, python=options.python or sys.executable)
     started = early.started if early is not None else start(launch)
     if wanted(options.quiet):

@@ -169,8 +169,8 @@ def permission_problem(pid: int, *, euid: int | None = None, status: str | None 
             scope = int(_read("/proc/sys/kernel/yama/ptrace_scope"))
         except (OSError, ValueError):
             scope = 0                  # no Yama: classic ptrace rules
-    uid = int(re.search(r"^Uid:\s+\d+\s+(\d+)", status, re.M).group(1))
-    cap = int(re.search(r"^CapEff:\s+([0-9a-f]+)", self_status, re.M).group(1), 16) >> CAP_SYS_PTRACE & 1
+    uid = int(re.search(r"^Uid:\s+\d+\s+(\d+)", status, re.M).group(1))  # type: ignore[union-attr]  # Linux always has it
+    cap = int(re.search(r"^CapEff:\s+([0-9a-f]+)", self_status, re.M).group(1), 16) >> CAP_SYS_PTRACE & 1  # type: ignore[union-attr]
     if scope >= 3:
         return (f"cannot attach to PID {pid}: ptrace is disabled on this machine (kernel.yama.ptrace_scope=3, "
                 "which only a reboot undoes)")

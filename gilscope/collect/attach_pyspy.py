@@ -39,7 +39,7 @@ class TaskWatch(threading.Thread):
         self.done = threading.Event()
 
     def read(self) -> dict[int, tuple[int, int, str]]:
-        found = {}
+        found: dict[int, tuple[int, int, str]] = {}
         try:
             tids = os.listdir(f"/proc/{self.pid}/task")
         except OSError:

@@ -71,6 +71,7 @@ class ForkedAgent:
                 waiter(min(left, 0.05))
         finally:
             waiter.close()
+        assert self.returncode is not None   # poll() set it
         return self.returncode
 
     def send_signal(self, signum: int) -> None:
@@ -88,7 +89,7 @@ class _exit_waiter:
         try:
             self.fd = os.pidfd_open(pid)
         except (AttributeError, OSError):
-            self.fd = None
+            self.fd = None   # type: ignore[assignment]  # no pidfd: polled instead
 
     def __call__(self, seconds: float) -> None:
         if self.fd is None:

@@ -61,7 +61,8 @@ def check(value: str) -> TargetPython:
     if version[:2] < MINIMUM:
         raise UsageError(f"--python {value} is {found}: gilscope's agent needs CPython "
                          f"{'.'.join(map(str, MINIMUM))} or newer")
-    return TargetPython(path, implementation, version, words[3] == "1", words[4] == "1")
+    major, minor, micro = (version + (0, 0, 0))[:3]
+    return TargetPython(path, implementation, (major, minor, micro), words[3] == "1", words[4] == "1")
 
 
 def _probe_env() -> dict:

@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:     # imported where used: it costs ~2 ms before the target starts
     import subprocess
@@ -44,7 +44,7 @@ class Outcome:
 RECEIVED: str | None = None          # the first SIGINT/SIGTERM gilscope got since the target started
 _RELAY_PROC: subprocess.Popen | None = None
 TERMINAL_GRACE_S = 2.0
-_Timer = None
+_Timer: Any = None
 
 
 def relay_signals(proc: subprocess.Popen | None) -> None:
@@ -88,10 +88,10 @@ def _send(proc: subprocess.Popen, signum: int) -> None:
 @dataclass
 class Started:
     launch: Launch
-    proc: subprocess.Popen
+    proc: subprocess.Popen             # or a ForkedAgent (the early fork), which has Popen's interface
     out: Path
     started: float
-    pyspy: object = None               # a PySpyRun when py-spy samples the run from outside
+    pyspy: Any = None                  # a PySpyRun when py-spy samples the run from outside
     notes: list[str] = field(default_factory=list)
 
 
@@ -126,7 +126,8 @@ def start(launch: Launch, fork: bool = False) -> Started:
     started = time.perf_counter()
     if fork and hasattr(os, "fork") and launch.python == sys.executable and _single_threaded():
         from gilscope.collect.forked import fork_agent
-        return Started(launch, fork_agent(launch.argv, env_changes), out, started, notes=notes)
+        return Started(launch, fork_agent(launch.argv, env_changes), out, started,  # type: ignore[arg-type]
+                       notes=notes)
     import subprocess
     env = dict(os.environ, **env_changes, GILSCOPE_MAIN="1")   # its sitecustomize leaves the agent to start itself
     return Started(launch, subprocess.Popen(cmd, env=env), out, started, notes=notes)
@@ -264,7 +265,7 @@ def _stat(pid) -> tuple[int, int] | None:
 def run_processes(born: int) -> list[int]:
     """Live processes of this run other than gilscope: in gilscope's process group and started no earlier
     than the target (its children can outlive it: multiprocessing's resource tracker, a worker finishing)."""
-    found = []
+    found: list[int] = []
     try:
         entries = os.listdir("/proc")
     except OSError:

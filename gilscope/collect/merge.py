@@ -106,16 +106,16 @@ def merge(data: list[dict], engine: str) -> Profile:
             stalls.append(LoopStall(thread=first_thread + th, frames=tuple(remap[i] for i in fr), state=state,
                                     count=count, total_s=max(0.0, total), max_s=max(0.0, longest)))
         for index, count in (d.get("calls") or {}).items():
-            key = remap[int(index)]
-            calls[key] = calls.get(key, 0) + int(count)
+            frame = remap[int(index)]
+            calls[frame] = calls.get(frame, 0) + int(count)
         for index, count in (d.get("invocations") or {}).items():
-            key = remap[int(index)]
-            invocations[key] = invocations.get(key, 0) + int(count)
+            frame = remap[int(index)]
+            invocations[frame] = invocations.get(frame, 0) + int(count)
         for generation, (count, total, longest) in enumerate((d.get("gc") or [])[:3]):
             gc[generation] = GcGeneration(generation=generation, collections=gc[generation].collections + int(count),
                                           total_s=gc[generation].total_s + max(0.0, total),
                                           max_s=max(gc[generation].max_s, max(0.0, longest)))
-        processes.append(ProcessProfile(pid=int(d.get("pid", 0)), role=str(d.get("role", "main")),
+        processes.append(ProcessProfile(pid=int(d.get("pid", 0)), role=str(d.get("role", "main")),  # type: ignore[arg-type]
                                         argv=[str(a) for a in d.get("argv", [])],
                                         wall_s=max(0.0, d.get("wall_s", 0.0)), cpu_s=max(0.0, d.get("cpu_s", 0.0))))
         notes.extend(n for n in d.get("notes", []) if n not in notes)

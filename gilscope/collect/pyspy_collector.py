@@ -134,7 +134,7 @@ class _Recorder:
         self._reader.start()
 
     def _read(self) -> None:
-        for line in self.proc.stdout:
+        for line in self.proc.stdout or ():
             self.lines.append(line)
             if "Sampling process" in line:
                 self._ready.set()

@@ -120,7 +120,7 @@ def combine(every: list[Sample], active: list[Sample], gil: list[Sample], *, sam
                 variants[key] = variants.get(key, 0) + s.count
             if which:
                 group[which + 1] += s.count
-    held = {}                        # pid -> {tid: GIL-holding samples}
+    held: dict[int, dict[int, int]] = {}   # pid -> {tid: GIL-holding samples}
     for (pid, tid, _), g in groups.items():
         held.setdefault(pid, {}).setdefault(tid, 0)
         held[pid][tid] += g[3]
@@ -195,12 +195,12 @@ def _book(data, ti, path, lines, state, blocker, n, sample_s, first_line, is_use
         return
     ids, line = [], 0
     for (function, filename), current in zip(path, lines):
-        key = (function, filename)
-        if key not in data["_frame_ids"]:
-            data["_frame_ids"][key] = len(data["frames"])
+        frame_key = (function, filename)
+        if frame_key not in data["_frame_ids"]:
+            data["_frame_ids"][frame_key] = len(data["frames"])
             user = bool(filename) and is_user(filename)
             data["frames"].append([function, filename, first_line(function, filename, current), user])
-        ids.append(data["_frame_ids"][key])
+        ids.append(data["_frame_ids"][frame_key])
         if data["frames"][ids[-1]][3]:
             line = current
         data["_pool"] |= ((function == "worker" and filename.endswith("multiprocessing/pool.py"))

@@ -89,6 +89,7 @@ def _speedup(p: float, n: float, assumptions: list[str], facts: Facts | None = N
 def _parallel_cpu(strategy: Strategy, facts: Facts, concurrency: int | None) -> Speedup | None:
     p = min(facts.share_of_wall, 1.0)
     cores = max(facts.cpu_count, 1)
+    n: float
     if concurrency:
         n = min(cores, concurrency)
         workers = f"{n} workers: the {concurrency} the change starts, at most {cores} cores"

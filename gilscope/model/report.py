@@ -7,7 +7,7 @@ from gilscope.model.common import Kind, Ratio, Role, Seconds, Severity, State, S
 from gilscope.model.profile import Profile
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 
 class Evidence(BaseModel):

@@ -38,14 +38,20 @@ def guess_format(path: str | os.PathLike[str]) -> Format | None:
 
 
 class RuleDoc(Protocol):
-    """What renderers need from a rule: gilscope.engine's Rule adapted by `rule_docs`."""
+    """What renderers need from a rule: gilscope.engine's Rule adapted by `rule_docs` (read-only)."""
 
-    id: str
-    name: str
-    title: str
-    severity: Any
-    summary: str
-    markdown: str
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def severity(self) -> Any: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def markdown(self) -> str: ...
 
 
 @dataclass(frozen=True)

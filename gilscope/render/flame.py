@@ -7,6 +7,7 @@ depth is capped, so a big profile gives a picture of bounded size.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import PurePath
@@ -71,9 +72,9 @@ def build_tree(profile: Profile) -> Node:
     return root
 
 
-def _path(indexes: tuple[int, ...], frames: list) -> list[tuple[object, object]]:
+def _path(indexes: tuple[int, ...], frames: list) -> list[tuple[object, Callable[..., Node]]]:
     """(merge key, node factory) per displayed frame: user frames one by one, library runs folded."""
-    out: list[tuple[object, object]] = []
+    out: list[tuple[object, Callable[..., Node]]] = []
     run: list = []
 
     def fold() -> None:

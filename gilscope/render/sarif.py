@@ -21,7 +21,8 @@ def _level(severity: Any) -> str:
 
 def _descriptor(doc: RuleDoc) -> dict[str, Any]:
     summary = doc.summary or doc.title
-    tags = ["performance"] + ([doc.category] if getattr(doc, "category", "") else [])
+    category = getattr(doc, "category", "")
+    tags = ["performance"] + ([category] if category else [])
     return {
         "id": doc.id,
         "name": doc.name,

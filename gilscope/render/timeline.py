@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from gilscope.model import Profile, ThreadProfile
+from gilscope.model import Profile, State, ThreadProfile
 from gilscope.render.base import STATES, clean
 from gilscope.render.svg import COLORS, LABELS, legend
 
@@ -79,7 +79,7 @@ def timeline_svg(profile: Profile | None) -> str:
         return (f'<p class="muted">No timeline: the {escape(clean(profile.engine))} engine records no per-thread '
                 "intervals (the default sampler does).</p>")
     span = max([profile.wall_s] + [t.segments[-1][1] for t in threads]) or 1.0
-    busiest = sorted(threads, key=lambda t: (not t.is_main, -(t.wall_s - t.states.get("io", 0.0))))[:MAX_ROWS]
+    busiest = sorted(threads, key=lambda t: (not t.is_main, -(t.wall_s - t.states.get(State.io, 0.0))))[:MAX_ROWS]
     shown = [t for t in threads if t in busiest]
     height = AXIS_H + ROW_H * len(shown) + 8
     width = LABEL_W + PLOT_W + 20
