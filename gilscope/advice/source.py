@@ -71,14 +71,6 @@ class Source:
         exact = [n for n, q in self.qualnames.items() if isinstance(n, FUNCS) and q == name]
         return exact or [n for n, q in self.qualnames.items() if isinstance(n, FUNCS) and n.name == last(name)]
 
-    def function_at(self, line: int, name: str = "") -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-        """The def starting at `line` (decorators count), else the one called `name`."""
-        for node in self.qualnames:
-            if isinstance(node, FUNCS) and line in {node.lineno, *(d.lineno for d in node.decorator_list)}:
-                return node
-        found = self.functions(name) if name else []
-        return found[0] if found else None
-
     def segment(self, node: ast.AST) -> str:
         return ast.get_source_segment("".join(self.lines), node) or ""
 

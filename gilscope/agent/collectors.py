@@ -85,7 +85,7 @@ CPROFILE_FREE_THREADED_NOTE = ("--engine cprofile is not safe on a free-threaded
                                "default sampler profiled this run instead")
 
 
-def make_collector(engine: str, settings: dict, gil_enabled: bool, in_forked_child: bool = False):
+def make_collector(engine: str, settings: dict, gil_enabled: bool):
     if engine in ("auto", "sampler"):
         return SamplerCollector(settings, gil_enabled)
     if engine == "pyspy":

@@ -200,7 +200,7 @@ def _after_fork_in_child() -> None:
     settings = dict(parent.settings, out=f"{parent.settings['out']}.child-{os.getpid()}")
     child = Session(settings, parent.argv, role="child")
     from gilscope.agent.collectors import make_collector
-    child.collector = make_collector(parent.engine, settings, gil_enabled(), in_forked_child=True)
+    child.collector = make_collector(parent.engine, settings, gil_enabled())
     child.collector.start()
     _CURRENT = child
 

@@ -117,14 +117,10 @@ def kind_of(split: TimeSplit) -> Kind:
     return Kind.mixed
 
 
-def lock_holder(profile: Profile, key: int) -> str | None:
-    """While threads queue on a lock in function `key`, what does the thread holding it run? The busiest user
-    function called from `key` (or `key` itself running), by wall time."""
-    return lock_holders(profile, [key]).get(key)
-
-
 def lock_holders(profile: Profile, keys: list[int]) -> dict[int, str]:
-    """lock_holder for several functions in one pass over the stacks (those without a holder are left out)."""
+    """While threads queue on a lock in function `key`, what does the thread holding it run? The busiest user
+    function called from `key` (or `key` itself running), by wall time: for every key of `keys` in one pass
+    over the stacks (those without a holder are left out)."""
     if not keys:
         return {}
     wanted = frozenset(keys)

@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from gilscope.classify import classify
 from gilscope.classify.attribute import index_of, owner
-from gilscope.classify.classify import lock_holder, lock_holders
+from gilscope.classify.classify import lock_holders
 from gilscope.classify.facts import _lock_held_scan, lock_held
 from gilscope.collect.merge import merge
 from gilscope.model import Report, RunInfo, State
@@ -63,7 +63,7 @@ def test_lock_holders_in_one_pass_match_one_at_a_time():
     keys = list(range(len(profile.frames)))
     together = lock_holders(profile, keys)
     assert together == {k: plain(k) for k in keys if plain(k) is not None}
-    assert all(lock_holder(profile, k) == plain(k) for k in keys)
+    assert all(lock_holders(profile, [k]).get(k) == plain(k) for k in keys)
 
 
 def test_lock_held_for_all_hotspots_matches_each_alone():
