@@ -36,10 +36,9 @@ def _typer_param(option: Option, command: str) -> inspect.Parameter:
 
 
 def _with_options(command: str, *first: inspect.Parameter) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Give a `def cmd(ctx, first..., **values)` command the table's options as its typer signature."""
+    """Give a `def cmd(first..., **values)` command the table's options as its typer signature."""
     def decorate(func: Callable[..., None]) -> Callable[..., None]:
-        params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
-                  *first, *(_typer_param(o, command) for o in options_of(command))]
+        params = [*first, *(_typer_param(o, command) for o in options_of(command))]
         func.__signature__ = inspect.Signature(params)   # type: ignore[attr-defined]
         func.__annotations__ = {p.name: p.annotation for p in params}
         return func
@@ -59,25 +58,18 @@ _PID = inspect.Parameter("pid", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotat
 
 @app.command(context_settings={"allow_interspersed_args": False})
 @_with_options(PROFILE, _TARGET)
-def profile(ctx: typer.Context, target: list[str], **values: Any) -> None:
+def profile(target: list[str], **values: Any) -> None:
     """Run SCRIPT (or -m MODULE) exactly as python would, profile it, and report hotspots and advice.
 
     Defaults come from [tool.gilscope] in the nearest pyproject.toml; options given here win."""
-    from gilscope.cli.profile import profile_options, run_profile
+    from gilscope.cli.profile import profile_options, run_command
 
-    early = ctx.obj     # the run cli/main.py started before typer was imported, or None
-    try:
-        code = run_profile(profile_options(target, values), early)
-    except GilscopeError as exc:
-        if early is not None:
-            early.stop()           # a target started early must not outlive a usage error
-        raise _fail(exc) from None
-    raise typer.Exit(code)
+    raise typer.Exit(run_command(profile_options(target, values)))
 
 
 @app.command(context_settings={"allow_interspersed_args": True})
 @_with_options(ATTACH, _PID)
-def attach(ctx: typer.Context, pid: int, **values: Any) -> None:
+def attach(pid: int, **values: Any) -> None:
     """Profile a running Python process for --duration seconds (or until Ctrl-C), then leave it running as it
     was, and report hotspots and advice as `profile` does."""
     from gilscope.cli.attach import run_attach

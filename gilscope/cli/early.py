@@ -3,8 +3,8 @@ the target's run instead of adding to it. Only a plain command line whose option
 started early; anything else (and every error) is left to the typer command.
 
 The options are parsed with the option table (cli/options.py) into the same ProfileOptions typer would give,
-and [tool.gilscope] is resolved here, once: the typer command takes the EarlyRun (the run and the resolved
-options) from cli/main.py and uses them when its own parse of the command line gives the same options.
+and [tool.gilscope] is resolved here, once: cli/main.py hands the EarlyRun (the run and the resolved options)
+straight to the profile command (cli/profile.py run_command), without typer.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from gilscope.cli import exits
 from gilscope.cli.options import OUTPUT_FLAGS, ProfileOptions, profile_options
-from gilscope.errors import UsageError
+from gilscope.errors import GilscopeError, UsageError
 from gilscope.formats import Engine, Format
 
 if TYPE_CHECKING:
@@ -126,6 +126,17 @@ class EarlyRun:
         self.started.proc.wait()
 
 
+def run_command(options: ProfileOptions, early: EarlyRun | None = None) -> int:
+    """`gilscope profile`'s exit code, errors printed: what typer's command and cli/main.py's fast path run."""
+    try:
+        return run_profile(options, early)
+    except GilscopeError as exc:
+        if early is not None:
+            early.stop()           # a target started early must not outlive a usage error
+        exits.print_error(exc)
+        return exits.code_for(exc)
+
+
 def run_profile(options: ProfileOptions, early: EarlyRun | None = None) -> int:
     """`options` as the command line gave them; `early`: the run the entry point started for that same command
     line (with the config already resolved), or None."""
@@ -219,7 +230,6 @@ def _collect(options: ProfileOptions, early: EarlyRun | None):
 
 def _write_outputs(report, options: ProfileOptions, rules) -> bool:
     """Write every requested report; one that fails does not stop the others. False when any failed."""
-    from gilscope.errors import GilscopeError
     from gilscope.outputs import write_atomic
     from gilscope.render import Format, render
     ok = True

@@ -1,0 +1,66 @@
+"""gilscope's fixed cost: an empty script under `gilscope profile -q` against `python empty.py`, in alternating
+pairs (so a busy spell hits both), the median of each and of the per-pair difference.
+
+    python benchmarks/startup.py [--pairs 10] [--json benchmarks/results/startup.json]
+
+The README quotes the median difference as the start-up and reporting cost.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def gilscope_command() -> list[str]:
+    """The console script next to this Python (what a user runs), else `python -m gilscope`."""
+    script = Path(sys.executable).with_name("gilscope")
+    if script.is_file():
+        return [str(script)]
+    found = shutil.which("gilscope")
+    return [found] if found else [sys.executable, "-m", "gilscope"]
+
+
+def timed(argv: list[str], cwd: str) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pairs", type=int, default=10)
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--command", help="how to run gilscope (default: the console script), e.g. to compare "
+                    "another checkout: --command 'python3 -m gilscope' with PYTHONPATH=that/checkout")
+    ns = ap.parse_args()
+    with tempfile.TemporaryDirectory() as folder:   # no pyproject.toml above it: no [tool.gilscope]
+        empty = os.path.join(folder, "empty.py")
+        Path(empty).write_text("", encoding="utf-8")
+        gilscope = shlex.split(ns.command) if ns.command else gilscope_command()
+        bare_cmd, profiled_cmd = [sys.executable, empty], [*gilscope, "profile", "-q", empty]
+        timed(profiled_cmd, folder)                   # warm-up: bytecode caches, page cache
+        bare, profiled = [], []
+        for _ in range(ns.pairs):
+            bare.append(timed(bare_cmd, folder))
+            profiled.append(timed(profiled_cmd, folder))
+    cost = statistics.median(p - b for p, b in zip(profiled, bare))
+    result = {"pairs": ns.pairs, "bare_s": round(statistics.median(bare), 4),
+              "profiled_s": round(statistics.median(profiled), 4), "fixed_cost_s": round(cost, 4),
+              "python": sys.version.split()[0], "cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2)}
+    print(f"python empty.py {result['bare_s']:.3f} s, gilscope profile -q empty.py {result['profiled_s']:.3f} s: "
+          f"fixed cost {cost:.3f} s (median of {ns.pairs} alternating pairs; load {result['load_1min']})")
+    if ns.json:
+        ns.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
