@@ -16,6 +16,7 @@ patched copy must print the same stdout and exit with the same status as the ori
 the two are timed in alternating pairs (one warm-up, --runs measured); ratio = original / patched, the
 median of the per-pair ratios (above 1: the patched copy is faster).
 """
+
 import argparse
 import json
 import statistics
@@ -55,8 +56,17 @@ def predict(report, function, strategies):
 
 def profile_before(name, args, engine, python, cwd, script=None):
     report = Path(cwd) / "report.json"
-    argv = [python, "-m", "gilscope", "profile", *(["--engine", engine] if engine else []),
-            "--json", str(report), str(script or EXAMPLES / name), *args]
+    argv = [
+        python,
+        "-m",
+        "gilscope",
+        "profile",
+        *(["--engine", engine] if engine else []),
+        "--json",
+        str(report),
+        str(script or EXAMPLES / name),
+        *args,
+    ]
     m = run_measured(argv, cwd)
     if not report.exists():
         return argv, None, f"no JSON report (exit {m.exit_code}): {m.stderr_line}"
@@ -65,17 +75,27 @@ def profile_before(name, args, engine, python, cwd, script=None):
 
 def bench_pair(name, pair, label, ns, log):
     args = label.get("args", [])
-    row = {"example": name, "after": f"after/{name}", "function": pair["function"],
-           "strategies": pair["strategy"], "change": pair.get("change", ""), "error": None}
+    row = {
+        "example": name,
+        "after": f"after/{name}",
+        "function": pair["function"],
+        "strategies": pair["strategy"],
+        "change": pair.get("change", ""),
+        "error": None,
+    }
     with tempfile.TemporaryDirectory(prefix="gilscope-advice-") as cwd:
         argv, report, why = profile_before(name, args, ns.engine, ns.python, cwd)
         row["profile_argv"] = argv
         finding = predict(report, pair["function"], pair["strategy"]) if report else None
         if report and not finding:
-            seen = [(last(f.get("function")), f.get("strategy"), (f.get("estimated_speedup") or {}).get("factor"))
-                    for f in report.get("findings", [])]
-            why = f"no finding about {pair['function']} with a strategy in {pair['strategy']} and an estimate; " \
-                  f"findings: {seen[:8]}"
+            seen = [
+                (last(f.get("function")), f.get("strategy"), (f.get("estimated_speedup") or {}).get("factor"))
+                for f in report.get("findings", [])
+            ]
+            why = (
+                f"no finding about {pair['function']} with a strategy in {pair['strategy']} and an estimate; "
+                f"findings: {seen[:8]}"
+            )
         row["error"] = why
         row["rule"] = finding.get("rule") if finding else None
         row["strategy"] = finding.get("strategy") if finding else None
@@ -88,7 +108,7 @@ def bench_pair(name, pair, label, ns, log):
         before_argv = [ns.python, str(EXAMPLES / name), *args]
         after_argv = [ns.python, str(EXAMPLES / "after" / name), *args]
         times = {"before": [], "after": []}
-        for i in range(ns.runs + 1):                    # run 0 is the warm-up
+        for i in range(ns.runs + 1):  # run 0 is the warm-up
             for side, argv_ in (("before", before_argv), ("after", after_argv)):
                 m = run_measured(argv_, cwd)
                 if m.exit_code != label.get("exit_code", 0):
@@ -99,7 +119,9 @@ def bench_pair(name, pair, label, ns, log):
     row["after_s"] = spread(times["after"])
     row["measured"] = statistics.median(times["before"]) / statistics.median(times["after"])
     row["measured_pairs"] = spread([b / a for b, a in zip(times["before"], times["after"])])
-    row["error_pct"] = (100 * (row["predicted"] - row["measured"]) / row["measured"]) if row["predicted"] else None
+    row["error_pct"] = (
+        (100 * (row["predicted"] - row["measured"]) / row["measured"]) if row["predicted"] else None
+    )
     log(f"  {name}: measured {row['measured']:.2f}x")
     return row
 
@@ -115,8 +137,15 @@ def bench_diffs(script, args, ns, log):
             return [{"script": script.name, "rule": None, "applied": False, "error": why}]
         original = applied.run(script, args, cwd=Path(cwd))
         for i, finding in enumerate(diffs):
-            row = {"script": script.name, "rule": finding["rule"], "function": finding["function"],
-                   "line": finding["change_at"]["line"], "applied": False, "same_stdout": False, "error": None}
+            row = {
+                "script": script.name,
+                "rule": finding["rule"],
+                "function": finding["function"],
+                "line": finding["change_at"]["line"],
+                "applied": False,
+                "same_stdout": False,
+                "error": None,
+            }
             rows.append(row)
             try:
                 copy = applied.patched_copy(script, finding, Path(cwd) / f"copy{i}")
@@ -125,12 +154,15 @@ def bench_diffs(script, args, ns, log):
                 continue
             row["applied"] = True
             patched = applied.run(copy, args, cwd=Path(cwd))
-            row["same_stdout"] = (patched.returncode, patched.stdout) == (original.returncode, original.stdout)
+            row["same_stdout"] = (patched.returncode, patched.stdout) == (
+                original.returncode,
+                original.stdout,
+            )
             if not row["same_stdout"]:
                 row["error"] = f"exit {patched.returncode} vs {original.returncode}; {patched.stderr[-300:]}"
                 continue
             times = {"before": [], "after": []}
-            for k in range(ns.runs + 1):                    # run 0 is the warm-up
+            for k in range(ns.runs + 1):  # run 0 is the warm-up
                 for side, path in (("before", script), ("after", copy)):
                     m = run_measured([ns.python, str(path), *args], cwd)
                     if k:
@@ -142,60 +174,102 @@ def bench_diffs(script, args, ns, log):
 
 
 def diff_markdown(rows):
-    lines = ["## Every printed diff, applied", "",
-             "| script | rule | line | applied | same stdout | original s | patched s | ratio (min-max of pairs) |",
-             "|---|---|---:|---|---|---:|---:|---|"]
+    lines = [
+        "## Every printed diff, applied",
+        "",
+        "| script | rule | line | applied | same stdout | original s | patched s | ratio (min-max of pairs) |",
+        "|---|---|---:|---|---|---:|---:|---|",
+    ]
     for r in rows:
         if not r["rule"]:
             lines.append(f"| {r['script']} | no diff | | | | | | |")
             continue
         rp = r.get("ratio_pairs")
-        timing = (f"{r['before_s']['median']:.2f} | {r['after_s']['median']:.2f} | {rp['median']:.2f}x "
-                  f"({rp['min']:.2f}-{rp['max']:.2f})") if rp else "- | - | -"
-        lines.append(f"| {r['script']} | {r['rule']} | {r['line']} | {'yes' if r['applied'] else 'NO'} | "
-                     f"{'yes' if r['same_stdout'] else 'NO'} | {timing} |")
+        timing = (
+            (
+                f"{r['before_s']['median']:.2f} | {r['after_s']['median']:.2f} | {rp['median']:.2f}x "
+                f"({rp['min']:.2f}-{rp['max']:.2f})"
+            )
+            if rp
+            else "- | - | -"
+        )
+        lines.append(
+            f"| {r['script']} | {r['rule']} | {r['line']} | {'yes' if r['applied'] else 'NO'} | "
+            f"{'yes' if r['same_stdout'] else 'NO'} | {timing} |"
+        )
     bad = [r for r in rows if r["rule"] and not r["same_stdout"]]
-    lines += ["", f"Diffs: {sum(1 for r in rows if r['rule'])}; broken: {len(bad)}"
-              + "".join(f"\n- {r['script']} {r['rule']}: {(r['error'] or '').splitlines()[0][:300]}" for r in bad), ""]
+    lines += [
+        "",
+        f"Diffs: {sum(1 for r in rows if r['rule'])}; broken: {len(bad)}"
+        + "".join(f"\n- {r['script']} {r['rule']}: {(r['error'] or '').splitlines()[0][:300]}" for r in bad),
+        "",
+    ]
     return "\n".join(lines)
 
 
 def markdown(data):
-    lines = [f"# gilscope advice: predicted vs measured speed-up, {data['config']['runs']} runs each",
-             "", f"Machine: {machine_line(data['machine'])}", "",
-             "| example | function | change | rule / strategy | predicted | measured (min-max of pairs) | error | "
-             "before s | after s |",
-             "|---|---|---|---|---:|---|---:|---:|---:|"]
+    lines = [
+        f"# gilscope advice: predicted vs measured speed-up, {data['config']['runs']} runs each",
+        "",
+        f"Machine: {machine_line(data['machine'])}",
+        "",
+        "| example | function | change | rule / strategy | predicted | measured (min-max of pairs) | error | "
+        "before s | after s |",
+        "|---|---|---|---|---:|---|---:|---:|---:|",
+    ]
     for r in data["results"]:
         pred = f"{r['predicted']:.2f}x" if r["predicted"] else "none"
         err = f"{r['error_pct']:+.0f}%" if r["error_pct"] is not None else "-"
         mp = r["measured_pairs"]
-        lines.append(f"| {r['example']} | {r['function']} | {r['change']} | {r['rule'] or '-'} / "
-                     f"{r['strategy'] or '-'} | {pred} | {r['measured']:.2f}x ({mp['min']:.2f}-{mp['max']:.2f}) "
-                     f"| {err} | {r['before_s']['median']:.2f} | {r['after_s']['median']:.2f} |")
+        lines.append(
+            f"| {r['example']} | {r['function']} | {r['change']} | {r['rule'] or '-'} / "
+            f"{r['strategy'] or '-'} | {pred} | {r['measured']:.2f}x ({mp['min']:.2f}-{mp['max']:.2f}) "
+            f"| {err} | {r['before_s']['median']:.2f} | {r['after_s']['median']:.2f} |"
+        )
     s = data["summary"]
-    lines += ["", f"Predictions: {s['predicted']}/{s['pairs']}; median |error| "
-              + (f"{s['median_abs_error_pct']:.0f}%" if s["median_abs_error_pct"] is not None else "-")
-              + f"; within 25%: {s['within_25pct']}; worst: "
-              + (f"{s['worst_example']} {s['worst_error_pct']:+.0f}%" if s["worst_example"] else "-"), ""]
+    lines += [
+        "",
+        f"Predictions: {s['predicted']}/{s['pairs']}; median |error| "
+        + (f"{s['median_abs_error_pct']:.0f}%" if s["median_abs_error_pct"] is not None else "-")
+        + f"; within 25%: {s['within_25pct']}; worst: "
+        + (f"{s['worst_example']} {s['worst_error_pct']:+.0f}%" if s["worst_example"] else "-"),
+        "",
+    ]
     missing = [r for r in data["results"] if r["error"]]
     if missing:
-        lines += ["## No prediction", ""] + [f"- {r['example']}: {r['error'].splitlines()[0][:300]}" for r in missing]
+        lines += ["## No prediction", ""] + [
+            f"- {r['example']}: {r['error'].splitlines()[0][:300]}" for r in missing
+        ]
         lines.append("")
     return "\n".join(lines)
 
 
 def main():
     cases, pairs = load_cases(), load_pairs()
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument("--examples", default="", help="comma-separated before-version names (default: all pairs)")
-    parser.add_argument("--diff-examples", default="", help="comma-separated examples whose printed diffs are "
-                        "applied (default: every example and every tests/e2e/targets_unsafe script)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
+    parser.add_argument(
+        "--examples", default="", help="comma-separated before-version names (default: all pairs)"
+    )
+    parser.add_argument(
+        "--diff-examples",
+        default="",
+        help="comma-separated examples whose printed diffs are "
+        "applied (default: every example and every tests/e2e/targets_unsafe script)",
+    )
     parser.add_argument("--runs", type=int, default=5, help="measured bare runs of each version (default: 5)")
-    parser.add_argument("--engine", default="", help="gilscope engine for the profile (default: gilscope's own)")
-    parser.add_argument("--python", default=sys.executable, help="interpreter for every run (default: this one)")
-    parser.add_argument("--out", default=str(RESULTS / "advice.json"), help="JSON file (default: %(default)s)")
+    parser.add_argument(
+        "--engine", default="", help="gilscope engine for the profile (default: gilscope's own)"
+    )
+    parser.add_argument(
+        "--python", default=sys.executable, help="interpreter for every run (default: this one)"
+    )
+    parser.add_argument(
+        "--out", default=str(RESULTS / "advice.json"), help="JSON file (default: %(default)s)"
+    )
     ns = parser.parse_args()
     names = pick(ns.examples, list(pairs), "pairs")
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
@@ -203,21 +277,31 @@ def main():
     for name in names:
         log(f"{name}:")
         results.append(bench_pair(name, pairs[name], cases[name], ns, log))
-    diff_scripts = [EXAMPLES / n for n in pick(ns.diff_examples, list(cases), "examples")] if ns.diff_examples \
+    diff_scripts = (
+        [EXAMPLES / n for n in pick(ns.diff_examples, list(cases), "examples")]
+        if ns.diff_examples
         else [*(EXAMPLES / n for n in cases), *sorted(TARGETS_UNSAFE.glob("*.py"))]
+    )
     diff_rows = []
     for script in diff_scripts:
         log(f"{script.name} (diffs):")
         diff_rows += bench_diffs(script, cases.get(script.name, {}).get("args", []), ns, log)
     errors = {r["example"]: r["error_pct"] for r in results if r["error_pct"] is not None}
     worst = max(errors, key=lambda k: abs(errors[k]), default=None)
-    data = {"machine": machine(ns.python),
-            "config": {"pairs": names, "runs": ns.runs, "warmup_runs": 1, "engine": ns.engine or "default"},
-            "results": results, "diffs": diff_rows,
-            "summary": {"pairs": len(results), "predicted": len(errors),
-                        "median_abs_error_pct": statistics.median(map(abs, errors.values())) if errors else None,
-                        "within_25pct": sum(abs(e) <= 25 for e in errors.values()),
-                        "worst_example": worst, "worst_error_pct": errors[worst] if worst else None}}
+    data = {
+        "machine": machine(ns.python),
+        "config": {"pairs": names, "runs": ns.runs, "warmup_runs": 1, "engine": ns.engine or "default"},
+        "results": results,
+        "diffs": diff_rows,
+        "summary": {
+            "pairs": len(results),
+            "predicted": len(errors),
+            "median_abs_error_pct": statistics.median(map(abs, errors.values())) if errors else None,
+            "within_25pct": sum(abs(e) <= 25 for e in errors.values()),
+            "worst_example": worst,
+            "worst_error_pct": errors[worst] if worst else None,
+        },
+    }
     print(markdown(data))
     print(diff_markdown(diff_rows))
     log(f"wrote {write_json(ns.out, data)}")

@@ -1,4 +1,5 @@
 """Shared pieces of the benchmarks: paths, the examples' expectations, timed child runs, the machine."""
+
 import json
 import os
 import platform
@@ -55,7 +56,7 @@ def child_env():
 @dataclass
 class Measured:
     wall_s: float
-    maxrss_kb: int        # largest resident set of any one process in the tree (wait4's ru_maxrss)
+    maxrss_kb: int  # largest resident set of any one process in the tree (wait4's ru_maxrss)
     exit_code: int
     stderr_line: str = ""  # why it failed: the last exception line of stderr (see headline)
 
@@ -98,9 +99,15 @@ def run_measured(argv, cwd, timeout=600.0):
     command = [shutil.which(argv[0]) or argv[0], *argv[1:]]
     with open(err_path, "wb") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _LAUNCHER, str(out_path), *command], cwd=cwd,
-                                env=child_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(out_path), *command],
+            cwd=cwd,
+            env=child_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
         timer = threading.Timer(timeout, lambda: _kill_tree(proc.pid))
         timer.start()
         try:
@@ -108,10 +115,10 @@ def run_measured(argv, cwd, timeout=600.0):
         finally:
             timer.cancel()
         wall = time.perf_counter() - t0
-    try:   # the command's own numbers, from the launcher
+    try:  # the command's own numbers, from the launcher
         wall_text, maxrss_text, status_text = out_path.read_text().split()
         wall, maxrss, status = float(wall_text), int(maxrss_text), int(status_text)
-    except (OSError, ValueError):   # the launcher was killed (timeout): what this process saw
+    except (OSError, ValueError):  # the launcher was killed (timeout): what this process saw
         maxrss = int(usage.ru_maxrss)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return Measured(wall, maxrss, proc.returncode, headline(err_path.read_text(errors="replace")))
@@ -151,20 +158,37 @@ def machine(python=sys.executable):
                 break
     except OSError:
         pass
-    version = subprocess.run([python, "-c", "import sys, sysconfig; print(sys.version.split()[0], "
-                              "'free-threaded' if sysconfig.get_config_var('Py_GIL_DISABLED') else 'gil')"],
-                             capture_output=True, text=True).stdout.split()
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    return {"cpu_model": model, "cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
-            "python": python, "python_version": version[0] if version else platform.python_version(),
-            "python_build": version[1] if len(version) > 1 else "", "platform": platform.platform(),
-            "gilscope_commit": commit, "date": time.strftime("%Y-%m-%d %H:%M:%S %z")}
+    version = subprocess.run(
+        [
+            python,
+            "-c",
+            "import sys, sysconfig; print(sys.version.split()[0], "
+            "'free-threaded' if sysconfig.get_config_var('Py_GIL_DISABLED') else 'gil')",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpu_model": model,
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "python": python,
+        "python_version": version[0] if version else platform.python_version(),
+        "python_build": version[1] if len(version) > 1 else "",
+        "platform": platform.platform(),
+        "gilscope_commit": commit,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+    }
 
 
 def machine_line(m):
-    return (f"{m['cpu_model']}, {m['cores']} cores, Python {m['python_version']} ({m['python_build']}), "
-            f"{m['platform']}, gilscope {m['gilscope_commit']}, {m['date']}")
+    return (
+        f"{m['cpu_model']}, {m['cores']} cores, Python {m['python_version']} ({m['python_build']}), "
+        f"{m['platform']}, gilscope {m['gilscope_commit']}, {m['date']}"
+    )
 
 
 def write_json(path, data):

@@ -22,6 +22,7 @@ RSS is called flat when its least-squares slope after the warm-up (the first 20%
 is under 1 MB per minute. Also recorded: the JSON report's size and what it holds (stacks, frames,
 threads, timeline segments, sampling rounds), and gilscope's wall time and exit status.
 """
+
 import argparse
 import json
 import subprocess
@@ -145,30 +146,43 @@ for t in helpers:
 
 def paths_lib(n: int = 40) -> str:
     """n functions that call each other along a path; the last one does ~1 ms of work of one of three kinds."""
-    out = ["import time", f"N = {n}", "",
-           "def spin(seconds):",
-           "    end = time.perf_counter() + seconds",
-           "    x = 0",
-           "    while time.perf_counter() < end:",
-           "        x += 1",
-           "    return x", "",
-           "def leaf(kind, lock):",
-           "    if kind == 0:",
-           "        return spin(0.001)",
-           "    if kind == 1:",
-           "        return time.sleep(0.001)",
-           "    with lock:",
-           "        return spin(0.0005)", ""]
+    out = [
+        "import time",
+        f"N = {n}",
+        "",
+        "def spin(seconds):",
+        "    end = time.perf_counter() + seconds",
+        "    x = 0",
+        "    while time.perf_counter() < end:",
+        "        x += 1",
+        "    return x",
+        "",
+        "def leaf(kind, lock):",
+        "    if kind == 0:",
+        "        return spin(0.001)",
+        "    if kind == 1:",
+        "        return time.sleep(0.001)",
+        "    with lock:",
+        "        return spin(0.0005)",
+        "",
+    ]
     for i in range(n):
-        out += [f"def f{i}(path, kind, lock):",
-                "    if not path:",
-                "        return leaf(kind, lock)",
-                "    if len(path) % 2:   # two call sites: two lines",
-                "        return FUNCS[path[0]](path[1:], kind, lock)",
-                "    return FUNCS[path[0]](path[1:], kind, lock)", ""]
-    out += [f"FUNCS = [{', '.join(f'f{i}' for i in range(n))}]", "",
-            "def call(path, kind, lock):",
-            "    return FUNCS[path[0]](path[1:], kind, lock)", ""]
+        out += [
+            f"def f{i}(path, kind, lock):",
+            "    if not path:",
+            "        return leaf(kind, lock)",
+            "    if len(path) % 2:   # two call sites: two lines",
+            "        return FUNCS[path[0]](path[1:], kind, lock)",
+            "    return FUNCS[path[0]](path[1:], kind, lock)",
+            "",
+        ]
+    out += [
+        f"FUNCS = [{', '.join(f'f{i}' for i in range(n))}]",
+        "",
+        "def call(path, kind, lock):",
+        "    return FUNCS[path[0]](path[1:], kind, lock)",
+        "",
+    ]
     return "\n".join(out)
 
 
@@ -210,8 +224,9 @@ def find_agent(root: int) -> int | None:
 def watch(argv, cwd, seconds, find, log, label, env=None):
     """Run argv; every second, the RSS of the process `find(pid)` picks. -> (timeline, wall_s, exit code)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, env=env or child_env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env or child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     timeline = []
     watched = None
     next_tick = t0 + 1.0
@@ -239,8 +254,15 @@ def trend(timeline, seconds):
     mr = sum(r for _, r in points) / n
     slope = sum((t - mt) * (r - mr) for t, r in points) / (sum((t - mt) ** 2 for t, _ in points) or 1.0)
     rs = [r for _, r in points]
-    return {"warmup_s": warm, "first_mb": rs[0], "last_mb": rs[-1], "min_mb": min(rs), "max_mb": max(rs),
-            "slope_mb_per_min": round(slope * 60, 3), "flat": abs(slope * 60) < FLAT_MB_PER_MIN}
+    return {
+        "warmup_s": warm,
+        "first_mb": rs[0],
+        "last_mb": rs[-1],
+        "min_mb": min(rs),
+        "max_mb": max(rs),
+        "slope_mb_per_min": round(slope * 60, 3),
+        "flat": abs(slope * 60) < FLAT_MB_PER_MIN,
+    }
 
 
 def at(timeline, t):
@@ -267,13 +289,28 @@ def main() -> None:
         bare = None
         if ns.bare:
             log(f"bare target, {ns.seconds:.0f} s")
-            timeline, wall, code, err = watch([ns.python, "target.py", *target_args], tmp, ns.seconds,
-                                              lambda pid: pid, log, "bare")
-            bare = {"timeline": timeline, "wall_s": wall, "exit_code": code, "trend": trend(timeline, ns.seconds),
-                    "stderr": err.strip().splitlines()[-3:]}
+            timeline, wall, code, err = watch(
+                [ns.python, "target.py", *target_args], tmp, ns.seconds, lambda pid: pid, log, "bare"
+            )
+            bare = {
+                "timeline": timeline,
+                "wall_s": wall,
+                "exit_code": code,
+                "trend": trend(timeline, ns.seconds),
+                "stderr": err.strip().splitlines()[-3:],
+            }
         report_path = Path(tmp, "report.json")
-        argv = [ns.python, "-m", "gilscope", "profile", "--quiet", "--json", str(report_path), "target.py",
-                *target_args]
+        argv = [
+            ns.python,
+            "-m",
+            "gilscope",
+            "profile",
+            "--quiet",
+            "--json",
+            str(report_path),
+            "target.py",
+            *target_args,
+        ]
         log(f"profiled target, {ns.seconds:.0f} s")
         stats_path = Path(tmp, "sampler-stats.jsonl")
         env = dict(child_env(), LONG_RUN_STATS=str(stats_path))
@@ -288,19 +325,34 @@ def main() -> None:
             data = json.loads(report_path.read_text())
             p = data.get("profile") or {}
             report = {
-                "json_mb": round(size / 1e6, 2), "exit_code": data["run"]["exit_code"],
-                "samples": data["run"]["samples"], "stacks": len(p.get("stacks", [])),
-                "frames": len(p.get("frames", [])), "threads": len(p.get("threads", [])),
+                "json_mb": round(size / 1e6, 2),
+                "exit_code": data["run"]["exit_code"],
+                "samples": data["run"]["samples"],
+                "stacks": len(p.get("stacks", [])),
+                "frames": len(p.get("frames", [])),
+                "threads": len(p.get("threads", [])),
                 "segments": sum(len(t["segments"]) for t in p.get("threads", [])),
                 "max_segments_per_thread": max((len(t["segments"]) for t in p.get("threads", [])), default=0),
                 "loop_stalls": len(p.get("loop_stalls", [])),
-                "hotspots": [f"{h['function']} ({h['kind']}, {h['share']:.0%})" for h in data["hotspots"][:5]],
+                "hotspots": [
+                    f"{h['function']} ({h['kind']}, {h['share']:.0%})" for h in data["hotspots"][:5]
+                ],
             }
-    profiled = {"timeline": timeline, "wall_s": wall, "exit_code": code, "trend": trend(timeline, ns.seconds),
-                "stderr": err.strip().splitlines()[-5:]}
-    result = {"machine": machine(ns.python), "params": {k: getattr(ns, k) for k in
-                                                        ("seconds", "paths", "thread_rate", "dynamic_code")},
-              "profiled": profiled, "bare": bare, "report": report, "sampler": sampler}
+    profiled = {
+        "timeline": timeline,
+        "wall_s": wall,
+        "exit_code": code,
+        "trend": trend(timeline, ns.seconds),
+        "stderr": err.strip().splitlines()[-5:],
+    }
+    result = {
+        "machine": machine(ns.python),
+        "params": {k: getattr(ns, k) for k in ("seconds", "paths", "thread_rate", "dynamic_code")},
+        "profiled": profiled,
+        "bare": bare,
+        "report": report,
+        "sampler": sampler,
+    }
     write_json(ns.out, result)
     print(table(result))
     log(f"wrote {ns.out}")
@@ -310,37 +362,55 @@ def table(result) -> str:
     prm, prof, bare, rep = result["params"], result["profiled"], result["bare"], result["report"]
     s = prm["seconds"]
     marks = [m for m in (10, 30, 60, 120, 300, 600) if m < s] + [s]
-    lines = [f"Long run: {s:.0f} s, {prm['paths']:,} call paths, {prm['thread_rate']:g} short-lived threads/s"
-             + (f", {prm['dynamic_code']:g} new code objects/s" if prm["dynamic_code"] else "") + ".", "",
-             "| RSS MB at | " + " | ".join(f"{m:.0f} s" for m in marks) + " | slope after warm-up | flat |",
-             "|---|" + "---:|" * len(marks) + "---:|---|"]
+    lines = [
+        f"Long run: {s:.0f} s, {prm['paths']:,} call paths, {prm['thread_rate']:g} short-lived threads/s"
+        + (f", {prm['dynamic_code']:g} new code objects/s" if prm["dynamic_code"] else "")
+        + ".",
+        "",
+        "| RSS MB at | " + " | ".join(f"{m:.0f} s" for m in marks) + " | slope after warm-up | flat |",
+        "|---|" + "---:|" * len(marks) + "---:|---|",
+    ]
     for label, run in (("gilscope.agent (target + sampler)", prof), ("target alone", bare)):
         if not run or not run["timeline"]:
             continue
         tr = run["trend"] or {}
-        lines.append(f"| {label} | " + " | ".join(f"{at(run['timeline'], m):.1f}" for m in marks)
-                     + f" | {tr.get('slope_mb_per_min', float('nan')):+.2f} MB/min | "
-                     + ("yes" if tr.get("flat") else "NO") + " |")
+        lines.append(
+            f"| {label} | "
+            + " | ".join(f"{at(run['timeline'], m):.1f}" for m in marks)
+            + f" | {tr.get('slope_mb_per_min', float('nan')):+.2f} MB/min | "
+            + ("yes" if tr.get("flat") else "NO")
+            + " |"
+        )
     sampler = result.get("sampler") or []
     if sampler:
         rss = dict(prof["timeline"])
-        lines += ["", "Inside the agent (read by the target from the sampler in its process, once a second):", "",
-                  "| t s | RSS MB | sampling rounds | stack keys | thread records | ident map | timeline segments | "
-                  "frames | code index | call cache | loop stalls |", "|" + "---:|" * 11]
+        lines += [
+            "",
+            "Inside the agent (read by the target from the sampler in its process, once a second):",
+            "",
+            "| t s | RSS MB | sampling rounds | stack keys | thread records | ident map | timeline segments | "
+            "frames | code index | call cache | loop stalls |",
+            "|" + "---:|" * 11,
+        ]
         for row in sampler:
             if any(abs(row["t"] - m) < 0.6 for m in marks) or row is sampler[-1]:
                 near = min(rss, key=lambda t: abs(t - row["t"])) if rss else None
-                lines.append(f"| {row['t']:.0f} | {rss[near] if near is not None else float('nan'):.1f} | "
-                             f"{row['rounds']:,} | {row['stack_keys']:,} | {row['thread_records']:,} | "
-                             f"{row['ident_map']:,} | {row['segments']:,} | {row['frames']:,} | {row['code_index']:,} | "
-                             f"{row['call_cache']:,} | {row['stalls']:,} |")
+                lines.append(
+                    f"| {row['t']:.0f} | {rss[near] if near is not None else float('nan'):.1f} | "
+                    f"{row['rounds']:,} | {row['stack_keys']:,} | {row['thread_records']:,} | "
+                    f"{row['ident_map']:,} | {row['segments']:,} | {row['frames']:,} | {row['code_index']:,} | "
+                    f"{row['call_cache']:,} | {row['stalls']:,} |"
+                )
     if rep:
-        lines += ["", f"Report: {rep['json_mb']} MB of JSON; {rep['samples']:,} sampling rounds, {rep['stacks']:,} "
-                  f"stacks, {rep['frames']:,} frames, {rep['threads']:,} threads, {rep['segments']:,} timeline "
-                  f"segments (at most {rep['max_segments_per_thread']:,} per thread), {rep['loop_stalls']} loop "
-                  f"stalls; target exit code {rep['exit_code']}; gilscope took {prof['wall_s']:.1f} s in all "
-                  f"(exit {prof['exit_code']}).",
-                  "Top hotspots: " + "; ".join(rep["hotspots"])]
+        lines += [
+            "",
+            f"Report: {rep['json_mb']} MB of JSON; {rep['samples']:,} sampling rounds, {rep['stacks']:,} "
+            f"stacks, {rep['frames']:,} frames, {rep['threads']:,} threads, {rep['segments']:,} timeline "
+            f"segments (at most {rep['max_segments_per_thread']:,} per thread), {rep['loop_stalls']} loop "
+            f"stalls; target exit code {rep['exit_code']}; gilscope took {prof['wall_s']:.1f} s in all "
+            f"(exit {prof['exit_code']}).",
+            "Top hotspots: " + "; ".join(rep["hotspots"]),
+        ]
     lines += ["", f"Machine: {machine_line(result['machine'])}"]
     return "\n".join(lines)
 

@@ -35,6 +35,7 @@ For each program:
 Prints a Markdown table and a summary to stdout (progress to stderr) and writes every raw number to --out.
 Not run in CI (10-25 minutes); tests/unit/benchmarks/test_realworld.py checks the pure parts.
 """
+
 import argparse
 import json
 import os
@@ -58,7 +59,7 @@ from bench_common import RESULTS, ROOT, child_env, machine, machine_line, write_
 
 TARGETS = ROOT / "benchmarks" / "realworld_targets"
 STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
-RATE = 100                      # py-spy samples per second (-r)
+RATE = 100  # py-spy samples per second (-r)
 KINDS = ("cpu", "native", "gil", "io", "lock")
 
 # ---------------------------------------------------------------------------------------------------------
@@ -82,7 +83,7 @@ class Frame:
 
 @dataclass
 class Stack:
-    frames: list            # Frame, root first
+    frames: list  # Frame, root first
     count: int
     thread: str = ""
     process: str = ""
@@ -97,7 +98,7 @@ def parse_raw_line(text):
     process = ""
     m = _PROCESS.match(head)
     if m:
-        process, head = m.group("pid"), head[m.end():]
+        process, head = m.group("pid"), head[m.end() :]
     thread = ""
     frames = []
     for part in head.split(";"):
@@ -121,8 +122,10 @@ def parse_raw(text):
 # The reference: shares from py-spy alone, and a kind from the shares
 # ---------------------------------------------------------------------------------------------------------
 # Leaf frames in these files are waits on another thread (lock, condition, queue, join, future).
-LOCK_FILES = re.compile(r"(^|/)(threading|queue)\.py$|(^|/)concurrent/futures/|(^|/)multiprocessing/(pool|synchronize|"
-                        r"queues)\.py$|(^|/)asyncio/locks\.py$")
+LOCK_FILES = re.compile(
+    r"(^|/)(threading|queue)\.py$|(^|/)concurrent/futures/|(^|/)multiprocessing/(pool|synchronize|"
+    r"queues)\.py$|(^|/)asyncio/locks\.py$"
+)
 
 # Leaf frames in these files are waits on the outside world (sockets, pipes, selectors, subprocesses).
 IO_FILES = re.compile(r"(^|/)(socket|ssl|selectors|subprocess|socketserver)\.py$|(^|/)(http|urllib|asyncio)/")
@@ -146,8 +149,9 @@ def aggregate(variants, is_user, scale=None):
     wall time, so that a run that took longer does not look busier).
     """
     scale = scale or {}
-    funcs = defaultdict(lambda: {v: 0 for v in variants} | {"leaf": {v: Counter() for v in variants},
-                                                              "threads": set()})
+    funcs = defaultdict(
+        lambda: {v: 0 for v in variants} | {"leaf": {v: Counter() for v in variants}, "threads": set()}
+    )
     totals = {v: 0 for v in variants}
     thread_active = Counter()
     for variant, stacks in variants.items():
@@ -231,7 +235,7 @@ def reference_kind(shares, samples, noisy=False):
 
 
 def judge_kind(gs_kind, ref_kind, shares, debatable):
-    """"yes"/"no" for a clear reference; "~yes"/"~no" for a debatable one (where gilscope's kind is one of
+    """ "yes"/"no" for a clear reference; "~yes"/"~no" for a debatable one (where gilscope's kind is one of
     the two largest shares, or "mixed", it is acceptable)."""
     if not debatable:
         return "yes" if gs_kind == ref_kind else "no"
@@ -275,16 +279,18 @@ def apply_unified_diff(text, diff):
         i += 1
         while i < len(lines) and (old_left or new_left or lines[i].startswith("\\")):
             ln = lines[i]
-            if ln in ("\n", "\r\n"):                      # an empty context line whose space was stripped
+            if ln in ("\n", "\r\n"):  # an empty context line whose space was stripped
                 ln = " " + ln
             tag, body = ln[:1], ln[1:]
-            if tag == "\\":                               # "\ No newline at end of file"
+            if tag == "\\":  # "\ No newline at end of file"
                 if out and out[-1].endswith("\n"):
                     out[-1] = out[-1][:-1]
             elif tag in (" ", "-"):
                 if pos >= len(src) or src[pos].rstrip("\r\n") != body.rstrip("\r\n"):
                     got = src[pos].rstrip() if pos < len(src) else "<end of file>"
-                    raise PatchError(f"hunk {hunks}: line {pos + 1} is {got!r}, the diff expects {body.rstrip()!r}")
+                    raise PatchError(
+                        f"hunk {hunks}: line {pos + 1} is {got!r}, the diff expects {body.rstrip()!r}"
+                    )
                 if tag == " ":
                     out.append(src[pos])
                     new_left -= 1
@@ -312,12 +318,19 @@ def patch_agrees(path, diff, expected):
         return None
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.py"
-        r = subprocess.run(["patch", "--batch", "--silent", "-o", str(out), str(path)], input=diff,
-                           capture_output=True, text=True, timeout=30)
+        r = subprocess.run(
+            ["patch", "--batch", "--silent", "-o", str(out), str(path)],
+            input=diff,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         return r.returncode == 0 and out.read_text() == expected
 
 
-_TIMING = re.compile(r"\d+(?:\.\d+)?\s*(?:ns|us|µs|ms|sec|s)\b(?:\s*\+-\s*\d+(?:\.\d+)?\s*(?:ns|us|µs|ms|sec|s)\b)?")
+_TIMING = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:ns|us|µs|ms|sec|s)\b(?:\s*\+-\s*\d+(?:\.\d+)?\s*(?:ns|us|µs|ms|sec|s)\b)?"
+)
 
 
 def normalise_stdout(text, mask_timings):
@@ -329,30 +342,68 @@ def normalise_stdout(text, mask_timings):
 # ---------------------------------------------------------------------------------------------------------
 # forbidden: a strategy that cannot help this kind of program (advising it is "wrong"); none_ok: whether
 # having no warning-or-worse advice is right (no change with a safe mechanical rewrite is known to help).
-_EXPECT = [   # (family, what its programs are, forbidden strategies, none_ok)
-    ("py-cpu", "pure-Python CPU loop in one thread (loops that must not be split)",
-     "threads asyncio offload lock-scope free-threading batching", True),
-    ("c-gil", "one thread in C code that holds the GIL (json, pickle, re, big ints, compile, sqlite, expat)",
-     "cython threads asyncio offload lock-scope free-threading", True),
-    ("gc-async", "asyncio program whose long callbacks are garbage collection",
-     "offload multiprocessing threads cython free-threading", False),
-    ("async-io", "asyncio over loopback TCP, waits already overlapped",
-     "offload multiprocessing threads cython asyncio free-threading", True),
+_EXPECT = [  # (family, what its programs are, forbidden strategies, none_ok)
+    (
+        "py-cpu",
+        "pure-Python CPU loop in one thread (loops that must not be split)",
+        "threads asyncio offload lock-scope free-threading batching",
+        True,
+    ),
+    (
+        "c-gil",
+        "one thread in C code that holds the GIL (json, pickle, re, big ints, compile, sqlite, expat)",
+        "cython threads asyncio offload lock-scope free-threading",
+        True,
+    ),
+    (
+        "gc-async",
+        "asyncio program whose long callbacks are garbage collection",
+        "offload multiprocessing threads cython free-threading",
+        False,
+    ),
+    (
+        "async-io",
+        "asyncio over loopback TCP, waits already overlapped",
+        "offload multiprocessing threads cython asyncio free-threading",
+        True,
+    ),
     ("pool-tiny", "process and thread pools of tiny tasks", "cython asyncio free-threading offload", True),
-    ("native-threads", "C code that releases the GIL, already in a thread pool",
-     "multiprocessing cython free-threading asyncio threads offload", True),
-    ("c-gil-threads", "C code that holds the GIL, in a thread pool (parallel work serialised)",
-     "cython asyncio threads offload lock-scope", False),
-    ("native-cli", "one thread in GIL-releasing C code on one sequential stream (zlib); threads would need a "
-                   "chunked format (pigz-style): untimed, not wrong",
-     "multiprocessing cython asyncio free-threading offload", True),
-    ("server", "threaded http.server under load: idle per-request threads",
-     "multiprocessing cython threads asyncio free-threading offload", True),
-    ("client", "threaded HTTP client whose waits already overlap",
-     "asyncio threads multiprocessing cython free-threading", True),
+    (
+        "native-threads",
+        "C code that releases the GIL, already in a thread pool",
+        "multiprocessing cython free-threading asyncio threads offload",
+        True,
+    ),
+    (
+        "c-gil-threads",
+        "C code that holds the GIL, in a thread pool (parallel work serialised)",
+        "cython asyncio threads offload lock-scope",
+        False,
+    ),
+    (
+        "native-cli",
+        "one thread in GIL-releasing C code on one sequential stream (zlib); threads would need a "
+        "chunked format (pigz-style): untimed, not wrong",
+        "multiprocessing cython asyncio free-threading offload",
+        True,
+    ),
+    (
+        "server",
+        "threaded http.server under load: idle per-request threads",
+        "multiprocessing cython threads asyncio free-threading offload",
+        True,
+    ),
+    (
+        "client",
+        "threaded HTTP client whose waits already overlap",
+        "asyncio threads multiprocessing cython free-threading",
+        True,
+    ),
 ]
-EXPECTATIONS = {k: {"about": about, "forbidden": set(forbidden.split()), "none_ok": ok}
-                for k, about, forbidden, ok in _EXPECT}
+EXPECTATIONS = {
+    k: {"about": about, "forbidden": set(forbidden.split()), "none_ok": ok}
+    for k, about, forbidden, ok in _EXPECT
+}
 SEVERITY = {"info": 0, "warning": 1, "error": 2}
 
 
@@ -370,7 +421,11 @@ def judge_finding(finding, expect, trial):
         if measured is None:
             return "untimed", trial.get("why") or "not timed"
         if predicted is None:
-            return ("right", "no estimate; faster") if measured > 1.05 else ("wrong", f"no estimate; {measured:.2f}x")
+            return (
+                ("right", "no estimate; faster")
+                if measured > 1.05
+                else ("wrong", f"no estimate; {measured:.2f}x")
+            )
         if within(measured, predicted):
             return "right", f"measured {measured:.2f}x vs predicted {predicted:.2f}x"
         return "wrong", f"measured {measured:.2f}x vs predicted {predicted:.2f}x (outside 25%)"
@@ -382,8 +437,11 @@ def judge_finding(finding, expect, trial):
 def judge_advice(findings, expect, trials):
     """Program verdict from its advice findings (strategy other than none) and their verdicts."""
     advice = [f for f in findings if f.get("strategy") not in (None, "none")]
-    verdicts = [judge_finding(f, expect, trials.get(i)) for i, f in enumerate(findings)
-                if f.get("strategy") not in (None, "none")]
+    verdicts = [
+        judge_finding(f, expect, trials.get(i))
+        for i, f in enumerate(findings)
+        if f.get("strategy") not in (None, "none")
+    ]
     if any(v == "wrong" for v, _ in verdicts):
         return "wrong", verdicts
     if any(v == "right" for v, _ in verdicts):
@@ -405,17 +463,28 @@ def table_row(r):
     if r.get("skipped"):
         return f"| {r['name']} | {r['family']} | skipped: {r['skipped']} | | | | | | |"
     ref = r.get("reference") or {}
-    findings = ", ".join(f"{f['rule']}:{f.get('strategy') or '-'}:{(f.get('severity') or '?')[0]}"
-                         for f in r.get("findings", [])) or "-"
+    findings = (
+        ", ".join(
+            f"{f['rule']}:{f.get('strategy') or '-'}:{(f.get('severity') or '?')[0]}"
+            for f in r.get("findings", [])
+        )
+        or "-"
+    )
     trials = r.get("diff_trials", [])
-    safe = ("-" if not trials else "/".join("yes" if t.get("safe") else "NO" for t in trials))
+    safe = "-" if not trials else "/".join("yes" if t.get("safe") else "NO" for t in trials)
     pm = "; ".join(f"{_num(t.get('predicted'))} vs {_num(t.get('measured'))}" for t in trials) or "-"
     gs = r.get("gilscope") or {}
     gs_cell = f"{gs.get('top_kind', '?')} ({gs.get('top_function', '?')})" if gs else "failed"
-    ref_cell = (f"{ref.get('kind', '?')}{'?' if ref.get('debatable') else ''} [{fmt_shares(ref.get('shares', {}))}]"
-                + ("" if ref.get("matched", True) else f" of {ref.get('function')}, unmatched") if ref else "-")
-    return (f"| {r['name']} | {r['family']} | {gs_cell} | {ref_cell} | {r.get('kind_right', '-')} | {findings} | "
-            f"{r.get('advice', '-')} | {safe} | {pm} |")
+    ref_cell = (
+        f"{ref.get('kind', '?')}{'?' if ref.get('debatable') else ''} [{fmt_shares(ref.get('shares', {}))}]"
+        + ("" if ref.get("matched", True) else f" of {ref.get('function')}, unmatched")
+        if ref
+        else "-"
+    )
+    return (
+        f"| {r['name']} | {r['family']} | {gs_cell} | {ref_cell} | {r.get('kind_right', '-')} | {findings} | "
+        f"{r.get('advice', '-')} | {safe} | {pm} |"
+    )
 
 
 def _num(x):
@@ -423,9 +492,11 @@ def _num(x):
 
 
 def render_table(rows):
-    head = ["| program | family | gilscope kind (top fn) | reference kind [cpu/native/gil/io/lock %] | kind right? |"
-            " findings (rule:strategy:severity) | advice | diff safe? | predicted vs measured |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    head = [
+        "| program | family | gilscope kind (top fn) | reference kind [cpu/native/gil/io/lock %] | kind right? |"
+        " findings (rule:strategy:severity) | advice | diff safe? | predicted vs measured |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     return "\n".join(head + [table_row(r) for r in rows])
 
 
@@ -434,26 +505,38 @@ def summarise(rows):
     kinds = Counter(r["kind_right"] for r in done)
     advice = Counter(r.get("advice") for r in done)
     every = [t for r in done for t in r.get("diff_trials", [])]
-    trials = [t for t in every if not t.get("kind")]          # the printed diffs; "kind" marks a gc.disable() run
+    trials = [t for t in every if not t.get("kind")]  # the printed diffs; "kind" marks a gc.disable() run
     gc_runs = [t for t in every if t.get("kind")]
-    return {"programs": len(rows), "profiled": len(done), "skipped": len(rows) - len(done),
-            "kind_right": kinds["yes"] + kinds["~yes"], "kind_right_clear": kinds["yes"],
-            "kind_debatable": kinds["~yes"] + kinds["~no"], "kind_wrong": kinds["no"] + kinds["~no"],
-            "advice": dict(advice), "advice_right": advice["right"],
-            "diffs": len(trials), "diffs_applied": sum(1 for t in trials if t.get("applied")),
-            "diffs_safe": sum(1 for t in trials if t.get("safe")),
-            "diffs_slower": sum(1 for t in trials if (t.get("measured") or 1) < 0.97),
-            "gc_bounds_timed": len(gc_runs),
-            "gc_bounds_within_25pct": sum(1 for t in gc_runs if t.get("measured") and within(t["measured"], t["predicted"]))}
+    return {
+        "programs": len(rows),
+        "profiled": len(done),
+        "skipped": len(rows) - len(done),
+        "kind_right": kinds["yes"] + kinds["~yes"],
+        "kind_right_clear": kinds["yes"],
+        "kind_debatable": kinds["~yes"] + kinds["~no"],
+        "kind_wrong": kinds["no"] + kinds["~no"],
+        "advice": dict(advice),
+        "advice_right": advice["right"],
+        "diffs": len(trials),
+        "diffs_applied": sum(1 for t in trials if t.get("applied")),
+        "diffs_safe": sum(1 for t in trials if t.get("safe")),
+        "diffs_slower": sum(1 for t in trials if (t.get("measured") or 1) < 0.97),
+        "gc_bounds_timed": len(gc_runs),
+        "gc_bounds_within_25pct": sum(
+            1 for t in gc_runs if t.get("measured") and within(t["measured"], t["predicted"])
+        ),
+    }
 
 
 def summary_text(s):
     n = s["profiled"]
-    return (f"kind right {s['kind_right']}/{n} ({s['kind_right_clear']} clear, {s['kind_debatable']} debatable, "
-            f"{s['kind_wrong']} wrong); advice right {s['advice_right']}/{n} {s['advice']}; "
-            f"diffs {s['diffs']}: applied {s['diffs_applied']}, safe {s['diffs_safe']}, slower {s['diffs_slower']}; "
-            f"gc bounds timed {s.get('gc_bounds_timed', 0)} (within 25%: {s.get('gc_bounds_within_25pct', 0)}); "
-            f"skipped {s['skipped']}")
+    return (
+        f"kind right {s['kind_right']}/{n} ({s['kind_right_clear']} clear, {s['kind_debatable']} debatable, "
+        f"{s['kind_wrong']} wrong); advice right {s['advice_right']}/{n} {s['advice']}; "
+        f"diffs {s['diffs']}: applied {s['diffs_applied']}, safe {s['diffs_safe']}, slower {s['diffs_slower']}; "
+        f"gc bounds timed {s.get('gc_bounds_timed', 0)} (within 25%: {s.get('gc_bounds_within_25pct', 0)}); "
+        f"skipped {s['skipped']}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -466,8 +549,16 @@ def log(msg):
 def run(argv, cwd, env=None, timeout=180.0):
     """(exit code, stdout, stderr, wall s); the whole process group is killed at the timeout."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, env=env or child_env(), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env or child_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -504,13 +595,13 @@ def wait_port(port, seconds=15.0):
 @dataclass
 class Program:
     name: str
-    family: str               # pyperf | stdlib | threads
-    expect: str               # key of EXPECTATIONS
-    argv: list                # after the interpreter: [script, args...] or ["-m", module, args...]
-    user: list                # files or folders whose frames are "the user's code"
+    family: str  # pyperf | stdlib | threads
+    expect: str  # key of EXPECTATIONS
+    argv: list  # after the interpreter: [script, args...] or ["-m", module, args...]
+    user: list  # files or folders whose frames are "the user's code"
     cwd: str = ""
     mask_timings: bool = False
-    server: str = ""          # "" | "serve" (the program is the server) | "client" (needs a server)
+    server: str = ""  # "" | "serve" (the program is the server) | "client" (needs a server)
     duration: float = 0.0
     notes: list = field(default_factory=list)
 
@@ -518,18 +609,39 @@ class Program:
         return any(file == u or file.startswith(u.rstrip("/") + "/") for u in self.user)
 
 
-PYPERF = [("go", "py-cpu", []), ("raytrace", "py-cpu", []), ("nbody", "py-cpu", []), ("chaos", "py-cpu", []),
-          ("richards", "py-cpu", []), ("deltablue", "py-cpu", []), ("float", "py-cpu", []),
-          ("spectral_norm", "py-cpu", []), ("generators", "py-cpu", []), ("coroutines", "py-cpu", []),
-          ("deepcopy", "py-cpu", []), ("logging", "py-cpu", []),
-          ("json_dumps", "c-gil", []), ("json_loads", "c-gil", []), ("pickle", "c-gil", ["pickle"]),
-          ("regex_v8", "c-gil", []), ("regex_compile", "c-gil", []), ("pidigits", "c-gil", []),
-          ("sqlite_synth", "c-gil", []), ("xml_etree", "c-gil", []),
-          ("async_tree", "gc-async", ["none"]), ("asyncio_tcp", "async-io", []),
-          ("concurrent_imap", "pool-tiny", [])]
-DRIVERS = [("hashlib_threads", "native_hashlib.py", "native-threads"), ("zlib_threads", "native_zlib.py", "native-threads"),
-           ("numpy_threads", "native_numpy.py", "native-threads"), ("pillow_threads", "native_pillow.py", "native-threads"),
-           ("json_threads", "cgil_json.py", "c-gil-threads"), ("pickle_threads", "cgil_pickle.py", "c-gil-threads")]
+PYPERF = [
+    ("go", "py-cpu", []),
+    ("raytrace", "py-cpu", []),
+    ("nbody", "py-cpu", []),
+    ("chaos", "py-cpu", []),
+    ("richards", "py-cpu", []),
+    ("deltablue", "py-cpu", []),
+    ("float", "py-cpu", []),
+    ("spectral_norm", "py-cpu", []),
+    ("generators", "py-cpu", []),
+    ("coroutines", "py-cpu", []),
+    ("deepcopy", "py-cpu", []),
+    ("logging", "py-cpu", []),
+    ("json_dumps", "c-gil", []),
+    ("json_loads", "c-gil", []),
+    ("pickle", "c-gil", ["pickle"]),
+    ("regex_v8", "c-gil", []),
+    ("regex_compile", "c-gil", []),
+    ("pidigits", "c-gil", []),
+    ("sqlite_synth", "c-gil", []),
+    ("xml_etree", "c-gil", []),
+    ("async_tree", "gc-async", ["none"]),
+    ("asyncio_tcp", "async-io", []),
+    ("concurrent_imap", "pool-tiny", []),
+]
+DRIVERS = [
+    ("hashlib_threads", "native_hashlib.py", "native-threads"),
+    ("zlib_threads", "native_zlib.py", "native-threads"),
+    ("numpy_threads", "native_numpy.py", "native-threads"),
+    ("pillow_threads", "native_pillow.py", "native-threads"),
+    ("json_threads", "cgil_json.py", "c-gil-threads"),
+    ("pickle_threads", "cgil_pickle.py", "c-gil-threads"),
+]
 SERVER_SECONDS = 8.0
 
 
@@ -541,7 +653,9 @@ class Harness:
         self.python = str(self.venv / "bin" / "python")
         self.work = Path(tempfile.mkdtemp(prefix="gilscope-realworld-"))
         self.loops_file = self.cache / "loops.json"
-        self.loops = json.loads(self.loops_file.read_text()) if ns.skip_install and self.loops_file.exists() else {}
+        self.loops = (
+            json.loads(self.loops_file.read_text()) if ns.skip_install and self.loops_file.exists() else {}
+        )
 
     # -- set-up ------------------------------------------------------------------------------------------
     def ensure_venv(self):
@@ -550,15 +664,22 @@ class Harness:
             return
         self.cache.mkdir(parents=True, exist_ok=True)
         if not Path(self.python).exists():
-            subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(self.venv)], check=True)
+            subprocess.run(
+                [sys.executable, "-m", "venv", "--system-site-packages", str(self.venv)], check=True
+            )
         for pkgs in (["pyperformance", "pyperf"], ["pillow"]):
-            r = subprocess.run([self.python, "-m", "pip", "install", "-q", *pkgs], capture_output=True, text=True)
+            r = subprocess.run(
+                [self.python, "-m", "pip", "install", "-q", *pkgs], capture_output=True, text=True
+            )
             if r.returncode:
                 log(f"pip install {' '.join(pkgs)} failed: {r.stderr.strip().splitlines()[-1:]}")
 
     def bench_dir(self):
-        r = subprocess.run([self.python, "-c", "import pyperformance, os; print(os.path.dirname(pyperformance.__file__))"],
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [self.python, "-c", "import pyperformance, os; print(os.path.dirname(pyperformance.__file__))"],
+            capture_output=True,
+            text=True,
+        )
         return Path(r.stdout.strip()) / "data-files" / "benchmarks" if r.returncode == 0 else None
 
     def programs(self):
@@ -567,28 +688,81 @@ class Harness:
         for name, expect, extra in PYPERF:
             script = bdir / f"bm_{name}" / "run_benchmark.py" if bdir else None
             if not script or not script.exists():
-                skipped.append((name, "pyperf", expect, "pyperformance not installed" if not bdir else "no run_benchmark.py"))
+                skipped.append(
+                    (
+                        name,
+                        "pyperf",
+                        expect,
+                        "pyperformance not installed" if not bdir else "no run_benchmark.py",
+                    )
+                )
                 continue
-            if not self.ns.in_place:      # a user's own copy: gilscope treats files under site-packages as libraries
+            if (
+                not self.ns.in_place
+            ):  # a user's own copy: gilscope treats files under site-packages as libraries
                 copy = self.work / "bm" / script.parent.name
                 shutil.copytree(script.parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
                 script = copy / script.name
-            progs.append(Program(name, "pyperf", expect, [str(script), "--worker", "-w", "0", "-n", "1", *extra],
-                                 [str(script.parent)], mask_timings=True))
+            progs.append(
+                Program(
+                    name,
+                    "pyperf",
+                    expect,
+                    [str(script), "--worker", "-w", "0", "-n", "1", *extra],
+                    [str(script.parent)],
+                    mask_timings=True,
+                )
+            )
         data = self.work / "data"
         data.mkdir()
         progs += [
-            Program("gzip", "stdlib", "native-cli", ["-m", "gzip", str(data / "big.txt")], [str(STDLIB / "gzip.py")]),
-            Program("compileall", "stdlib", "c-gil", ["-m", "compileall", "-f", "-q", str(data / "lib")],
-                    [str(STDLIB / "compileall.py")]),
-            Program("json_tool", "stdlib", "c-gil", ["-m", "json.tool", str(data / "big.json"), str(data / "out.json")],
-                    [str(STDLIB / "json" / "tool.py")]),
-            Program("http_server", "stdlib", "server", ["-m", "http.server", "--bind", "127.0.0.1", "--directory",
-                                                        str(data / "www"), "{port}"],
-                    [str(STDLIB / "http" / "server.py")], server="serve", duration=SERVER_SECONDS),
-            Program("http_client", "stdlib", "client", [str(TARGETS / "http_load.py"), "{port}", "--threads", "8",
-                                                        "--requests", "120", "--max-seconds", "20"],
-                    [str(TARGETS / "http_load.py")], server="client"),
+            Program(
+                "gzip",
+                "stdlib",
+                "native-cli",
+                ["-m", "gzip", str(data / "big.txt")],
+                [str(STDLIB / "gzip.py")],
+            ),
+            Program(
+                "compileall",
+                "stdlib",
+                "c-gil",
+                ["-m", "compileall", "-f", "-q", str(data / "lib")],
+                [str(STDLIB / "compileall.py")],
+            ),
+            Program(
+                "json_tool",
+                "stdlib",
+                "c-gil",
+                ["-m", "json.tool", str(data / "big.json"), str(data / "out.json")],
+                [str(STDLIB / "json" / "tool.py")],
+            ),
+            Program(
+                "http_server",
+                "stdlib",
+                "server",
+                ["-m", "http.server", "--bind", "127.0.0.1", "--directory", str(data / "www"), "{port}"],
+                [str(STDLIB / "http" / "server.py")],
+                server="serve",
+                duration=SERVER_SECONDS,
+            ),
+            Program(
+                "http_client",
+                "stdlib",
+                "client",
+                [
+                    str(TARGETS / "http_load.py"),
+                    "{port}",
+                    "--threads",
+                    "8",
+                    "--requests",
+                    "120",
+                    "--max-seconds",
+                    "20",
+                ],
+                [str(TARGETS / "http_load.py")],
+                server="client",
+            ),
         ]
         for name, script, expect in DRIVERS:
             progs.append(Program(name, "threads", expect, [str(TARGETS / script)], [str(TARGETS / script)]))
@@ -597,18 +771,40 @@ class Harness:
     def make_data(self):
         """Generated inputs: deterministic, in the temporary work folder."""
         import random
+
         data = self.work / "data"
         rng = random.Random(2026)
-        words = [bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 10))) for _ in range(5000)]
+        words = [
+            bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 10)))
+            for _ in range(5000)
+        ]
         line = b" ".join(words)
-        with open(data / "big.txt", "wb") as fh:          # ~50 MB of word-like text
+        with open(data / "big.txt", "wb") as fh:  # ~50 MB of word-like text
             for i in range(50 * 1024 * 1024 // len(line) + 1):
-                fh.write(line[i % 97:] + b"\n")
+                fh.write(line[i % 97 :] + b"\n")
         lib = data / "lib"
-        for pkg in ("email", "json", "http", "xml", "logging", "asyncio", "unittest", "importlib", "concurrent"):
+        for pkg in (
+            "email",
+            "json",
+            "http",
+            "xml",
+            "logging",
+            "asyncio",
+            "unittest",
+            "importlib",
+            "concurrent",
+        ):
             shutil.copytree(STDLIB / pkg, lib / pkg, ignore=shutil.ignore_patterns("__pycache__"))
-        doc = [{"id": i, "name": f"item {i}", "tags": ["x", "y", str(i % 7)], "price": i * 0.25,
-                "nested": {"a": i, "b": [i, i + 1]}} for i in range(90_000)]
+        doc = [
+            {
+                "id": i,
+                "name": f"item {i}",
+                "tags": ["x", "y", str(i % 7)],
+                "price": i * 0.25,
+                "nested": {"a": i, "b": [i, i + 1]},
+            }
+            for i in range(90_000)
+        ]
         (data / "big.json").write_text(json.dumps(doc))
         (data / "www").mkdir()
         (data / "www" / "blob.bin").write_bytes(rng.randbytes(64 * 1024))
@@ -654,9 +850,21 @@ class Harness:
     def with_server(self, prog, body):
         """Runs body(port) while a bare http.server serves on a free loopback port (for the client)."""
         port = free_port()
-        srv = subprocess.Popen([self.python, "-m", "http.server", "--bind", "127.0.0.1", "--directory",
-                                str(self.work / "data" / "www"), str(port)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+        srv = subprocess.Popen(
+            [
+                self.python,
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+                str(self.work / "data" / "www"),
+                str(port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             if not wait_port(port):
                 raise RuntimeError("http.server did not start")
@@ -667,18 +875,47 @@ class Harness:
 
     def load(self, port, seconds):
         """The load client, bare, against the server under test (bounded: count and time)."""
-        return run([self.python, str(TARGETS / "http_load.py"), str(port), "--threads", "8", "--requests", "400",
-                    "--max-seconds", str(seconds)], str(self.work), timeout=seconds + 30)
+        return run(
+            [
+                self.python,
+                str(TARGETS / "http_load.py"),
+                str(port),
+                "--threads",
+                "8",
+                "--requests",
+                "400",
+                "--max-seconds",
+                str(seconds),
+            ],
+            str(self.work),
+            timeout=seconds + 30,
+        )
 
     def gilscope(self, prog):
         out = self.work / f"{prog.name}.gilscope.json"
         out.unlink(missing_ok=True)
         if prog.server == "serve":
             port = free_port()
-            argv = [self.python, "-m", "gilscope", "profile", "--json", str(out), "--duration", str(prog.duration),
-                    *self.command(prog, port)[1:]]
-            proc = subprocess.Popen(argv, cwd=str(self.work), env=child_env(), stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True, start_new_session=True)
+            argv = [
+                self.python,
+                "-m",
+                "gilscope",
+                "profile",
+                "--json",
+                str(out),
+                "--duration",
+                str(prog.duration),
+                *self.command(prog, port)[1:],
+            ]
+            proc = subprocess.Popen(
+                argv,
+                cwd=str(self.work),
+                env=child_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
             t0 = time.perf_counter()
             client = self.load(port, prog.duration - 3) if wait_port(port) else None
             try:
@@ -687,35 +924,77 @@ class Harness:
                 _killpg(proc.pid)
                 sout, serr = proc.communicate()
             rc, wall = proc.returncode, time.perf_counter() - t0
-            prog.notes.append(f"load client during gilscope run: exit {client[0] if client else 'n/a'}, "
-                              f"{(client[1].strip() if client else 'server never listened')}")
+            prog.notes.append(
+                f"load client during gilscope run: exit {client[0] if client else 'n/a'}, "
+                f"{(client[1].strip() if client else 'server never listened')}"
+            )
         elif prog.server == "client":
-            rc, sout, serr, wall = self.with_server(prog, lambda port: run(
-                [self.python, "-m", "gilscope", "profile", "--json", str(out), *self.command(prog, port)[1:]],
-                str(self.work)))
+            rc, sout, serr, wall = self.with_server(
+                prog,
+                lambda port: run(
+                    [
+                        self.python,
+                        "-m",
+                        "gilscope",
+                        "profile",
+                        "--json",
+                        str(out),
+                        *self.command(prog, port)[1:],
+                    ],
+                    str(self.work),
+                ),
+            )
         else:
-            rc, sout, serr, wall = run([self.python, "-m", "gilscope", "profile", "--json", str(out),
-                                        *self.command(prog)[1:]], str(self.work))
+            rc, sout, serr, wall = run(
+                [self.python, "-m", "gilscope", "profile", "--json", str(out), *self.command(prog)[1:]],
+                str(self.work),
+            )
         report = json.loads(out.read_text()) if out.exists() else None
-        return {"exit_code": rc, "wall_s": wall, "stderr_tail": serr.strip().splitlines()[-5:],
-                "report": report}
+        return {
+            "exit_code": rc,
+            "wall_s": wall,
+            "stderr_tail": serr.strip().splitlines()[-5:],
+            "report": report,
+        }
 
     def pyspy(self, prog, variant):
         flags = {"all": ["--idle"], "gil": ["--gil", "--idle"], "active": []}[variant]
         out = self.work / f"{prog.name}.{variant}.raw"
         out.unlink(missing_ok=True)
-        base = ["py-spy", "record", "-r", str(RATE), "-f", "raw", "--full-filenames", "--threads", "-s", *flags,
-                "-o", str(out)]
+        base = [
+            "py-spy",
+            "record",
+            "-r",
+            str(RATE),
+            "-f",
+            "raw",
+            "--full-filenames",
+            "--threads",
+            "-s",
+            *flags,
+            "-o",
+            str(out),
+        ]
         if prog.server == "serve":
             port = free_port()
-            srv = subprocess.Popen(self.command(prog, port), cwd=str(self.work), env=child_env(),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            srv = subprocess.Popen(
+                self.command(prog, port),
+                cwd=str(self.work),
+                env=child_env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             try:
                 if not wait_port(port):
                     return None, "server did not listen"
                 t0 = time.perf_counter()
-                spy = subprocess.Popen([*base, "-d", str(int(prog.duration)), "--pid", str(srv.pid)],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                spy = subprocess.Popen(
+                    [*base, "-d", str(int(prog.duration)), "--pid", str(srv.pid)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
                 self.load(port, prog.duration - 3)
                 try:
                     _, err = spy.communicate(timeout=prog.duration + 30)
@@ -727,12 +1006,16 @@ class Harness:
                 _killpg(srv.pid)
                 srv.wait()
         elif prog.server == "client":
-            rc, _, err, wall = self.with_server(prog, lambda port: run([*base, "--", *self.command(prog, port)],
-                                                                       str(self.work)))
+            rc, _, err, wall = self.with_server(
+                prog, lambda port: run([*base, "--", *self.command(prog, port)], str(self.work))
+            )
         else:
             rc, _, err, wall = run([*base, "--", *self.command(prog)], str(self.work))
         if not out.exists():
-            return None, f"py-spy {variant} wrote nothing (exit {rc}): {(err.strip().splitlines() or [''])[-1][:200]}"
+            return (
+                None,
+                f"py-spy {variant} wrote nothing (exit {rc}): {(err.strip().splitlines() or [''])[-1][:200]}",
+            )
         return {"stacks": parse_raw(out.read_text()), "wall_s": wall, "exit_code": rc}, None
 
     def reference(self, prog, spy, gs_top):
@@ -746,11 +1029,22 @@ class Harness:
         for (func, file), f in funcs.items():
             shares = reference_shares(f, multithreaded)
             kind, debatable, why = reference_kind(shares, f["all"], noisy)
-            per_func[f"{func} {file}"] = {"function": func, "file": file, "counts": {v: f[v] for v in variants},
-                                          "threads": len(f["threads"]), "shares": shares, "kind": kind,
-                                          "debatable": debatable, "why": why}
-        program = {"all": totals["all"], "active": totals["active"], "gil": totals["gil"],
-                   "leaf": {v: Counter() for v in variants}}
+            per_func[f"{func} {file}"] = {
+                "function": func,
+                "file": file,
+                "counts": {v: f[v] for v in variants},
+                "threads": len(f["threads"]),
+                "shares": shares,
+                "kind": kind,
+                "debatable": debatable,
+                "why": why,
+            }
+        program = {
+            "all": totals["all"],
+            "active": totals["active"],
+            "gil": totals["gil"],
+            "leaf": {v: Counter() for v in variants},
+        }
         for f in funcs.values():
             for v in variants:
                 program["leaf"][v].update(f["leaf"][v])
@@ -759,18 +1053,36 @@ class Harness:
         match = None
         if gs_top:
             want_f, want_file = _last(gs_top.get("function")), os.path.realpath(gs_top.get("file") or "")
-            match = next((p for p in user_funcs if _last(p["function"]) == want_f
-                          and os.path.realpath(p["file"]) == want_file), None)
+            match = next(
+                (
+                    p
+                    for p in user_funcs
+                    if _last(p["function"]) == want_f and os.path.realpath(p["file"]) == want_file
+                ),
+                None,
+            )
         top = max(user_funcs, key=lambda p: p["counts"]["all"], default=None)
-        return {"functions": per_func, "totals": totals, "busy_threads": busy_threads(thread_active),
-                "program_shares": prog_shares, "noisy_walls": walls, "matched": match is not None,
-                "judged": match or top}
+        return {
+            "functions": per_func,
+            "totals": totals,
+            "busy_threads": busy_threads(thread_active),
+            "program_shares": prog_shares,
+            "noisy_walls": walls,
+            "matched": match is not None,
+            "judged": match or top,
+        }
 
     def trial(self, prog, finding, report_file):
         """Applies one finding's diff to copies and times original vs patched in alternating pairs."""
-        t = {"rule": finding.get("rule"), "strategy": finding.get("strategy"),
-             "predicted": (finding.get("estimated_speedup") or {}).get("factor"), "applied": False,
-             "safe": False, "measured": None, "why": ""}
+        t = {
+            "rule": finding.get("rule"),
+            "strategy": finding.get("strategy"),
+            "predicted": (finding.get("estimated_speedup") or {}).get("factor"),
+            "applied": False,
+            "safe": False,
+            "measured": None,
+            "why": "",
+        }
         target = Path(finding.get("file") or report_file).resolve()
         if not target.exists():
             t["why"] = f"file {target} not found"
@@ -778,19 +1090,24 @@ class Harness:
         tmp = Path(tempfile.mkdtemp(prefix=f"{prog.name}-", dir=self.work))
         shadow = None
         if prog.is_user(str(target)) and prog.family != "stdlib" or str(target).startswith(str(TARGETS)):
-            root = target.parent                          # the script's folder: copy it twice
+            root = target.parent  # the script's folder: copy it twice
             copies = {side: tmp / side for side in ("orig", "patched")}
             for d in copies.values():
                 shutil.copytree(root, d, ignore=shutil.ignore_patterns("__pycache__"))
             rel = target.relative_to(root)
-            script_rel = Path(prog.argv[0]).resolve().relative_to(root) if not prog.argv[0].startswith("-") else None
+            script_rel = (
+                Path(prog.argv[0]).resolve().relative_to(root) if not prog.argv[0].startswith("-") else None
+            )
         elif target.is_relative_to(STDLIB):
             rel = target.relative_to(STDLIB)
             top = STDLIB / rel.parts[0]
             copies = {side: tmp / side for side in ("orig", "patched")}
             for d in copies.values():
-                (shutil.copytree(top, d / rel.parts[0], ignore=shutil.ignore_patterns("__pycache__")) if top.is_dir()
-                 else (d.mkdir(), shutil.copy2(top, d / top.name)))
+                (
+                    shutil.copytree(top, d / rel.parts[0], ignore=shutil.ignore_patterns("__pycache__"))
+                    if top.is_dir()
+                    else (d.mkdir(), shutil.copy2(top, d / top.name))
+                )
             shadow, script_rel = True, None
         else:
             t["why"] = f"diff is for {target}, outside the program"
@@ -818,20 +1135,27 @@ class Harness:
     def timed(self, prog, t, once):
         """Times once("orig") against once("patched") in alternating pairs (pair 0 a warm-up), requiring the
         same exit status and stdout every time; fills t's times, safe, measured and why."""
+
         def pairs(port=None):
             times = {"orig": [], "patched": []}
             first = {}
             for i in range(self.ns.pairs + 1):
-                for side in (("orig", "patched") if i % 2 == 0 else ("patched", "orig")):
+                for side in ("orig", "patched") if i % 2 == 0 else ("patched", "orig"):
                     rc, out, err, wall = once(side, port)
                     seen = (rc, normalise_stdout(out, prog.mask_timings))
                     if side == "orig" and rc != 0:
-                        return times, f"the original copy failed (exit {rc}): " \
-                                      f"{(err.strip().splitlines() or [''])[-1][:160]}"
+                        return (
+                            times,
+                            f"the original copy failed (exit {rc}): "
+                            f"{(err.strip().splitlines() or [''])[-1][:160]}",
+                        )
                     first.setdefault(side, seen)
                     if seen != first["orig" if "orig" in first else side]:
-                        return times, f"{side} run {i}: exit {rc} / stdout differs from the original's " \
-                                      f"(first lines: {out[:120]!r}); stderr: {(err.strip().splitlines() or [''])[-1][:160]}"
+                        return (
+                            times,
+                            f"{side} run {i}: exit {rc} / stdout differs from the original's "
+                            f"(first lines: {out[:120]!r}); stderr: {(err.strip().splitlines() or [''])[-1][:160]}",
+                        )
                     if i:
                         times[side].append(wall)
             return times, None
@@ -849,9 +1173,16 @@ class Harness:
         """A garbage-collection finding has no diff: its gain is an upper bound, all collection time removed.
         Check that bound against the program run with the collector disabled from the start (a sitecustomize
         calling gc.disable()), in the same alternating pairs. "safe" here only means stdout stayed the same."""
-        t = {"rule": finding.get("rule"), "strategy": finding.get("strategy"), "kind": "gc.disable() run",
-             "predicted": (finding.get("estimated_speedup") or {}).get("factor"), "applied": True,
-             "safe": False, "measured": None, "why": ""}
+        t = {
+            "rule": finding.get("rule"),
+            "strategy": finding.get("strategy"),
+            "kind": "gc.disable() run",
+            "predicted": (finding.get("estimated_speedup") or {}).get("factor"),
+            "applied": True,
+            "safe": False,
+            "measured": None,
+            "why": "",
+        }
         if prog.server == "serve":
             t["why"] = "server runs are duration-bounded: not timed"
             return t
@@ -859,7 +1190,9 @@ class Harness:
         (nogc / "sitecustomize.py").write_text("import gc\ngc.disable()\n")
 
         def once(side, port=None):
-            return run(self.command(prog, port), str(self.work), env=self.env(nogc if side == "patched" else None))
+            return run(
+                self.command(prog, port), str(self.work), env=self.env(nogc if side == "patched" else None)
+            )
 
         return self.timed(prog, t, once)
 
@@ -877,22 +1210,43 @@ class Harness:
         row["gilscope_run"] = gs
         if report is None:
             row["gilscope"] = None
-            row["notes"] = prog.notes + [f"gilscope wrote no report (exit {gs['exit_code']}): {gs['stderr_tail'][-1:]}"]
+            row["notes"] = prog.notes + [
+                f"gilscope wrote no report (exit {gs['exit_code']}): {gs['stderr_tail'][-1:]}"
+            ]
         else:
             hot = sorted(report.get("hotspots", []), key=lambda h: -h.get("share", 0))
-            row["gilscope"] = {"wall_s": report["run"].get("wall_s"), "cpu_s": report["run"].get("cpu_s"),
-                               "samples": report["run"].get("samples"), "exit_code": report["run"].get("exit_code"),
-                               "interrupted": report["run"].get("interrupted"),
-                               "hotspots": [{k: h.get(k) for k in ("function", "file", "line", "kind", "share", "split",
-                                                                    "threads", "role")} for h in hot[:5]],
-                               "top_kind": hot[0]["kind"] if hot else "none",
-                               "top_function": hot[0]["function"] if hot else "-",
-                               "caveats": report.get("caveats")}
-            row["findings"] = [{"rule": f.get("rule"), "name": f.get("name"), "severity": f.get("severity"),
-                                "strategy": f.get("strategy"), "function": f.get("function"), "file": f.get("file"),
-                                "line": f.get("line"), "message": f.get("message"),
-                                "estimated_speedup": (f.get("estimated_speedup") or {}).get("factor"),
-                                "diff": f.get("diff") or ""} for f in report.get("findings", [])]
+            row["gilscope"] = {
+                "wall_s": report["run"].get("wall_s"),
+                "cpu_s": report["run"].get("cpu_s"),
+                "samples": report["run"].get("samples"),
+                "exit_code": report["run"].get("exit_code"),
+                "interrupted": report["run"].get("interrupted"),
+                "hotspots": [
+                    {
+                        k: h.get(k)
+                        for k in ("function", "file", "line", "kind", "share", "split", "threads", "role")
+                    }
+                    for h in hot[:5]
+                ],
+                "top_kind": hot[0]["kind"] if hot else "none",
+                "top_function": hot[0]["function"] if hot else "-",
+                "caveats": report.get("caveats"),
+            }
+            row["findings"] = [
+                {
+                    "rule": f.get("rule"),
+                    "name": f.get("name"),
+                    "severity": f.get("severity"),
+                    "strategy": f.get("strategy"),
+                    "function": f.get("function"),
+                    "file": f.get("file"),
+                    "line": f.get("line"),
+                    "message": f.get("message"),
+                    "estimated_speedup": (f.get("estimated_speedup") or {}).get("factor"),
+                    "diff": f.get("diff") or "",
+                }
+                for f in report.get("findings", [])
+            ]
         spy, errors = {}, []
         for variant in ("all", "gil", "active"):
             log(f"{prog.name}: py-spy {variant}")
@@ -901,8 +1255,14 @@ class Harness:
                 spy[variant] = got
             else:
                 errors.append(err)
-        row["pyspy"] = {v: {"wall_s": s["wall_s"], "exit_code": s["exit_code"],
-                            "samples": sum(x.count for x in s["stacks"])} for v, s in spy.items()}
+        row["pyspy"] = {
+            v: {
+                "wall_s": s["wall_s"],
+                "exit_code": s["exit_code"],
+                "samples": sum(x.count for x in s["stacks"]),
+            }
+            for v, s in spy.items()
+        }
         if errors:
             row["pyspy_errors"] = errors
         if len(spy) == 3:
@@ -911,20 +1271,33 @@ class Harness:
             row["reference_raw"] = ref
             judged = ref["judged"]
             if judged:
-                row["reference"] = {"function": judged["function"], "kind": judged["kind"], "shares": judged["shares"],
-                                    "debatable": judged["debatable"], "why": judged["why"], "matched": ref["matched"]}
+                row["reference"] = {
+                    "function": judged["function"],
+                    "kind": judged["kind"],
+                    "shares": judged["shares"],
+                    "debatable": judged["debatable"],
+                    "why": judged["why"],
+                    "matched": ref["matched"],
+                }
                 if row.get("gilscope"):
-                    row["kind_right"] = judge_kind(row["gilscope"]["top_kind"], judged["kind"], judged["shares"],
-                                                   judged["debatable"] or not ref["matched"])
+                    row["kind_right"] = judge_kind(
+                        row["gilscope"]["top_kind"],
+                        judged["kind"],
+                        judged["shares"],
+                        judged["debatable"] or not ref["matched"],
+                    )
         trials = {}
         for i, f in enumerate(row.get("findings", [])):
             if f["diff"]:
                 log(f"{prog.name}: applying the {f['rule']} diff")
-                trials[i] = self.trial(prog, {**f, "estimated_speedup": {"factor": f["estimated_speedup"]}},
-                                       prog.argv[0])
+                trials[i] = self.trial(
+                    prog, {**f, "estimated_speedup": {"factor": f["estimated_speedup"]}}, prog.argv[0]
+                )
             elif f["strategy"] == "gc-tuning" and f["severity"] in ("warning", "error"):
                 log(f"{prog.name}: timing the {f['rule']} bound with gc.disable()")
-                trials[i] = self.gc_trial(prog, {**f, "estimated_speedup": {"factor": f["estimated_speedup"]}})
+                trials[i] = self.gc_trial(
+                    prog, {**f, "estimated_speedup": {"factor": f["estimated_speedup"]}}
+                )
         row["diff_trials"] = list(trials.values())
         if row.get("gilscope"):
             row["advice"], verdicts = judge_advice(row["findings"], prog.expect, trials)
@@ -940,12 +1313,19 @@ def _last(name):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default="", help="comma-separated program names")
-    ap.add_argument("--skip-install", action="store_true", help="reuse the venv (and calibrated loops) under --cache")
-    ap.add_argument("--pairs", type=int, default=3, help="timed original/patched pairs per diff (after one warm-up)")
+    ap.add_argument(
+        "--skip-install", action="store_true", help="reuse the venv (and calibrated loops) under --cache"
+    )
+    ap.add_argument(
+        "--pairs", type=int, default=3, help="timed original/patched pairs per diff (after one warm-up)"
+    )
     ap.add_argument("--cache", default="~/.cache/gilscope-realworld")
-    ap.add_argument("--in-place", action="store_true",
-                    help="run the pyperformance benchmarks where pip installed them (under site-packages) instead "
-                         "of from a temporary copy")
+    ap.add_argument(
+        "--in-place",
+        action="store_true",
+        help="run the pyperformance benchmarks where pip installed them (under site-packages) instead "
+        "of from a temporary copy",
+    )
     ap.add_argument("--out", default=str(RESULTS / "realworld.json"))
     ns = ap.parse_args(argv)
     if not shutil.which("py-spy"):
@@ -958,7 +1338,9 @@ def main(argv=None):
             want = {n.strip() for n in ns.only.split(",") if n.strip()}
             known = {p.name for p in progs} | {s[0] for s in skipped}
             if want - known:
-                sys.exit(f"unknown programs: {', '.join(sorted(want - known))} (have {', '.join(sorted(known))})")
+                sys.exit(
+                    f"unknown programs: {', '.join(sorted(want - known))} (have {', '.join(sorted(known))})"
+                )
             progs = [p for p in progs if p.name in want]
             skipped = [s for s in skipped if s[0] in want]
         h.make_data()
@@ -969,10 +1351,16 @@ def main(argv=None):
         for prog in progs:
             try:
                 rows.append(h.one(prog))
-            except Exception as exc:        # recorded, not hidden: the row says what broke
-                rows.append({"name": prog.name, "family": prog.family, "expect": prog.expect,
-                             "skipped": f"harness error: {type(exc).__name__}: {exc}",
-                             "traceback": traceback.format_exc().splitlines()[-6:]})
+            except Exception as exc:  # recorded, not hidden: the row says what broke
+                rows.append(
+                    {
+                        "name": prog.name,
+                        "family": prog.family,
+                        "expect": prog.expect,
+                        "skipped": f"harness error: {type(exc).__name__}: {exc}",
+                        "traceback": traceback.format_exc().splitlines()[-6:],
+                    }
+                )
             log(f"  {table_row(rows[-1])}")
         m = machine(h.python)
         summary = summarise(rows)
@@ -983,10 +1371,19 @@ def main(argv=None):
             for v in r.get("advice_verdicts", []):
                 if v[0] == "wrong":
                     print(f"- {r['name']}: {v[1]}")
-        write_json(ns.out, {"machine": m, "options": vars(ns), "elapsed_s": time.monotonic() - t0,
-                            "expectations": {k: {**v, "forbidden": sorted(v["forbidden"])}
-                                             for k, v in EXPECTATIONS.items()},
-                            "summary": summary, "programs": rows}, )
+        write_json(
+            ns.out,
+            {
+                "machine": m,
+                "options": vars(ns),
+                "elapsed_s": time.monotonic() - t0,
+                "expectations": {
+                    k: {**v, "forbidden": sorted(v["forbidden"])} for k, v in EXPECTATIONS.items()
+                },
+                "summary": summary,
+                "programs": rows,
+            },
+        )
         log(f"wrote {ns.out}")
     finally:
         shutil.rmtree(h.work, ignore_errors=True)

@@ -27,6 +27,7 @@ imports, the input, and the writing of the five files with gilscope.outputs.writ
 apart) against 500 MB. With memory measuring on, each stage also runs in a child of its own under
 tracemalloc, for the peak of its Python allocations. --sweep repeats the timed run once at other numbers of distinct stacks.
 """
+
 import argparse
 import gc
 import json
@@ -44,16 +45,38 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import RESULTS, ROOT, machine, machine_line, write_json
 
-STAGES = ["load", "merge", "classify", "threads", "facts", "rules", "report",
-          "text", "md", "html", "sarif", "json", "speedscope"]
+STAGES = [
+    "load",
+    "merge",
+    "classify",
+    "threads",
+    "facts",
+    "rules",
+    "report",
+    "text",
+    "md",
+    "html",
+    "sarif",
+    "json",
+    "speedscope",
+]
 TARGET_S = 2.0
 TARGET_MB = 500
 STATES = ["cpu", "native", "io", "gil", "lock"]
 # What a leaf function does decides the states its stacks are in: (share of leaves, state weights).
-NATURES = {"cpu": (50, [70, 5, 0, 25, 0]), "io": (25, [15, 0, 85, 0, 0]), "native": (15, [20, 80, 0, 0, 0]),
-           "lock": (10, [20, 0, 0, 0, 80])}
-BLOCKERS = {"cpu": [None], "native": ["native code"], "io": ["time.sleep", "sock.recv", "f.read", "proc.wait"],
-            "gil": ["GIL"], "lock": ["lock.acquire", "q.get", "fut.result", "with"]}
+NATURES = {
+    "cpu": (50, [70, 5, 0, 25, 0]),
+    "io": (25, [15, 0, 85, 0, 0]),
+    "native": (15, [20, 80, 0, 0, 0]),
+    "lock": (10, [20, 0, 0, 0, 80]),
+}
+BLOCKERS = {
+    "cpu": [None],
+    "native": ["native code"],
+    "io": ["time.sleep", "sock.recv", "f.read", "proc.wait"],
+    "gil": ["GIL"],
+    "lock": ["lock.acquire", "q.get", "fut.result", "with"],
+}
 
 
 # ---- the synthetic profile ------------------------------------------------------------------------------
@@ -62,15 +85,22 @@ def build_data(ns) -> list[dict]:
     rng = random.Random(ns.seed)
     n_funcs = ns.functions
     # Frames: [qualname, file, firstlineno, user]. ~90% user code in 2,000 files; the rest stdlib/site-packages.
-    frames = [["<module>", "/srv/app/main.py", 1, True], ["main", "/srv/app/main.py", 10, True],
-              ["Thread._bootstrap", "/usr/lib/python3.11/threading.py", 995, False],
-              ["Thread.run", "/usr/lib/python3.11/threading.py", 970, False],
-              ["Handle._run", "/usr/lib/python3.11/asyncio/events.py", 78, False],
-              ["BaseProcess._bootstrap", "/usr/lib/python3.11/multiprocessing/process.py", 300, False],
-              ["Lock.acquire", "/usr/lib/python3.11/threading.py", 100, False]]
-    libs = ["/usr/lib/python3.11/json/decoder.py", "/usr/lib/python3.11/socket.py", "/usr/lib/python3.11/queue.py",
-            "/venv/lib/python3.11/site-packages/requests/sessions.py",
-            "/venv/lib/python3.11/site-packages/numpy/core/fromnumeric.py"]
+    frames = [
+        ["<module>", "/srv/app/main.py", 1, True],
+        ["main", "/srv/app/main.py", 10, True],
+        ["Thread._bootstrap", "/usr/lib/python3.11/threading.py", 995, False],
+        ["Thread.run", "/usr/lib/python3.11/threading.py", 970, False],
+        ["Handle._run", "/usr/lib/python3.11/asyncio/events.py", 78, False],
+        ["BaseProcess._bootstrap", "/usr/lib/python3.11/multiprocessing/process.py", 300, False],
+        ["Lock.acquire", "/usr/lib/python3.11/threading.py", 100, False],
+    ]
+    libs = [
+        "/usr/lib/python3.11/json/decoder.py",
+        "/usr/lib/python3.11/socket.py",
+        "/usr/lib/python3.11/queue.py",
+        "/venv/lib/python3.11/site-packages/requests/sessions.py",
+        "/venv/lib/python3.11/site-packages/numpy/core/fromnumeric.py",
+    ]
     while len(frames) < n_funcs:
         i = len(frames)
         if i % 10 == 0:
@@ -97,9 +127,13 @@ def build_data(ns) -> list[dict]:
     path_states = [NATURES[nature[leaf]][1] for leaf in leaves]
     for p in range(ns.paths):
         kind = p % 20
-        root = [2, 3] if kind < 14 else [0, 1] if kind < 18 else [0, 1, 4]   # worker thread / main / event loop
-        middle = [rng.choice(user_ids) if rng.random() < 0.7 else rng.choice(lib_ids)
-                  for _ in range(rng.randint(4, 30))]
+        root = (
+            [2, 3] if kind < 14 else [0, 1] if kind < 18 else [0, 1, 4]
+        )  # worker thread / main / event loop
+        middle = [
+            rng.choice(user_ids) if rng.random() < 0.7 else rng.choice(lib_ids)
+            for _ in range(rng.randint(4, 30))
+        ]
         tail = [rng.choice(lib_ids)] if rng.random() < 0.4 else []
         paths.append(root + middle + [leaves[p]] + tail)
 
@@ -114,7 +148,7 @@ def build_data(ns) -> list[dict]:
             return local[i]
 
         if main_proc:
-            for i in range(n_funcs):   # the main process has seen every function
+            for i in range(n_funcs):  # the main process has seen every function
                 loc(i)
         threads = []
         for t in range(n_threads):
@@ -126,9 +160,18 @@ def build_data(ns) -> list[dict]:
             states = {s: 0.0 for s in STATES}
             for a, b, s in segs:
                 states[s] += b - a
-            threads.append({"tid": 1000 + t, "name": "MainThread" if (t == 0 and main_proc) else f"worker-{t}",
-                            "is_main": t == 0 and main_proc, "daemon": t % 7 == 3, "wall_s": now,
-                            "cpu_s": states["cpu"] + states["native"], "states": states, "segments": segs})
+            threads.append(
+                {
+                    "tid": 1000 + t,
+                    "name": "MainThread" if (t == 0 and main_proc) else f"worker-{t}",
+                    "is_main": t == 0 and main_proc,
+                    "daemon": t % 7 == 3,
+                    "wall_s": now,
+                    "cpu_s": states["cpu"] + states["native"],
+                    "states": states,
+                    "segments": segs,
+                }
+            )
         # Distinct (thread, frames, line, state, blocker) keys, then samples spread over them (Pareto) so that
         # they sum to exactly `samples`.
         keys, seen = [], set()
@@ -162,24 +205,53 @@ def build_data(ns) -> list[dict]:
         stalls = []
         for k in range(200 if main_proc else 0):
             path = paths[(k * 20 + 18) % len(paths)]
-            stalls.append([0, [loc(i) for i in path], rng.choice(["io", "cpu"]), rng.randint(1, 50),
-                           rng.random() * 2, rng.random() * 0.2])
+            stalls.append(
+                [
+                    0,
+                    [loc(i) for i in path],
+                    rng.choice(["io", "cpu"]),
+                    rng.randint(1, 50),
+                    rng.random() * 2,
+                    rng.random() * 0.2,
+                ]
+            )
         wall = max(t["wall_s"] for t in threads)
         return {
-            "version": 1, "pid": 4000 + len(role) + n_threads, "ppid": 1, "role": role,
-            "argv": ["/srv/app/main.py", "--big"], "engine": "sampler", "frames": proc_frames,
-            "threads": threads, "stacks": stacks, "stalls": stalls,
-            "samples": samples // n_threads, "interval_s": interval, "gil_measured": True,
-            "wall_s": wall, "cpu_s": sum(t["cpu_s"] for t in threads), "exit_code": 0, "exception": None,
-            "interrupted": None, "free_threaded": False, "gil_enabled": True, "gil_reenabled_by": [],
-            "python": "3.11.7", "cpu_count": 8, "notes": [],
+            "version": 1,
+            "pid": 4000 + len(role) + n_threads,
+            "ppid": 1,
+            "role": role,
+            "argv": ["/srv/app/main.py", "--big"],
+            "engine": "sampler",
+            "frames": proc_frames,
+            "threads": threads,
+            "stacks": stacks,
+            "stalls": stalls,
+            "samples": samples // n_threads,
+            "interval_s": interval,
+            "gil_measured": True,
+            "wall_s": wall,
+            "cpu_s": sum(t["cpu_s"] for t in threads),
+            "exit_code": 0,
+            "exception": None,
+            "interrupted": None,
+            "free_threaded": False,
+            "gil_enabled": True,
+            "gil_reenabled_by": [],
+            "python": "3.11.7",
+            "cpu_count": 8,
+            "notes": [],
         }
 
     worker_threads = 2
     main_threads = ns.threads - 2 * worker_threads
     worker_stacks = ns.stacks // 20
     worker_samples = ns.samples // 20
-    data = [process_dict("main", main_threads, ns.stacks - 2 * worker_stacks, ns.samples - 2 * worker_samples, True)]
+    data = [
+        process_dict(
+            "main", main_threads, ns.stacks - 2 * worker_stacks, ns.samples - 2 * worker_samples, True
+        )
+    ]
     for _ in range(2):
         data.append(process_dict("pool worker", worker_threads, worker_stacks, worker_samples, False))
     return data
@@ -217,7 +289,7 @@ def run_stages(data_dir: str, upto: list[str], measure: str, write_dir: str = ""
 
     rules = load_rules([])
     out: dict = {"_baseline_rss_mb": peak_rss_mb()}
-    gc.disable()   # as run_profile does from reading the data to the last report (see gilscope/gcpause.py)
+    gc.disable()  # as run_profile does from reading the data to the last report (see gilscope/gcpause.py)
     state: dict = {}
 
     def stage(name, fn):
@@ -248,25 +320,44 @@ def run_stages(data_dir: str, upto: list[str], measure: str, write_dir: str = ""
     profile = state.pop("profile")
     hotspots = stage("classify", lambda: classify(profile))
     threads = stage("threads", lambda: summarize_threads(profile))
-    facts = stage("facts", lambda: [hotspot_facts(h, run, profile, threads) for h in hotspots]
-                  + [run_facts(run, profile, threads)])
+    facts = stage(
+        "facts",
+        lambda: (
+            [hotspot_facts(h, run, profile, threads) for h in hotspots] + [run_facts(run, profile, threads)]
+        ),
+    )
     findings = stage("rules", lambda: evaluate_rules(rules, facts))
-    report = stage("report", lambda: Report(version=__version__, run=run, hotspots=hotspots, findings=findings,
-                                            threads=threads, caveats=caveats(profile, run, []), profile=profile))
+    report = stage(
+        "report",
+        lambda: Report(
+            version=__version__,
+            run=run,
+            hotspots=hotspots,
+            findings=findings,
+            threads=threads,
+            caveats=caveats(profile, run, []),
+            profile=profile,
+        ),
+    )
     sizes = {}
     write_s = 0.0
     for fmt in ("text", "md", "html", "sarif", "json", "speedscope"):
         text = stage(fmt, lambda fmt=fmt: render(report, fmt, rules=rules, width=100))
-        sizes[fmt] = sum(len(text[i:i + (1 << 20)].encode("utf-8")) for i in range(0, len(text), 1 << 20))
-        if write_dir and fmt != "text":   # as `gilscope profile --json F --html F ...` writes them
+        sizes[fmt] = sum(len(text[i : i + (1 << 20)].encode("utf-8")) for i in range(0, len(text), 1 << 20))
+        if write_dir and fmt != "text":  # as `gilscope profile --json F --html F ...` writes them
             t0 = time.perf_counter()
             write_atomic(Path(write_dir, f"report.{fmt}"), text)
             write_s += time.perf_counter() - t0
         del text
     out["_sizes"] = sizes
     out["_write_s"] = write_s
-    out["_counts"] = {"hotspots": len(hotspots), "findings": len(findings), "threads": len(threads),
-                      "stacks": len(profile.stacks), "frames": len(profile.frames)}
+    out["_counts"] = {
+        "hotspots": len(hotspots),
+        "findings": len(findings),
+        "threads": len(threads),
+        "stacks": len(profile.stacks),
+        "frames": len(profile.frames),
+    }
     return out
 
 
@@ -293,7 +384,9 @@ def child_main(ns) -> None:
 
 def in_child(ns, data_dir, stage, measure):
     argv = [sys.executable, __file__, "--child-dir", str(data_dir), "--stage", stage, "--measure", measure]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    )
     proc = subprocess.run(argv, capture_output=True, text=True, env=env)
     if proc.returncode:
         sys.exit(f"child {stage}/{measure} failed:\n{proc.stderr}")
@@ -311,8 +404,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per stage (median quoted)")
     ap.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
-    ap.add_argument("--sweep", default="25000,50000,250000",
-                    help="also time the whole pipeline once at these counts of distinct stacks ('' for none)")
+    ap.add_argument(
+        "--sweep",
+        default="25000,50000,250000",
+        help="also time the whole pipeline once at these counts of distinct stacks ('' for none)",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS / "scale.json")
     ap.add_argument("--child-dir", help=argparse.SUPPRESS)
     ap.add_argument("--stage", default="all", help=argparse.SUPPRESS)
@@ -330,19 +426,41 @@ def main() -> None:
             continue
         paths = max(ns.functions // 20, round(ns.paths * stacks / ns.stacks))
         run, sweep_stats = measure(ns, stacks, paths, 1, False, log)
-        sweep.append({"stacks": stacks, "paths": sweep_stats["distinct_frame_tuples"],
-                      "data_file_mb": sweep_stats["data_file_mb"], **run["total"]})
-    sweep.append({"stacks": ns.stacks, "paths": stats["distinct_frame_tuples"], "data_file_mb": stats["data_file_mb"],
-                  **main_run["total"]})
+        sweep.append(
+            {
+                "stacks": stacks,
+                "paths": sweep_stats["distinct_frame_tuples"],
+                "data_file_mb": sweep_stats["data_file_mb"],
+                **run["total"],
+            }
+        )
+    sweep.append(
+        {
+            "stacks": ns.stacks,
+            "paths": stats["distinct_frame_tuples"],
+            "data_file_mb": stats["data_file_mb"],
+            **main_run["total"],
+        }
+    )
     sweep.sort(key=lambda r: r["stacks"])
     total = main_run["total"]
     result = {
-        "machine": machine(), "params": {k: getattr(ns, k) for k in ("samples", "functions", "threads", "stacks",
-                                                                   "paths", "interval", "seed", "repeat")},
-        "data": stats, "counts": main_run["counts"], "stages": main_run["stages"], "total": total,
+        "machine": machine(),
+        "params": {
+            k: getattr(ns, k)
+            for k in ("samples", "functions", "threads", "stacks", "paths", "interval", "seed", "repeat")
+        },
+        "data": stats,
+        "counts": main_run["counts"],
+        "stages": main_run["stages"],
+        "total": total,
         "sweep": sweep,
-        "targets": {"seconds": TARGET_S, "maxrss_mb": TARGET_MB,
-                    "seconds_ok": total["seconds"] <= TARGET_S, "maxrss_ok": total["maxrss_mb"] <= TARGET_MB},
+        "targets": {
+            "seconds": TARGET_S,
+            "maxrss_mb": TARGET_MB,
+            "seconds_ok": total["seconds"] <= TARGET_S,
+            "maxrss_ok": total["maxrss_mb"] <= TARGET_MB,
+        },
     }
     write_json(ns.out, result)
     print(table(result))
@@ -373,12 +491,23 @@ def measure(ns, stacks, paths, repeat, memory, log):
     rows = []
     for stage in STAGES:
         times = [r[stage]["seconds"] for r in runs]
-        rows.append({"stage": stage, "seconds": statistics.median(times), "min_s": min(times), "max_s": max(times),
-                     "traced_peak_mb": traced.get(stage), "output_mb": (round(runs[0]["_sizes"][stage] / 1e6, 2)
-                                                                         if stage in runs[0]["_sizes"] else None)})
+        rows.append(
+            {
+                "stage": stage,
+                "seconds": statistics.median(times),
+                "min_s": min(times),
+                "max_s": max(times),
+                "traced_peak_mb": traced.get(stage),
+                "output_mb": (
+                    round(runs[0]["_sizes"][stage] / 1e6, 2) if stage in runs[0]["_sizes"] else None
+                ),
+            }
+        )
     total = {
         "seconds": statistics.median(sum(r[s]["seconds"] for s in STAGES) for r in runs),
-        "seconds_without_load": statistics.median(sum(r[s]["seconds"] for s in STAGES if s != "load") for r in runs),
+        "seconds_without_load": statistics.median(
+            sum(r[s]["seconds"] for s in STAGES if s != "load") for r in runs
+        ),
         "write_s": statistics.median(r["_write_s"] for r in runs),
         "maxrss_mb": statistics.median(r["_maxrss_mb"] for r in runs),
         "baseline_rss_mb": statistics.median(r["_baseline_rss_mb"] for r in runs),
@@ -400,7 +529,9 @@ def table(result) -> str:
     for r in result["stages"]:
         mem = "-" if r["traced_peak_mb"] is None else f"{r['traced_peak_mb']:.1f}"
         size = "" if r["output_mb"] is None else f"{r['output_mb']:.2f}"
-        lines.append(f"| {r['stage']} | {r['seconds']:.3f} ({r['min_s']:.3f}-{r['max_s']:.3f}) | {mem} | {size} |")
+        lines.append(
+            f"| {r['stage']} | {r['seconds']:.3f} ({r['min_s']:.3f}-{r['max_s']:.3f}) | {mem} | {size} |"
+        )
     ok = lambda b: "ok" if b else "MISSED"  # noqa: E731
     tg = result["targets"]
     lines += [
@@ -412,13 +543,19 @@ def table(result) -> str:
         f"({ok(tg['maxrss_ok'])}).",
     ]
     if result.get("sweep"):
-        lines += ["", "How it scales with the number of distinct stacks (same samples, functions and threads; "
-                  "one run each):", "",
-                  "| distinct stacks | call paths | agent data MB | seconds | without load | peak RSS MB |",
-                  "|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "How it scales with the number of distinct stacks (same samples, functions and threads; "
+            "one run each):",
+            "",
+            "| distinct stacks | call paths | agent data MB | seconds | without load | peak RSS MB |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
         for r in result["sweep"]:
-            lines.append(f"| {r['stacks']:,} | {r['paths']:,} | {r['data_file_mb']} | {r['seconds']:.2f} | "
-                         f"{r['seconds_without_load']:.2f} | {r['maxrss_mb']:.0f} |")
+            lines.append(
+                f"| {r['stacks']:,} | {r['paths']:,} | {r['data_file_mb']} | {r['seconds']:.2f} | "
+                f"{r['seconds_without_load']:.2f} | {r['maxrss_mb']:.0f} |"
+            )
     lines += ["", f"Machine: {machine_line(result['machine'])}"]
     return "\n".join(lines)
 

@@ -5,6 +5,7 @@ pairs (so a busy spell hits both), the median of each and of the per-pair differ
 
 The README quotes the median difference as the start-up and reporting cost.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,25 +40,36 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pairs", type=int, default=10)
     ap.add_argument("--json", type=Path, help="also write the figures here")
-    ap.add_argument("--command", help="how to run gilscope (default: the console script), e.g. to compare "
-                    "another checkout: --command 'python3 -m gilscope' with PYTHONPATH=that/checkout")
+    ap.add_argument(
+        "--command",
+        help="how to run gilscope (default: the console script), e.g. to compare "
+        "another checkout: --command 'python3 -m gilscope' with PYTHONPATH=that/checkout",
+    )
     ns = ap.parse_args()
-    with tempfile.TemporaryDirectory() as folder:   # no pyproject.toml above it: no [tool.gilscope]
+    with tempfile.TemporaryDirectory() as folder:  # no pyproject.toml above it: no [tool.gilscope]
         empty = os.path.join(folder, "empty.py")
         Path(empty).write_text("", encoding="utf-8")
         gilscope = shlex.split(ns.command) if ns.command else gilscope_command()
         bare_cmd, profiled_cmd = [sys.executable, empty], [*gilscope, "profile", "-q", empty]
-        timed(profiled_cmd, folder)                   # warm-up: bytecode caches, page cache
+        timed(profiled_cmd, folder)  # warm-up: bytecode caches, page cache
         bare, profiled = [], []
         for _ in range(ns.pairs):
             bare.append(timed(bare_cmd, folder))
             profiled.append(timed(profiled_cmd, folder))
     cost = statistics.median(p - b for p, b in zip(profiled, bare))
-    result = {"pairs": ns.pairs, "bare_s": round(statistics.median(bare), 4),
-              "profiled_s": round(statistics.median(profiled), 4), "fixed_cost_s": round(cost, 4),
-              "python": sys.version.split()[0], "cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2)}
-    print(f"python empty.py {result['bare_s']:.3f} s, gilscope profile -q empty.py {result['profiled_s']:.3f} s: "
-          f"fixed cost {cost:.3f} s (median of {ns.pairs} alternating pairs; load {result['load_1min']})")
+    result = {
+        "pairs": ns.pairs,
+        "bare_s": round(statistics.median(bare), 4),
+        "profiled_s": round(statistics.median(profiled), 4),
+        "fixed_cost_s": round(cost, 4),
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        "load_1min": round(os.getloadavg()[0], 2),
+    }
+    print(
+        f"python empty.py {result['bare_s']:.3f} s, gilscope profile -q empty.py {result['profiled_s']:.3f} s: "
+        f"fixed cost {cost:.3f} s (median of {ns.pairs} alternating pairs; load {result['load_1min']})"
+    )
     if ns.json:
         ns.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 

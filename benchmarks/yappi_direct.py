@@ -5,6 +5,7 @@
 yappi.start(), runpy.run_path(script, run_name="__main__"), yappi.stop(), then the function and
 thread stats are read (and dropped), as a profiler has to. The script's exit status is kept.
 """
+
 import argparse
 import os
 import runpy
@@ -15,7 +16,9 @@ import yappi
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu", help="yappi clock type (default: cpu)")
+    parser.add_argument(
+        "--clock", choices=["cpu", "wall"], default="cpu", help="yappi clock type (default: cpu)"
+    )
     parser.add_argument("--builtins", action="store_true", help="profile built-in functions too")
     parser.add_argument("script")
     parser.add_argument("args", nargs=argparse.REMAINDER)

@@ -1,4 +1,5 @@
 """gilscope: is it the CPU, the I/O or the GIL? Profiles a script and says what to change."""
+
 import sys
 
 __version__ = "0.1.0"

@@ -1,5 +1,6 @@
 """The console script's name for the entry point (`gilscope = "gilscope.entry:main"`), kept so installed
 scripts go on working; the entry point itself is gilscope/cli/main.py."""
+
 from gilscope.cli.main import main
 
 __all__ = ["main"]

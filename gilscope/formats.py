@@ -1,5 +1,6 @@
 """The report formats and the collection engines. A light module (stdlib only): the CLI's options and the
 early-start fast path need these enums at import, before pydantic. gilscope.model.common re-exports them."""
+
 from enum import StrEnum
 
 
@@ -9,14 +10,14 @@ class Format(StrEnum):
     html = "html"
     sarif = "sarif"
     json = "json"
-    speedscope = "speedscope"   # an export of Report.profile, not of the findings
+    speedscope = "speedscope"  # an export of Report.profile, not of the findings
 
 
 class Engine(StrEnum):
     """How a run is collected (`--engine`, [tool.gilscope] engine)."""
 
-    auto = "auto"               # the in-process sampler (the default)
-    sampler = "sampler"         # the same sampler, by its own name
+    auto = "auto"  # the in-process sampler (the default)
+    sampler = "sampler"  # the same sampler, by its own name
     cprofile = "cprofile"
     yappi = "yappi"
     pyspy = "pyspy"

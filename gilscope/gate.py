@@ -2,6 +2,7 @@
 
 Pure functions: no printing, no exit. cli/reports.py turns the results into output and exit codes.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,17 +30,27 @@ def load_report(path: str | os.PathLike[str]) -> Report:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ReportLoadError(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise ReportLoadError(
+            f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
     except RecursionError:
         raise ReportLoadError(f"{name} is not a gilscope report: its JSON is nested too deeply") from None
-    except ValueError as exc:   # e.g. an integer of more than 4300 digits
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
         raise ReportLoadError(f"{name} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict) or "schema_version" not in data or data.get("tool", "gilscope") != "gilscope":
-        raise ReportLoadError(f"{name} is not a gilscope report (no schema_version, or another tool's JSON); "
-                              "write one with `gilscope profile --json`")
+    if (
+        not isinstance(data, dict)
+        or "schema_version" not in data
+        or data.get("tool", "gilscope") != "gilscope"
+    ):
+        raise ReportLoadError(
+            f"{name} is not a gilscope report (no schema_version, or another tool's JSON); "
+            "write one with `gilscope profile --json`"
+        )
     if data["schema_version"] != SCHEMA_VERSION:
-        raise ReportLoadError(f"{name} has schema_version {_short(data['schema_version'])}; "
-                              f"this gilscope reads schema_version {SCHEMA_VERSION}")
+        raise ReportLoadError(
+            f"{name} has schema_version {_short(data['schema_version'])}; "
+            f"this gilscope reads schema_version {SCHEMA_VERSION}"
+        )
     try:
         return Report.model_validate(data)
     except ValidationError as exc:
@@ -47,7 +58,9 @@ def load_report(path: str | os.PathLike[str]) -> Report:
         first = errors[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise ReportLoadError(f"{name} is not a valid gilscope report: {where}: {first['msg']}{more}") from None
+        raise ReportLoadError(
+            f"{name} is not a valid gilscope report: {where}: {first['msg']}{more}"
+        ) from None
 
 
 def _short(value: object, limit: int = 40) -> str:
@@ -55,7 +68,9 @@ def _short(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def gate(report: Report, fail_on: Severity | None, baseline: Report | None = None) -> tuple[int, list[Finding]]:
+def gate(
+    report: Report, fail_on: Severity | None, baseline: Report | None = None
+) -> tuple[int, list[Finding]]:
     """(exit code, counted findings): findings at or above `fail_on` that the baseline does not already have.
 
     The baseline matches by fingerprint (rule, file, function: it survives moved lines), each baseline finding
@@ -87,8 +102,8 @@ class HotspotChange:
     key: Key
     old: Hotspot | None
     new: Hotspot | None
-    wall_pct: float = 0.0        # relative change of wall seconds, in percent
-    share_pct: float = 0.0       # relative change of share of the run, in percent
+    wall_pct: float = 0.0  # relative change of wall seconds, in percent
+    share_pct: float = 0.0  # relative change of share of the run, in percent
     regression_pct: float = 0.0  # the slowdown the threshold is checked against
     exceeds: bool = False
 
@@ -123,7 +138,9 @@ def _pct(old: float, new: float) -> float:
     return 0.0 if new <= 0 else float("inf")
 
 
-def diff(old: Report, new: Report, max_regression_pct: float = 10.0, *, min_share: float = 0.01) -> DiffResult:
+def diff(
+    old: Report, new: Report, max_regression_pct: float = 10.0, *, min_share: float = 0.01
+) -> DiffResult:
     """Compare hotspots of two reports, matched on (file base name, function).
 
     A matched hotspot is slower when its wall seconds or its share of the run grew; it is a regression when the
@@ -154,12 +171,19 @@ def diff(old: Report, new: Report, max_regression_pct: float = 10.0, *, min_shar
         if key not in news and o.share >= min_share:
             gone.append(HotspotChange(key, o, None, wall_pct=-100.0, share_pct=-100.0, regression_pct=-100.0))
     by_size = lambda c: (-c.regression_pct, c.key)  # noqa: E731
-    return DiffResult(max_regression_pct, old.run.wall_s, new.run.wall_s, sorted(slower, key=by_size),
-                      sorted(faster, key=lambda c: (min(c.wall_pct, c.share_pct), c.key)), sorted(added, key=by_size),
-                      sorted(gone, key=lambda c: c.key), sorted(kinds, key=lambda c: c.key))
+    return DiffResult(
+        max_regression_pct,
+        old.run.wall_s,
+        new.run.wall_s,
+        sorted(slower, key=by_size),
+        sorted(faster, key=lambda c: (min(c.wall_pct, c.share_pct), c.key)),
+        sorted(added, key=by_size),
+        sorted(gone, key=lambda c: c.key),
+        sorted(kinds, key=lambda c: c.key),
+    )
 
 
 def _change(key: Key, o: Hotspot, n: Hotspot, threshold: float) -> HotspotChange:
     wall, share = _pct(o.wall_s, n.wall_s), _pct(o.share, n.share)
-    pct = max(wall, share)   # slower by either measure; when both fell, the smaller improvement
+    pct = max(wall, share)  # slower by either measure; when both fell, the smaller improvement
     return HotspotChange(key, o, n, wall, share, pct, pct > threshold)

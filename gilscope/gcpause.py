@@ -6,6 +6,7 @@ generations are walked again and again as they grow. With the collector paused, 
 take about half the time (benchmarks/scale.py). Reference counting still frees everything that is not in a
 cycle, and the code paused here makes no cycles worth collecting before the collector is back on.
 """
+
 import functools
 import gc
 from contextlib import contextmanager
@@ -25,8 +26,10 @@ def paused_gc():
 
 def without_gc(func):
     """Decorator: run `func` with the collector paused."""
+
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         with paused_gc():
             return func(*args, **kwargs)
+
     return wrapper

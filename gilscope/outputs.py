@@ -1,4 +1,5 @@
 """Writing results: atomic files, and GitHub Actions annotations plus the step summary."""
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ from typing import TextIO
 from gilscope.errors import UsageError
 from gilscope.model import Report
 
-STEP_SUMMARY_LIMIT = 1_000_000   # GitHub caps a step summary at 1 MiB
+STEP_SUMMARY_LIMIT = 1_000_000  # GitHub caps a step summary at 1 MiB
 
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:
@@ -52,8 +53,13 @@ def _file_mode(target: Path) -> int:
         return 0o666 & ~umask
 
 
-def emit_github(report: Report, *, env: Mapping[str, str] | None = None, out: TextIO | None = None,
-                root: str | os.PathLike[str] | None = None) -> bool:
+def emit_github(
+    report: Report,
+    *,
+    env: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> bool:
     """On a GitHub Actions runner: print annotations to stdout, append the Markdown summary and the findings
     that did not fit as annotations to $GITHUB_STEP_SUMMARY. Returns whether it did anything."""
     from gilscope.render.annotations import render_annotations
@@ -70,10 +76,14 @@ def emit_github(report: Report, *, env: Mapping[str, str] | None = None, out: Te
         data = text.encode("utf-8")
         if len(data) > STEP_SUMMARY_LIMIT:
             cut = data[:STEP_SUMMARY_LIMIT].decode("utf-8", "ignore")
-            text = cut[: cut.rfind("\n") + 1] + "\n…summary cut at GitHub's 1 MiB limit; see the full report.\n"
+            text = (
+                cut[: cut.rfind("\n") + 1] + "\n…summary cut at GitHub's 1 MiB limit; see the full report.\n"
+            )
         try:
             with open(summary_path, "a", encoding="utf-8") as fh:
                 fh.write(text + "\n")
         except OSError as exc:
-            raise UsageError(f"cannot append to $GITHUB_STEP_SUMMARY ({summary_path}): {exc.strerror or exc}") from None
+            raise UsageError(
+                f"cannot append to $GITHUB_STEP_SUMMARY ({summary_path}): {exc.strerror or exc}"
+            ) from None
     return True

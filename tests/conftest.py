@@ -1,4 +1,5 @@
 """Shared test plumbing: the --update-golden option and loaders for the stored fixtures."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,12 @@ FIXTURES = TESTS / "fixtures"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true", default=False,
-                     help="Rewrite golden files under tests/golden/ instead of comparing against them.")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Rewrite golden files under tests/golden/ instead of comparing against them.",
+    )
 
 
 @pytest.fixture
@@ -22,10 +27,12 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture
 def fixture_path():
     """fixture_path("reports/rich.json") -> the file under tests/fixtures/."""
+
     def find(name: str) -> Path:
         path = FIXTURES / name
         assert path.exists(), f"missing test fixture {path}"
         return path
+
     return find
 
 
@@ -36,6 +43,7 @@ def load_report_fixture(fixture_path):
 
     def load(name: str) -> Report:
         return Report.model_validate_json(fixture_path(f"reports/{name}.json").read_text(encoding="utf-8"))
+
     return load
 
 
@@ -43,58 +51,53 @@ def load_report_fixture(fixture_path):
 # Each is still run, and reported as xfailed with its reason (`pytest -rx`); an unexpected pass shows as XPASS.
 _NO_GIL = "no GIL on this free-threaded build (3.13t)"
 FREE_THREADED_EXPECTED = {
-    "test_expected_function_is_a_hotspot_of_an_accepted_kind[native_zlib.py:compress_all]":
-        f"{_NO_GIL}: C code that would release the GIL cannot be told from Python code running in parallel, so "
-        "zlib's time is cpu, never native",
-    "test_findings_give_an_expected_strategy[native_zlib.py:compress_all]":
-        f"{_NO_GIL}: threads already run zlib in parallel; the advice is free-threading's (GS103), not 'threads'",
-    "test_findings_give_an_expected_strategy[cpu_in_c.py:roundtrip]":
-        f"{_NO_GIL}: threads can already run this in parallel, so GS103 (free-threading) is advised, not "
-        "multiprocessing",
-    "test_findings_give_an_expected_strategy[gil_threads.py:checksum]":
-        f"{_NO_GIL}: the four threads already run in parallel (no GIL queue), so neither multiprocessing nor "
-        "free-threading advice applies",
-    "test_finding_points_at_the_construct_and_shows_the_change[gil_threads.py]":
-        f"{_NO_GIL}: no multiprocessing finding for threads that already run in parallel",
-    "test_gzip_is_native_and_gets_no_cpu_advice":
-        f"{_NO_GIL}: zlib's time cannot be told native (GIL released) from cpu",
-    "test_json_tool_holds_the_gil_and_gets_no_thread_advice":
-        f"{_NO_GIL} to hold: threads could run json.tool's Python code in parallel, so free-threading advice fits",
-    "test_http_server_under_load_through_py_spy":
-        "3.13t: py-spy 0.4.3 cannot read a free-threaded 3.13 and 3.13 has no sys.remote_exec: attach has no way in",
-    "test_process_pool_workers_are_followed_with_subprocesses":
-        "3.13t: py-spy 0.4.3 cannot read a free-threaded 3.13, so workers are not told apart as pool workers",
-    "test_a_process_that_exits_during_the_attach_gives_a_partial_report":
-        "3.13t: py-spy 0.4.3 cannot read a free-threaded 3.13 (no partial report to give)",
+    "test_expected_function_is_a_hotspot_of_an_accepted_kind[native_zlib.py:compress_all]": f"{_NO_GIL}: C code that would release the GIL cannot be told from Python code running in parallel, so "
+    "zlib's time is cpu, never native",
+    "test_findings_give_an_expected_strategy[native_zlib.py:compress_all]": f"{_NO_GIL}: threads already run zlib in parallel; the advice is free-threading's (GS103), not 'threads'",
+    "test_findings_give_an_expected_strategy[cpu_in_c.py:roundtrip]": f"{_NO_GIL}: threads can already run this in parallel, so GS103 (free-threading) is advised, not "
+    "multiprocessing",
+    "test_findings_give_an_expected_strategy[gil_threads.py:checksum]": f"{_NO_GIL}: the four threads already run in parallel (no GIL queue), so neither multiprocessing nor "
+    "free-threading advice applies",
+    "test_finding_points_at_the_construct_and_shows_the_change[gil_threads.py]": f"{_NO_GIL}: no multiprocessing finding for threads that already run in parallel",
+    "test_gzip_is_native_and_gets_no_cpu_advice": f"{_NO_GIL}: zlib's time cannot be told native (GIL released) from cpu",
+    "test_json_tool_holds_the_gil_and_gets_no_thread_advice": f"{_NO_GIL} to hold: threads could run json.tool's Python code in parallel, so free-threading advice fits",
+    "test_http_server_under_load_through_py_spy": "3.13t: py-spy 0.4.3 cannot read a free-threaded 3.13 and 3.13 has no sys.remote_exec: attach has no way in",
+    "test_process_pool_workers_are_followed_with_subprocesses": "3.13t: py-spy 0.4.3 cannot read a free-threaded 3.13, so workers are not told apart as pool workers",
+    "test_a_process_that_exits_during_the_attach_gives_a_partial_report": "3.13t: py-spy 0.4.3 cannot read a free-threaded 3.13 (no partial report to give)",
 }
-FREE_THREADED_OPEN = {   # open bugs on 3.13t, not build limits: see issue 13
+FREE_THREADED_OPEN = {  # open bugs on 3.13t, not build limits: see issue 13
     "test_python_subprocess_is_profiled_as_a_child": "3.13t: the child's sampler reads its stacks once or twice",
     "test_the_target_ends_through_pythons_own_shutdown": "3.13t: a finaliser run at interpreter shutdown is lost",
     "test_unusual_target_is_profiled_and_reported[daemon_threads]": "3.13t: the sampler reads stacks only once",
     "test_unusual_target_is_profiled_and_reported[forks]": "3.13t: forked children's samplers read no stacks",
     "test_pool_workers_hot_code_is_found_in_the_workers[spawn]": "3.13t: spawned workers' samplers read no stacks",
     "test_pool_workers_hot_code_is_found_in_the_workers[fork]": "3.13t: forked workers' samplers read no stacks",
-    "test_remote_exec_attach_to_a_process_that_exits_gives_a_partial_report":
-        "3.13t: the target exits before the attach (no sys.remote_exec before 3.14)",
+    "test_remote_exec_attach_to_a_process_that_exits_gives_a_partial_report": "3.13t: the target exits before the attach (no sys.remote_exec before 3.14)",
 }
 
 
 # CPython 3.12.1 (the machine's pyenv 3.12): multiprocessing under the sampler fails in CPython, with "SystemError:
 # deallocated BytesIO object has exported buffers" or a segfault (README, "Known problem"; BytesIO buffer clean-up
 # bugs, CPython gh-111049 and gh-111331).
-_CPYTHON_3121 = "CPython 3.12.1: a multiprocessing pool under the sampler dies in CPython's BytesIO buffer clean-up"
-CPYTHON_3121 = {name: _CPYTHON_3121 for name in (
-    "test_report_records_the_exit_code[pool_tiny_tasks.py]",
-    "test_report_records_the_exit_code[pool_cpu.py]",
-    "test_expected_function_is_a_hotspot_of_an_accepted_kind[pool_tiny_tasks.py:sum_squares]",
-    "test_findings_give_an_expected_strategy[pool_tiny_tasks.py:sum_squares]",
-    "test_finding_points_at_the_construct_and_shows_the_change[pool_tiny_tasks.py]",
-    "test_pool_workers_hot_code_is_found_in_the_workers[spawn]",
-)}
+_CPYTHON_3121 = (
+    "CPython 3.12.1: a multiprocessing pool under the sampler dies in CPython's BytesIO buffer clean-up"
+)
+CPYTHON_3121 = {
+    name: _CPYTHON_3121
+    for name in (
+        "test_report_records_the_exit_code[pool_tiny_tasks.py]",
+        "test_report_records_the_exit_code[pool_cpu.py]",
+        "test_expected_function_is_a_hotspot_of_an_accepted_kind[pool_tiny_tasks.py:sum_squares]",
+        "test_findings_give_an_expected_strategy[pool_tiny_tasks.py:sum_squares]",
+        "test_finding_points_at_the_construct_and_shows_the_change[pool_tiny_tasks.py]",
+        "test_pool_workers_hot_code_is_found_in_the_workers[spawn]",
+    )
+}
 
 
 def _known_for_this_build() -> dict:
     import sys
+
     if not getattr(sys, "_is_gil_enabled", lambda: True)():
         return {**FREE_THREADED_OPEN, **FREE_THREADED_EXPECTED}
     if sys.version_info[:3] == (3, 12, 1):

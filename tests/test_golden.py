@@ -1,4 +1,5 @@
 """Golden snapshots: hand-built report fixtures through every renderer. `pytest --update-golden` rewrites them."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,20 +12,37 @@ from gilscope.render import Format, RenderOptions, SimpleRuleDoc, render
 from gilscope.render.annotations import render_annotations
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-ROOT = "/home/dev/proj"          # the fixtures' run.cwd: SARIF paths are made relative to it
-CASES = ["rich", "empty", "gil_threads"]   # gil_threads: a real run of examples/gil_threads.py, stored
-EXTENSIONS = {Format.text: "txt", Format.md: "md", Format.html: "html", Format.sarif: "sarif",
-              Format.json: "json", Format.speedscope: "speedscope.json"}
+ROOT = "/home/dev/proj"  # the fixtures' run.cwd: SARIF paths are made relative to it
+CASES = ["rich", "empty", "gil_threads"]  # gil_threads: a real run of examples/gil_threads.py, stored
+EXTENSIONS = {
+    Format.text: "txt",
+    Format.md: "md",
+    Format.html: "html",
+    Format.sarif: "sarif",
+    Format.json: "json",
+    Format.speedscope: "speedscope.json",
+}
 
 RULES = [
-    SimpleRuleDoc(id="GS301", name="threads-serialised-by-gil", title="CPU-bound work spread over threads is "
-                  "serialised by the GIL", severity=Severity.warning, category="gil",
-                  summary="Flags hot Python code that runs in several threads while the process gets ~1 core.",
-                  markdown="# GS301 threads-serialised-by-gil\n\n## What it does\n\nFlags **hot** `Python` code.\n\n"
-                           "## Example\n\n```python\nwith ThreadPoolExecutor(8) as pool:\n    pool.map(f, xs)\n```\n\n"
-                           "## References\n\n- [PEP 703](https://peps.python.org/pep-0703/)\n"),
-    SimpleRuleDoc(id="GS999", name="never-fires", title="A rule that fired nothing", severity=Severity.info,
-                  summary="Listed in SARIF, absent from the HTML rule docs.", markdown="# GS999 never-fires\n"),
+    SimpleRuleDoc(
+        id="GS301",
+        name="threads-serialised-by-gil",
+        title="CPU-bound work spread over threads is serialised by the GIL",
+        severity=Severity.warning,
+        category="gil",
+        summary="Flags hot Python code that runs in several threads while the process gets ~1 core.",
+        markdown="# GS301 threads-serialised-by-gil\n\n## What it does\n\nFlags **hot** `Python` code.\n\n"
+        "## Example\n\n```python\nwith ThreadPoolExecutor(8) as pool:\n    pool.map(f, xs)\n```\n\n"
+        "## References\n\n- [PEP 703](https://peps.python.org/pep-0703/)\n",
+    ),
+    SimpleRuleDoc(
+        id="GS999",
+        name="never-fires",
+        title="A rule that fired nothing",
+        severity=Severity.info,
+        summary="Listed in SARIF, absent from the HTML rule docs.",
+        markdown="# GS999 never-fires\n",
+    ),
 ]
 
 
@@ -35,7 +53,9 @@ def check_golden(path: Path, actual: str, update: bool) -> None:
         return
     assert path.exists(), f"{path} is missing: run `python3 -m pytest tests/test_golden.py --update-golden`"
     expected = path.read_text(encoding="utf-8")
-    assert actual == expected, f"{path} differs; review and run with --update-golden if the change is intended"
+    assert actual == expected, (
+        f"{path} differs; review and run with --update-golden if the change is intended"
+    )
 
 
 @pytest.mark.parametrize("fmt", list(EXTENSIONS), ids=[f.value for f in EXTENSIONS])
@@ -53,7 +73,9 @@ def test_golden_render(case, fmt, load_report_fixture, update_golden):
 @pytest.mark.parametrize("case", CASES)
 def test_golden_annotations(case, load_report_fixture, update_golden):
     annotations, overflow = render_annotations(load_report_fixture(case), root=ROOT)
-    check_golden(GOLDEN / case / "annotations.txt", annotations + "--- overflow ---\n" + overflow, update_golden)
+    check_golden(
+        GOLDEN / case / "annotations.txt", annotations + "--- overflow ---\n" + overflow, update_golden
+    )
 
 
 def test_json_golden_round_trips(load_report_fixture):
@@ -66,10 +88,15 @@ def test_json_golden_round_trips(load_report_fixture):
 def many_threads(report):
     """`report` with the threads of a thread-pool server: 8 pool threads, 300 request threads, 240 workers."""
     base = report.threads[1]
-    names = ([f"ThreadPoolExecutor-0_{i}" for i in range(8)] + ["process_request_thread"] * 300
-             + [f"Thread-{i} (worker)" for i in range(1, 241)])
-    threads = [report.threads[0]] + [base.model_copy(update={"name": n, "tid": 1000 + i, "wall_s": 0.5 + i % 7 / 10})
-                                     for i, n in enumerate(names)]
+    names = (
+        [f"ThreadPoolExecutor-0_{i}" for i in range(8)]
+        + ["process_request_thread"] * 300
+        + [f"Thread-{i} (worker)" for i in range(1, 241)]
+    )
+    threads = [report.threads[0]] + [
+        base.model_copy(update={"name": n, "tid": 1000 + i, "wall_s": 0.5 + i % 7 / 10})
+        for i, n in enumerate(names)
+    ]
     return report.model_copy(update={"threads": threads})
 
 

@@ -8,6 +8,7 @@ The target's source is parsed with `ast` (read only, never executed) once per fi
 shown only when guards.py shows the change safe; otherwise the finding says what must hold instead
 (Finding.change_requires). Findings of one rule that one edit fixes are merged into one (grouping.py).
 """
+
 from __future__ import annotations
 
 import ast
@@ -25,7 +26,7 @@ from gilscope.engine.speedup import IO_POOL_WORKERS, default_executor_workers, e
 from gilscope.model import Facts, Finding, Hotspot, Location, Profile, Severity, Strategy
 
 MAX_CONTEXT_LINES = 4
-BUDGET_S = 2.0          # enrich() stops looking for constructs after this long; findings keep their docs' snippets
+BUDGET_S = 2.0  # enrich() stops looking for constructs after this long; findings keep their docs' snippets
 _INLINE = (".<listcomp>", ".<dictcomp>", ".<setcomp>", ".<genexpr>", ".<lambda>")
 
 
@@ -38,8 +39,16 @@ def clues_for(finding: Finding, hotspot: Hotspot | None, profile: Profile | None
     waits = int(float(facts.get("waits") or _evidence(hotspot, "waits") or 0))
     kind = str(facts.get("kind") or (hotspot.kind.value if hotspot else ""))
     in_loop = str(facts.get("in_event_loop", "")) == "true" or bool(_evidence(hotspot, "event_loop_s"))
-    return Clues(target=finding.function, strategy=finding.strategy, kind=kind, blockers=blocker_names(blockers),
-                 holder=holder, callers=tuple(callers_of(profile, hotspot)), waits=waits, in_event_loop=in_loop)
+    return Clues(
+        target=finding.function,
+        strategy=finding.strategy,
+        kind=kind,
+        blockers=blocker_names(blockers),
+        holder=holder,
+        callers=tuple(callers_of(profile, hotspot)),
+        waits=waits,
+        in_event_loop=in_loop,
+    )
 
 
 def _evidence(hotspot: Hotspot | None, metric: str):
@@ -56,7 +65,11 @@ def callers_of(profile: Profile | None, hotspot: Hotspot | None) -> list[str]:
     for stack in profile.stacks:
         user = [profile.frames[i] for i in stack.frames if profile.frames[i].user]
         for outer, inner in zip(user, user[1:]):
-            if inner.function == hotspot.function and inner.file == hotspot.file and outer.file == hotspot.file:
+            if (
+                inner.function == hotspot.function
+                and inner.file == hotspot.file
+                and outer.file == hotspot.file
+            ):
                 name = outer.function
                 for suffix in _INLINE:
                     if name.endswith(suffix):
@@ -80,7 +93,9 @@ def location_of(src: Source, site: Site, file: str) -> Location:
     return Location(file=file, line=site.line, function=src.qualname(site.scope), code=code)
 
 
-def locate(finding: Finding, hotspot: Hotspot | None, report_profile: Profile | None = None) -> Location | None:
+def locate(
+    finding: Finding, hotspot: Hotspot | None, report_profile: Profile | None = None
+) -> Location | None:
     """The construct in the user's source that the finding's advice is about, or None."""
     file = (hotspot.file if hotspot else "") or finding.file
     src = load(file)
@@ -90,8 +105,13 @@ def locate(finding: Finding, hotspot: Hotspot | None, report_profile: Profile | 
     return location_of(src, site, file) if site else None
 
 
-def propose(finding: Finding, location: Location, source_lines: list[str], clues: Clues | None = None,
-            ctx: dict | None = None) -> tuple[str, str, str]:
+def propose(
+    finding: Finding,
+    location: Location,
+    source_lines: list[str],
+    clues: Clues | None = None,
+    ctx: dict | None = None,
+) -> tuple[str, str, str]:
     """(before, after, unified diff) for the construct at `location`, built from the user's own lines.
 
     Raises NoRewrite when the construct is there but has no safe mechanical rewrite.
@@ -120,9 +140,20 @@ def undefined_names(text: str) -> set[str]:
     import it retargeted, a name it moved) would fail at run time. Scopes are merged, so this only ever
     misses problems; it never reports a name the original code defines somewhere."""
     import builtins
+
     tree = ast.parse(text)
-    bound = set(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__loader__", "__builtins__",
-                                  "__package__", "__path__", "__annotations__", "__class__"}
+    bound = set(dir(builtins)) | {
+        "__file__",
+        "__name__",
+        "__doc__",
+        "__spec__",
+        "__loader__",
+        "__builtins__",
+        "__package__",
+        "__path__",
+        "__annotations__",
+        "__class__",
+    }
     loaded = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
@@ -140,7 +171,7 @@ def undefined_names(text: str) -> set[str]:
         elif isinstance(node, ast.MatchAs) and node.name or isinstance(node, ast.MatchStar) and node.name:
             bound.add(node.name)
     if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in ast.walk(tree)):
-        return set()          # a star import may bind anything
+        return set()  # a star import may bind anything
     return loaded - bound
 
 
@@ -151,12 +182,14 @@ def _snippets(src: Source, site: Site, edits, after_lines: list[str]) -> tuple[s
     touching = [e for e in edits if e.first <= end + 1 and e.last >= first - 1]
     first = min([first, *(e.first for e in touching)])
     end = max([end, *(e.last for e in touching)])
+
     def grown(e) -> int:
         return len(e.text.splitlines()) - (e.last - e.first + 1)
+
     shift = sum(grown(e) for e in edits if e.first < first)
     inside = sum(grown(e) for e in edits if first <= e.first <= end)
-    before = "".join(src.lines[first - 1:end])
-    after = "".join(after_lines[first - 1 + shift:end + shift + inside])
+    before = "".join(src.lines[first - 1 : end])
+    after = "".join(after_lines[first - 1 + shift : end + shift + inside])
     return _dedent(before), _dedent(after)
 
 
@@ -183,13 +216,15 @@ def _hotspot_for(finding: Finding, hotspots: list[Hotspot]) -> Hotspot | None:
     return next((h for h in hotspots if h.function == finding.function and h.file == finding.file), None)
 
 
-def enrich_one(finding: Finding, hotspots: list[Hotspot], profile: Profile | None,
-               facts: Facts | None = None) -> Finding:
+def enrich_one(
+    finding: Finding, hotspots: list[Hotspot], profile: Profile | None, facts: Facts | None = None
+) -> Finding:
     return _enriched(finding, hotspots, profile, facts)[0]
 
 
-def _enriched(finding: Finding, hotspots: list[Hotspot], profile: Profile | None,
-              facts: Facts | None) -> tuple[Finding, int | None]:
+def _enriched(
+    finding: Finding, hotspots: list[Hotspot], profile: Profile | None, facts: Facts | None
+) -> tuple[Finding, int | None]:
     """The finding with its change, and how many workers the change runs (None: the strategy's default)."""
     hotspot = _hotspot_for(finding, hotspots)
     file = (hotspot.file if hotspot else "") or finding.file
@@ -207,7 +242,7 @@ def _enriched(finding: Finding, hotspots: list[Hotspot], profile: Profile | None
         before, after, diff = propose(finding, location, src.lines, clues, ctx)
         update.update(before=before, after=after, diff=diff)
     except NoRewrite as why:
-        if why.requires:        # no diff, and no snippet from the rule docs that would read as one
+        if why.requires:  # no diff, and no snippet from the rule docs that would read as one
             update.update(before="", after="", diff="", change_requires=why.requires)
     except (SyntaxError, ValueError):
         pass
@@ -227,9 +262,9 @@ def concurrency(site: Site, clues: Clues, facts: Facts | None) -> int | None:
             return int(ast.literal_eval(arg)) if arg is not None else None
         except (ValueError, TypeError, SyntaxError):
             return None
-    if site.construct == "sleep-in-async":         # every coroutine sleeps at once
+    if site.construct == "sleep-in-async":  # every coroutine sleeps at once
         return max(clues.waits, facts.loop_stalls if facts else 0, 1)
-    if site.construct == "blocking-in-async":      # asyncio.to_thread: the loop's default executor
+    if site.construct == "blocking-in-async":  # asyncio.to_thread: the loop's default executor
         return default_executor_workers(facts.cpu_count if facts else 1)
     if site.construct == "loop" and site.extra.get("pool") == "io":
         return min(clues.waits, IO_POOL_WORKERS) if clues.waits >= 2 else IO_POOL_WORKERS
@@ -237,8 +272,14 @@ def concurrency(site: Site, clues: Clues, facts: Facts | None) -> int | None:
 
 
 # Advice that is a change to the code at one place: a warning promises it, so it needs the change shown.
-_CODE_CHANGES = {Strategy.multiprocessing, Strategy.threads, Strategy.asyncio, Strategy.offload,
-                 Strategy.lock_scope, Strategy.batching}
+_CODE_CHANGES = {
+    Strategy.multiprocessing,
+    Strategy.threads,
+    Strategy.asyncio,
+    Strategy.offload,
+    Strategy.lock_scope,
+    Strategy.batching,
+}
 
 
 def judge(finding: Finding, facts: Facts | None) -> Finding:
@@ -249,8 +290,11 @@ def judge(finding: Finding, facts: Facts | None) -> Finding:
         return finding
     reason = not_worth_it(finding.strategy, finding.estimated_speedup, facts)
     if not reason and finding.function and finding.strategy in _CODE_CHANGES and not finding.diff:
-        reason = ("no change to this code could be shown safe and worth it here" if finding.change_at is None
-                  else f"the change at line {finding.change_at.line} could not be shown safe")
+        reason = (
+            "no change to this code could be shown safe and worth it here"
+            if finding.change_at is None
+            else f"the change at line {finding.change_at.line} could not be shown safe"
+        )
     if not reason:
         return finding
     update = {"because": [*finding.because, f"not worth acting on: {reason}"]}
@@ -275,13 +319,15 @@ def _ctx(finding: Finding) -> dict:
 def facts_for(finding: Finding, facts: list[Facts]) -> Facts | None:
     for f in facts:
         if (f.function, f.file, f.line) == (finding.function, finding.file, finding.line) and (
-                f.scope == "hotspot") == bool(finding.function):
+            f.scope == "hotspot"
+        ) == bool(finding.function):
             return f
     return next((f for f in facts if f.scope == "run"), None) if not finding.function else None
 
 
-def enrich(findings: list[Finding], hotspots: list[Hotspot], profile: Profile | None,
-           facts: list[Facts] = ()) -> list[Finding]:
+def enrich(
+    findings: list[Finding], hotspots: list[Hotspot], profile: Profile | None, facts: list[Facts] = ()
+) -> list[Finding]:
     """Every finding with the construct to change and the change, where one is found, its estimate redone
     for the change shown, and its severity capped at info when acting would not pay. Never raises: a
     finding whose source cannot be read or matched stays as it was."""
@@ -293,7 +339,7 @@ def enrich(findings: list[Finding], hotspots: list[Hotspot], profile: Profile | 
         if time.perf_counter() < deadline:
             try:
                 finding, workers = _enriched(finding, hotspots, profile, own)
-            except Exception:           # advice is a bonus: it must never cost the report
+            except Exception:  # advice is a bonus: it must never cost the report
                 pass
         enriched.append((finding, own, workers))
     out = []
@@ -304,6 +350,7 @@ def enrich(findings: list[Finding], hotspots: list[Hotspot], profile: Profile | 
             pass
         out.append(finding)
     from gilscope.engine.evaluate import _order
+
     return sorted(out, key=_order)
 
 

@@ -1,5 +1,6 @@
 """The rewrite for a construct: rewrite.py's table and the loop rewrite of loops.py, which builds on
 rewrite.py. The choice is made here, above both, so neither imports the other."""
+
 from __future__ import annotations
 
 from gilscope.advice.constructs import Site

@@ -12,6 +12,7 @@ Each matcher yields `Site`s in order of preference; the first one is the place t
   threads (I/O, native) and multiprocessing (CPU) advice;
 - key: max/min/sorted(..., key=hotspot), for multiprocessing advice (located, no rewrite).
 """
+
 from __future__ import annotations
 
 import ast
@@ -22,14 +23,71 @@ from gilscope.advice.source import FUNCS, Source, call_name, dotted, last, own_n
 from gilscope.model import Strategy
 
 THREAD_POOLS = {"ThreadPoolExecutor", "ThreadPool"}
-POOL_FEEDERS = {"map", "submit", "imap", "imap_unordered", "starmap", "apply_async", "map_async", "apply",
-                "starmap_async"}
-AUTO_CHUNKED = {"map", "starmap", "map_async", "starmap_async"}   # multiprocessing.Pool picks a chunksize for these
-NATIVE_MODULES = {"zlib", "hashlib", "bz2", "lzma", "gzip", "numpy", "np", "cv2", "PIL", "lz4", "zstd", "brotli"}
-BLOCKING_CALLS = {"sleep", "get", "post", "put", "delete", "head", "request", "urlopen", "recv", "recv_into",
-                  "recvfrom", "send", "sendall", "connect", "create_connection", "accept", "read", "readline",
-                  "readlines", "write", "run", "call", "check_call", "check_output", "communicate", "wait",
-                  "execute", "fetchall", "fetchone", "query", "getaddrinfo", "select"}
+POOL_FEEDERS = {
+    "map",
+    "submit",
+    "imap",
+    "imap_unordered",
+    "starmap",
+    "apply_async",
+    "map_async",
+    "apply",
+    "starmap_async",
+}
+AUTO_CHUNKED = {
+    "map",
+    "starmap",
+    "map_async",
+    "starmap_async",
+}  # multiprocessing.Pool picks a chunksize for these
+NATIVE_MODULES = {
+    "zlib",
+    "hashlib",
+    "bz2",
+    "lzma",
+    "gzip",
+    "numpy",
+    "np",
+    "cv2",
+    "PIL",
+    "lz4",
+    "zstd",
+    "brotli",
+}
+BLOCKING_CALLS = {
+    "sleep",
+    "get",
+    "post",
+    "put",
+    "delete",
+    "head",
+    "request",
+    "urlopen",
+    "recv",
+    "recv_into",
+    "recvfrom",
+    "send",
+    "sendall",
+    "connect",
+    "create_connection",
+    "accept",
+    "read",
+    "readline",
+    "readlines",
+    "write",
+    "run",
+    "call",
+    "check_call",
+    "check_output",
+    "communicate",
+    "wait",
+    "execute",
+    "fetchall",
+    "fetchone",
+    "query",
+    "getaddrinfo",
+    "select",
+}
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 
 
@@ -37,12 +95,12 @@ COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 class Clues:
     """What the runtime evidence says about the finding, in names the source can be searched for."""
 
-    target: str                            # the hotspot function (qualified name)
+    target: str  # the hotspot function (qualified name)
     strategy: Strategy
     kind: str = ""
-    blockers: tuple[str, ...] = ()         # last parts of the blocking calls, e.g. ("sleep", "recv")
-    holder: str = ""                       # the function the lock holder runs
-    callers: tuple[str, ...] = ()          # functions seen calling the hotspot
+    blockers: tuple[str, ...] = ()  # last parts of the blocking calls, e.g. ("sleep", "recv")
+    holder: str = ""  # the function the lock holder runs
+    callers: tuple[str, ...] = ()  # functions seen calling the hotspot
     waits: int = 0
     in_event_loop: bool = False
 
@@ -54,9 +112,9 @@ class Clues:
 @dataclass
 class Site:
     construct: str
-    node: ast.AST                          # its first line is the line to change
-    scope: ast.AST | None                  # the enclosing def (None: module level)
-    call: ast.Call | None = None           # the call the rewrite is about
+    node: ast.AST  # its first line is the line to change
+    scope: ast.AST | None  # the enclosing def (None: module level)
+    call: ast.Call | None = None  # the call the rewrite is about
     extra: dict = field(default_factory=dict)
 
     @property
@@ -84,7 +142,7 @@ def sites(src: Source, clues: Clues) -> Iterator[Site]:
     elif s in (Strategy.asyncio, Strategy.offload):
         yield from _in_async(src, clues)
         if s is Strategy.asyncio and not clues.in_event_loop:
-            yield from _loops(src, clues, pool="")          # located; the asyncio rewrite is left to the docs
+            yield from _loops(src, clues, pool="")  # located; the asyncio rewrite is left to the docs
     elif s is Strategy.threads:
         yield from _loops(src, clues, pool="native" if clues.kind == "native" else "io")
     elif s is Strategy.lock_scope:
@@ -128,8 +186,11 @@ def reaches(src: Source, func: ast.AST | None, name: str, depth: int = 3) -> boo
     if func is None:
         return False
     if isinstance(func, ast.Lambda):
-        return any(last(call_name(c)) == name or reaches(src, c.func, name, depth - 1)
-                   for c in ast.walk(func.body) if isinstance(c, ast.Call))
+        return any(
+            last(call_name(c)) == name or reaches(src, c.func, name, depth - 1)
+            for c in ast.walk(func.body)
+            if isinstance(c, ast.Call)
+        )
     if isinstance(func, ast.Call) and last(call_name(func)) == "partial" and func.args:
         return reaches(src, func.args[0], name, depth)
     fname = last(dotted(func))
@@ -154,7 +215,7 @@ def _pool_names(src: Source, call: ast.Call) -> set[str]:
         return {parent.optional_vars.id}
     if isinstance(parent, ast.Assign):
         return {t.id for t in parent.targets if isinstance(t, ast.Name)}
-    if isinstance(parent, ast.Attribute):           # ThreadPoolExecutor(4).map(...)
+    if isinstance(parent, ast.Attribute):  # ThreadPoolExecutor(4).map(...)
         return {"<inline>"}
     return set()
 
@@ -170,9 +231,13 @@ def _fed(src: Source, ctor: ast.Call, scope: ast.AST) -> list[ast.AST]:
         if (isinstance(receiver, ast.Name) and receiver.id in names) or receiver is ctor:
             if call.args:
                 fed.append(call.args[0])
-    for call in calls_in(scope):   # loop.run_in_executor(pool, func, ...)
-        if last(call_name(call)) == "run_in_executor" and len(call.args) >= 2 \
-                and isinstance(call.args[0], ast.Name) and call.args[0].id in names:
+    for call in calls_in(scope):  # loop.run_in_executor(pool, func, ...)
+        if (
+            last(call_name(call)) == "run_in_executor"
+            and len(call.args) >= 2
+            and isinstance(call.args[0], ast.Name)
+            and call.args[0].id in names
+        ):
             fed.append(call.args[1])
     return fed
 
@@ -230,10 +295,13 @@ def _lockish(src: Source, expr: ast.AST) -> bool:
         return False
     if "lock" in name.lower() or "mutex" in name.lower() or "cond" in name.lower():
         return True
-    for node in ast.walk(src.tree):                # NAME = threading.Lock() / RLock() / Condition() / Semaphore()
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
-                and last(call_name(node.value)) in ("Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore") \
-                and any(dotted(t) == name for t in node.targets):
+    for node in ast.walk(src.tree):  # NAME = threading.Lock() / RLock() / Condition() / Semaphore()
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and last(call_name(node.value)) in ("Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore")
+            and any(dotted(t) == name for t in node.targets)
+        ):
             return True
     return False
 
@@ -242,8 +310,9 @@ def _locks(src: Source, clues: Clues) -> Iterator[Site]:
     slow = {clues.holder and last(clues.holder)} - {""} or set()
     slow_blockers = {b for b in clues.blockers if b in BLOCKING_CALLS}
     for scope in scopes(src, clues) + [src.tree]:
-        for node in sorted((n for n in own_nodes(scope) if isinstance(n, (ast.With, ast.AsyncWith))),
-                           key=lambda n: n.lineno):
+        for node in sorted(
+            (n for n in own_nodes(scope) if isinstance(n, (ast.With, ast.AsyncWith))), key=lambda n: n.lineno
+        ):
             if not any(_lockish(src, item.context_expr) for item in node.items):
                 continue
             calls = [c for stmt in node.body for c in ast.walk(stmt) if isinstance(c, ast.Call)]
@@ -260,16 +329,23 @@ def _locks(src: Source, clues: Clues) -> Iterator[Site]:
 def _chunks(src: Source, clues: Clues) -> Iterator[Site]:
     for scope in scopes(src, clues) + [src.tree]:
         for call in sorted(calls_in(scope), key=lambda c: c.lineno):
-            if not isinstance(call.func, ast.Attribute) or call.func.attr not in (
-                    "map", "imap", "imap_unordered", "starmap", "map_async", "starmap_async") or len(call.args) < 2:
+            if (
+                not isinstance(call.func, ast.Attribute)
+                or call.func.attr
+                not in ("map", "imap", "imap_unordered", "starmap", "map_async", "starmap_async")
+                or len(call.args) < 2
+            ):
                 continue
             chunk = next((kw for kw in call.keywords if kw.arg == "chunksize"), None)
             pool = _pool_of(src, call)
             if pool == "thread":
                 continue
             if chunk is not None:
-                small = isinstance(chunk.value, ast.Constant) and isinstance(chunk.value.value, int) \
+                small = (
+                    isinstance(chunk.value, ast.Constant)
+                    and isinstance(chunk.value.value, int)
                     and chunk.value.value <= 4
+                )
                 if small:
                     yield Site("chunksize", call, src.function_of(call), call, {"pool": pool})
             elif not (pool == "mp" and call.func.attr in AUTO_CHUNKED) and pool:
@@ -282,11 +358,18 @@ def pool_ctor(src: Source, call: ast.Call) -> ast.Call | None:
     ctor = receiver if isinstance(receiver, ast.Call) else None
     if isinstance(receiver, ast.Name):
         for node in ast.walk(src.tree):
-            if isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name) \
-                    and node.optional_vars.id == receiver.id and isinstance(node.context_expr, ast.Call):
+            if (
+                isinstance(node, ast.withitem)
+                and isinstance(node.optional_vars, ast.Name)
+                and node.optional_vars.id == receiver.id
+                and isinstance(node.context_expr, ast.Call)
+            ):
                 ctor = node.context_expr
-            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
-                    and any(isinstance(t, ast.Name) and t.id == receiver.id for t in node.targets):
+            elif (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and any(isinstance(t, ast.Name) and t.id == receiver.id for t in node.targets)
+            ):
                 ctor = node.value
     return ctor
 
@@ -323,8 +406,10 @@ def _loops(src: Source, clues: Clues, pool: str) -> Iterator[Site]:
     own = src.functions(clues.target)
     for scope in scopes(src, clues, callers_first=True) + [src.tree]:
         inside_target = scope in own
-        for loop in sorted((n for n in own_nodes(scope) if isinstance(n, (ast.For, *COMPREHENSIONS))),
-                           key=lambda n: (n.lineno, n.col_offset)):
+        for loop in sorted(
+            (n for n in own_nodes(scope) if isinstance(n, (ast.For, *COMPREHENSIONS))),
+            key=lambda n: (n.lineno, n.col_offset),
+        ):
             calls = _loop_calls(src, loop)
             hit = next((c for c in calls if last(call_name(c)) == clues.name), None)
             if hit is None and inside_target:
@@ -333,15 +418,21 @@ def _loops(src: Source, clues: Clues, pool: str) -> Iterator[Site]:
                 else:
                     hit = next((c for c in calls if last(call_name(c)) in clues.blockers), None)
             if hit is not None:
-                yield Site("loop", loop, src.function_of(loop) if not isinstance(scope, ast.Module) else None,
-                           hit, {"pool": pool})
+                yield Site(
+                    "loop",
+                    loop,
+                    src.function_of(loop) if not isinstance(scope, ast.Module) else None,
+                    hit,
+                    {"pool": pool},
+                )
 
 
 def _keyed(src: Source, clues: Clues) -> Iterator[Site]:
     for scope in scopes(src, clues, callers_first=True):
         for call in calls_in(scope):
             if last(call_name(call)) in ("max", "min", "sorted") and any(
-                    kw.arg == "key" and last(dotted(kw.value)) == clues.name for kw in call.keywords):
+                kw.arg == "key" and last(dotted(kw.value)) == clues.name for kw in call.keywords
+            ):
                 yield Site("key", call, src.function_of(call), call)
 
 

@@ -4,12 +4,13 @@ Four hot methods called under one loop are one edit (the loop), so they are one 
 functions, adds up their shares of the run, and its estimate is the engine's (gilscope.engine.speedup.estimate)
 for the summed share. The order of the findings is kept; the first of a group stands for it.
 """
+
 from __future__ import annotations
 
 from gilscope.engine.speedup import estimate
 from gilscope.model import Evidence, Facts, Finding
 
-Enriched = tuple[Finding, Facts | None, int | None]     # a finding, its facts, the workers its change runs
+Enriched = tuple[Finding, Facts | None, int | None]  # a finding, its facts, the workers its change runs
 
 
 def change_key(finding: Finding) -> tuple | None:
@@ -56,11 +57,18 @@ def merged(group: list[Enriched]) -> tuple[Finding, Facts | None]:
     listed = ", ".join(f"{n}()" for n in names[:-1]) + f" and {names[-1]}()"
     update: dict = {
         "message": f"{lead.message} One change at line {at.line} fixes {listed}.",
-        "because": [*lead.because, f"one change at {at.function or 'line'} line {at.line} fixes {listed}: "
-                    f"together {share:.0%} of the run"],
-        "evidence": [*lead.evidence, Evidence(metric="functions", value=", ".join(names),
-                                              source="advice: one change fixes all of them"),
-                     Evidence(metric="share_of_wall", value=round(share, 4), source="advice: summed over them")],
+        "because": [
+            *lead.because,
+            f"one change at {at.function or 'line'} line {at.line} fixes {listed}: "
+            f"together {share:.0%} of the run",
+        ],
+        "evidence": [
+            *lead.evidence,
+            Evidence(
+                metric="functions", value=", ".join(names), source="advice: one change fixes all of them"
+            ),
+            Evidence(metric="share_of_wall", value=round(share, 4), source="advice: summed over them"),
+        ],
         "severity": max((f.severity for f, _, _ in group), key=lambda s: s.rank),
         "change_requires": list(dict.fromkeys(r for f, _, _ in group for r in f.change_requires)),
     }

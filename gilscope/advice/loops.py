@@ -6,6 +6,7 @@ used after the loop have no mechanical rewrite (NoRewrite): the finding still po
 whose task is not shown safe to run elsewhere (guards.py: nothing shared changed, nothing carried between
 iterations, importable and picklable for processes) or whose pool would be created on every call.
 """
+
 from __future__ import annotations
 
 import ast
@@ -50,7 +51,8 @@ def _pool_ctor(site: Site, ctx: dict, src: Source, edits: list[Edit]) -> str:
 
 def _reiterable(it: ast.AST) -> bool:
     return (isinstance(it, ast.Call) and call_name(it) == "range") or isinstance(
-        it, (ast.Name, ast.Attribute, ast.List, ast.Tuple))
+        it, (ast.Name, ast.Attribute, ast.List, ast.Tuple)
+    )
 
 
 def _mapped(src: Source, call: ast.Call, target: ast.AST, process: bool) -> str:
@@ -59,28 +61,53 @@ def _mapped(src: Source, call: ast.Call, target: ast.AST, process: bool) -> str:
         raise NoRewrite("the loop unpacks several names per item")
     name = target.id
     func = src.segment(call.func)
-    if len(call.args) == 1 and not call.keywords and isinstance(call.args[0], ast.Name) and call.args[0].id == name:
+    if (
+        len(call.args) == 1
+        and not call.keywords
+        and isinstance(call.args[0], ast.Name)
+        and call.args[0].id == name
+    ):
         return func
     if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(call.func)):
         raise NoRewrite("the called function depends on the item")
     if process:
         others = call.args[:-1]
-        if call.args and isinstance(call.args[-1], ast.Name) and call.args[-1].id == name and not any(
-                isinstance(n, ast.Name) and n.id == name for a in [*others, *(k.value for k in call.keywords)]
-                for n in ast.walk(a)):
-            return "partial(" + ", ".join([func, *(src.segment(a) for a in others),
-                                           *(f"{k.arg}={src.segment(k.value)}" for k in call.keywords if k.arg)]) + ")"
+        if (
+            call.args
+            and isinstance(call.args[-1], ast.Name)
+            and call.args[-1].id == name
+            and not any(
+                isinstance(n, ast.Name) and n.id == name
+                for a in [*others, *(k.value for k in call.keywords)]
+                for n in ast.walk(a)
+            )
+        ):
+            return (
+                "partial("
+                + ", ".join(
+                    [
+                        func,
+                        *(src.segment(a) for a in others),
+                        *(f"{k.arg}={src.segment(k.value)}" for k in call.keywords if k.arg),
+                    ]
+                )
+                + ")"
+            )
         raise NoRewrite("a process pool cannot take a lambda")
     return f"lambda {name}: {src.segment(call)}"
 
 
 def _wrap(src: Source, stmt: ast.stmt, ctor: str, replaced: Edit) -> Edit:
     """`with CTOR as pool:` around statement `stmt`, whose text already carries `replaced`."""
-    lines = src.lines[stmt.lineno - 1:stmt.end_lineno]
-    inner = apply(lines, [Edit(replaced.first - stmt.lineno + 1, replaced.last - stmt.lineno + 1, replaced.text)])
+    lines = src.lines[stmt.lineno - 1 : stmt.end_lineno]
+    inner = apply(
+        lines, [Edit(replaced.first - stmt.lineno + 1, replaced.last - stmt.lineno + 1, replaced.text)]
+    )
     indent = src.indent_of(stmt.lineno)
     nl = newline(src)
-    return Edit(stmt.lineno, stmt.end_lineno, f"{indent}with {ctor} as pool:{nl}" + reindent("".join(inner), "    "))
+    return Edit(
+        stmt.lineno, stmt.end_lineno, f"{indent}with {ctor} as pool:{nl}" + reindent("".join(inner), "    ")
+    )
 
 
 def to_pool_map(src: Source, site: Site, ctx: dict) -> list[Edit]:
@@ -95,10 +122,15 @@ def to_pool_map(src: Source, site: Site, ctx: dict) -> list[Edit]:
         main = _comprehension(src, loop, call, ctor, process)
     else:
         main = _for_loop(src, loop, call, ctor, process)
-    if process:                                 # spawned workers import the module: guard what it runs
+    if process:  # spawned workers import the module: guard what it runs
         if site.scope is None and not has_main_guard(src):
-            raise NoRewrite("module-level loop", ["the loop must sit under `if __name__ == \"__main__\":` (or in a "
-                                                  "function): worker processes import this module"])
+            raise NoRewrite(
+                "module-level loop",
+                [
+                    'the loop must sit under `if __name__ == "__main__":` (or in a '
+                    "function): worker processes import this module"
+                ],
+            )
         guard_main(src, edits)
     if "partial(" in main.text:
         ensure_imports(src, ["from functools import partial"], edits)
@@ -115,8 +147,12 @@ def _one_call_body(loop: ast.AST, call: ast.Call) -> bool:
     if len(body) != 1 or not isinstance(body[0], ast.Expr) or not isinstance(body[0].value, ast.Call):
         return False
     outer = body[0].value
-    return outer is call or (isinstance(outer.func, ast.Attribute) and outer.func.attr == "append"
-                             and len(outer.args) == 1 and outer.args[0] is call)
+    return outer is call or (
+        isinstance(outer.func, ast.Attribute)
+        and outer.func.attr == "append"
+        and len(outer.args) == 1
+        and outer.args[0] is call
+    )
 
 
 def _check(src: Source, site: Site, ctx: dict) -> None:
@@ -128,16 +164,20 @@ def _check(src: Source, site: Site, ctx: dict) -> None:
         return
     target = loop.generators[0].target if isinstance(loop, COMPREHENSIONS) else loop.target
     item = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
-    args = [a for a in [*call.args, *(k.value for k in call.keywords)]
-            if not (isinstance(a, ast.Name) and a.id in item)]
+    args = [
+        a
+        for a in [*call.args, *(k.value for k in call.keywords)]
+        if not (isinstance(a, ast.Name) and a.id in item)
+    ]
     require(pool_map_problems(src, site, ctx, call.func, args))
 
 
 def _every_item(gen: ast.comprehension, call: ast.Call) -> bool:
     """The call runs for every item: it is the first condition (or its negation), not after a filter."""
     first = gen.ifs[0]
-    return first is call or (isinstance(first, ast.UnaryOp) and isinstance(first.op, ast.Not)
-                             and first.operand is call)
+    return first is call or (
+        isinstance(first, ast.UnaryOp) and isinstance(first.op, ast.Not) and first.operand is call
+    )
 
 
 def _comprehension(src: Source, comp: ast.AST, call: ast.Call, ctor: str, process: bool) -> Edit:
@@ -145,8 +185,12 @@ def _comprehension(src: Source, comp: ast.AST, call: ast.Call, ctor: str, proces
         raise NoRewrite("nested or async comprehension")
     gen = comp.generators[0]
     stmt = src.statement_of(comp)
-    if any(isinstance(n, ast.Await) for n in ast.walk(stmt)) or isinstance(stmt, (ast.For, ast.While, ast.If)) \
-            and stmt.body and stmt.body[0].lineno <= comp.end_lineno:
+    if (
+        any(isinstance(n, ast.Await) for n in ast.walk(stmt))
+        or isinstance(stmt, (ast.For, ast.While, ast.If))
+        and stmt.body
+        and stmt.body[0].lineno <= comp.end_lineno
+    ):
         raise NoRewrite("the comprehension is part of a compound statement header")
     fn = _mapped(src, call, gen.target, process)
     chunk = ""
@@ -154,16 +198,23 @@ def _comprehension(src: Source, comp: ast.AST, call: ast.Call, ctor: str, proces
         chunk = f", chunksize=max(1, {length_expr(src, gen.iter)} // ({CHUNKS_PER_WORKER} * os.cpu_count()))"
     mapped = f"pool.map({fn}, {src.segment(gen.iter)}{chunk})"
     simple = comp.elt is call if not isinstance(comp, ast.DictComp) else False
-    if simple and gen.ifs:                  # map over the items the condition keeps, filtered in order
-        kept = f"({src.segment(gen.target)} for {src.segment(gen.target)} in {src.segment(gen.iter)} " + \
-            " ".join(f"if {src.segment(cond)}" for cond in gen.ifs) + ")"
+    if simple and gen.ifs:  # map over the items the condition keeps, filtered in order
+        kept = (
+            f"({src.segment(gen.target)} for {src.segment(gen.target)} in {src.segment(gen.iter)} "
+            + " ".join(f"if {src.segment(cond)}" for cond in gen.ifs)
+            + ")"
+        )
         mapped = f"pool.map({fn}, {kept}{chunk})"
     if simple:
         new = {ast.ListComp: f"list({mapped})", ast.SetComp: f"set({mapped})"}.get(type(comp), mapped)
     elif gen.ifs and not _every_item(gen, call):
-        raise NoRewrite("the condition filters the items", [
-            f"{src.segment(call)} would run on the items the condition skips: the condition must move into the "
-            "iterable first"])
+        raise NoRewrite(
+            "the condition filters the items",
+            [
+                f"{src.segment(call)} would run on the items the condition skips: the condition must move into the "
+                "iterable first"
+            ],
+        )
     else:
         if not _reiterable(gen.iter):
             raise NoRewrite("the iterable cannot be walked twice")
@@ -180,12 +231,24 @@ def _comprehension(src: Source, comp: ast.AST, call: ast.Call, ctor: str, proces
     return _wrap(src, stmt, ctor, replace_node(src, comp, new))
 
 
-_LOOP_EXITS = (ast.Break, ast.Continue, ast.Return, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal)
+_LOOP_EXITS = (
+    ast.Break,
+    ast.Continue,
+    ast.Return,
+    ast.Yield,
+    ast.YieldFrom,
+    ast.Await,
+    ast.Global,
+    ast.Nonlocal,
+)
 
 
 def _for_loop(src: Source, loop: ast.For, call: ast.Call, ctor: str, process: bool) -> Edit:
-    if loop.orelse or any(isinstance(n, _LOOP_EXITS) for s in loop.body for n in own_nodes(s)) \
-            or any(isinstance(s, _LOOP_EXITS) for s in loop.body):
+    if (
+        loop.orelse
+        or any(isinstance(n, _LOOP_EXITS) for s in loop.body for n in own_nodes(s))
+        or any(isinstance(s, _LOOP_EXITS) for s in loop.body)
+    ):
         raise NoRewrite("the loop body breaks, returns or yields")
     indent = src.indent_of(loop.lineno)
     nl = newline(src)
@@ -193,8 +256,12 @@ def _for_loop(src: Source, loop: ast.For, call: ast.Call, ctor: str, process: bo
     body = loop.body
     if len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Call):
         outer = body[0].value
-        if isinstance(outer.func, ast.Attribute) and outer.func.attr == "append" and len(outer.args) == 1 \
-                and outer.args[0] is call:
+        if (
+            isinstance(outer.func, ast.Attribute)
+            and outer.func.attr == "append"
+            and len(outer.args) == 1
+            and outer.args[0] is call
+        ):
             fn = _mapped(src, call, loop.target, process)
             text = f"{indent}with {ctor} as pool:{nl}{indent}    {src.segment(outer.func.value)}.extend(pool.map({fn}, {it})){nl}"
             return Edit(loop.lineno, loop.end_lineno, text)
@@ -205,14 +272,22 @@ def _for_loop(src: Source, loop: ast.For, call: ast.Call, ctor: str, process: bo
     if process or not isinstance(loop.target, ast.Name):
         raise NoRewrite("the loop body does more than one call")
     scope = src.function_of(loop) or src.tree
-    stored = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    stored = {
+        n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
     inside = {id(n) for s in body for n in ast.walk(s)}
-    used_outside = {n.id for n in ast.walk(scope) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-                    and id(n) not in inside}
+    used_outside = {
+        n.id
+        for n in ast.walk(scope)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in inside
+    }
     if stored & used_outside:
         raise NoRewrite("the loop body sets variables used after the loop")
     step = fresh(src, scope, "step")
     block = dedent_block(src.text(body[0].lineno, loop.end_lineno))
-    text = (f"{indent}def {step}({loop.target.id}):{nl}" + reindent(block, indent + "    ")
-            + f"{indent}with {ctor} as pool:{nl}{indent}    list(pool.map({step}, {it})){nl}")
+    text = (
+        f"{indent}def {step}({loop.target.id}):{nl}"
+        + reindent(block, indent + "    ")
+        + f"{indent}with {ctor} as pool:{nl}{indent}    list(pool.map({step}, {it})){nl}"
+    )
     return Edit(loop.lineno, loop.end_lineno, text)

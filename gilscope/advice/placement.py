@@ -7,6 +7,7 @@ that count is exact (Profile.calls, from the deterministic engines) or a lower b
 from the sampler). A function missing from it is unknown, and the source must show that it is called once: from one place, not in a loop, by a caller that
 itself runs once.
 """
+
 from __future__ import annotations
 
 import ast
@@ -31,7 +32,9 @@ def measured_calls(profile: Profile | None, path: str) -> Measured:
             if 0 <= int(index) < len(profile.frames) and profile.frames[int(index)].file == path:
                 name = profile.frames[int(index)].function
                 seen, was_exact = out.get(name, (0, False))
-                out[name] = (int(n), True) if exact and not was_exact else (max(seen, int(n)), was_exact or exact)
+                out[name] = (
+                    (int(n), True) if exact and not was_exact else (max(seen, int(n)), was_exact or exact)
+                )
     return out
 
 
@@ -60,8 +63,9 @@ def _references(src: Source, fdef: ast.AST) -> tuple[list[ast.Call], list[ast.AS
     return calls, others
 
 
-def runs_once(src: Source, node: ast.AST, measured: Measured, loops_count: bool = True,
-              depth: int = CALLERS_FOLLOWED) -> str:
+def runs_once(
+    src: Source, node: ast.AST, measured: Measured, loops_count: bool = True, depth: int = CALLERS_FOLLOWED
+) -> str:
     """'' when the code at `node` runs once per run, else why it may run many times."""
     where = src.statement_of(node) if not isinstance(node, ast.stmt) else node
     loop = _in_loop(src, where) if loops_count else None
@@ -103,12 +107,13 @@ def home_of(src: Source, node: ast.AST) -> str:
             break
         fdef = outer[0]
     if fdef is None or any(is_main_guard(s) and src.parents.get(node) is s for s in src.tree.body):
-        return "once at module level (under `if __name__ == \"__main__\":`)"
+        return 'once at module level (under `if __name__ == "__main__":`)'
     return f"once, in {src.qualname(fdef)}() or at module level, and pass it to the code that uses it"
 
 
-def placement_problems(src: Source, node: ast.AST, measured: Measured, what: str = "the pool",
-                       loops_count: bool = True) -> list[str]:
+def placement_problems(
+    src: Source, node: ast.AST, measured: Measured, what: str = "the pool", loops_count: bool = True
+) -> list[str]:
     """[] when `what` created at `node` is created once; else what must hold, one sentence."""
     why = runs_once(src, node, measured, loops_count)
     if not why:

@@ -3,6 +3,7 @@
 An `Edit(first, last, text)` replaces lines first..last (1-based, inclusive) with `text`; last = first - 1
 inserts before line `first`. Edits never overlap. The first edit is the main change, shown as before/after.
 """
+
 from __future__ import annotations
 
 import ast
@@ -12,8 +13,8 @@ from gilscope.advice import guards
 from gilscope.advice.constructs import Site, pool_ctor
 from gilscope.advice.source import Source, call_name, is_main_guard, last
 
-TARGET_CHUNK_S = 0.01      # aim for tasks of at least this long when batching
-CHUNKS_PER_WORKER = 4      # ... and at least this many chunks per worker, as multiprocessing.Pool.map does
+TARGET_CHUNK_S = 0.01  # aim for tasks of at least this long when batching
+CHUNKS_PER_WORKER = 4  # ... and at least this many chunks per worker, as multiprocessing.Pool.map does
 
 
 class NoRewrite(Exception):
@@ -38,7 +39,7 @@ class Edit:
     first: int
     last: int
     text: str
-    imports: tuple[str, ...] = ()     # set on the edit that adds import lines (merged into one by rewrite())
+    imports: tuple[str, ...] = ()  # set on the edit that adds import lines (merged into one by rewrite())
 
 
 def apply(lines: list[str], edits: list[Edit]) -> list[str]:
@@ -49,7 +50,7 @@ def apply(lines: list[str], edits: list[Edit]) -> list[str]:
             raise NoRewrite(f"two edits overlap at lines {b.first}-{a.last}")
     out = list(lines)
     for e in reversed(ordered):
-        out[e.first - 1:e.last] = e.text.splitlines(keepends=True)
+        out[e.first - 1 : e.last] = e.text.splitlines(keepends=True)
     return out
 
 
@@ -64,10 +65,10 @@ def replace_node(src: Source, node: ast.AST, new: str) -> Edit:
     first, last_line = node.lineno, node.end_lineno
     head = src.lines[first - 1]
     tail = src.lines[last_line - 1]
-    prefix = head[:_col(head, node.col_offset)]
-    suffix = tail[_col(tail, node.end_col_offset):]
+    prefix = head[: _col(head, node.col_offset)]
+    suffix = tail[_col(tail, node.end_col_offset) :]
     old_len = len(src.segment(node)) if first == last_line else 0
-    if old_len and "\n" not in new and suffix.lstrip().startswith("#"):   # keep a trailing comment's column
+    if old_len and "\n" not in new and suffix.lstrip().startswith("#"):  # keep a trailing comment's column
         spaces = len(suffix) - len(suffix.lstrip(" "))
         keep = max(2, spaces - (len(new) - old_len))
         suffix = " " * keep + suffix.lstrip(" ")
@@ -95,8 +96,12 @@ def _import_anchor(src: Source) -> int:
     for i, node in enumerate(body):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             anchor = node.end_lineno
-        elif i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
-                and isinstance(node.value.value, str):
+        elif (
+            i == 0
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
             anchor = node.end_lineno
         elif anchor and not isinstance(node, (ast.Import, ast.ImportFrom)):
             break
@@ -123,7 +128,9 @@ def _merge_imports(src: Source, edits: list[Edit]) -> list[Edit]:
     adds = [e for e in edits if e.imports]
     if not adds:
         return edits
-    lines = sorted(dict.fromkeys(i for e in adds for i in e.imports), key=lambda i: (i.startswith("from "), i))
+    lines = sorted(
+        dict.fromkeys(i for e in adds for i in e.imports), key=lambda i: (i.startswith("from "), i)
+    )
     at = adds[0].first - 1
     nl = newline(src)
     text = "".join(line + nl for line in lines)
@@ -143,24 +150,49 @@ def has_main_guard(src: Source) -> bool:
 
 
 def _runs_code(node: ast.stmt) -> bool:
-    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass)):
+    if isinstance(
+        node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass)
+    ):
         return False
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-        return False                                   # a docstring
+        return False  # a docstring
     if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         value = node.value
-        return value is not None and any(isinstance(n, (ast.Call, ast.Await)) for n in ast.walk(value)) \
+        return (
+            value is not None
+            and any(isinstance(n, (ast.Call, ast.Await)) for n in ast.walk(value))
             and not _only_factories(value)
+        )
     return True
 
 
 def _only_factories(value: ast.AST) -> bool:
     """Module constants built by harmless calls (threading.Lock(), bytes(...), re.compile(...)) need no guard."""
     calls = [n for n in ast.walk(value) if isinstance(n, ast.Call)]
-    return all(last(call_name(c)) in ("Lock", "RLock", "Event", "Condition", "Semaphore", "bytes", "compile",
-                                      "dict", "list", "set", "tuple", "frozenset", "range", "getLogger",
-                                      "namedtuple", "Path", "defaultdict", "Queue")
-               for c in calls)
+    return all(
+        last(call_name(c))
+        in (
+            "Lock",
+            "RLock",
+            "Event",
+            "Condition",
+            "Semaphore",
+            "bytes",
+            "compile",
+            "dict",
+            "list",
+            "set",
+            "tuple",
+            "frozenset",
+            "range",
+            "getLogger",
+            "namedtuple",
+            "Path",
+            "defaultdict",
+            "Queue",
+        )
+        for c in calls
+    )
 
 
 def guard_main(src: Source, edits: list[Edit]) -> None:
@@ -173,8 +205,12 @@ def guard_main(src: Source, edits: list[Edit]) -> None:
         return
     body = src.tree.body
     start = len(body)
-    while start > 0 and (_runs_code(body[start - 1]) or not isinstance(
-            body[start - 1], (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))):
+    while start > 0 and (
+        _runs_code(body[start - 1])
+        or not isinstance(
+            body[start - 1], (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        )
+    ):
         start -= 1
     tail = [n for n in body[start:]]
     while tail and not _runs_code(tail[0]):
@@ -187,7 +223,7 @@ def guard_main(src: Source, edits: list[Edit]) -> None:
     inside = [e for e in edits if first <= e.first and e.last <= last_line and not e.imports]
     if any(e.first <= last_line and e.last >= first for e in edits if e not in inside and not e.imports):
         raise NoRewrite("the __main__ guard would cut through another edit")
-    block = [line if line.endswith(("\n", "\r")) else line + nl for line in src.lines[first - 1:last_line]]
+    block = [line if line.endswith(("\n", "\r")) else line + nl for line in src.lines[first - 1 : last_line]]
     shifted = [Edit(e.first - first + 1, e.last - first + 1, e.text) for e in inside]
     for e in inside:
         edits.remove(e)
@@ -201,10 +237,16 @@ def _replace_name(src: Source, func: ast.AST, old: str, new: str) -> Edit:
     return replace_node(src, func, text[: len(text) - len(old)] + new if text.endswith(old) else new)
 
 
-def _retarget_import(src: Source, module: str, old: str, new: str, still_used: bool, edits: list[Edit]) -> bool:
+def _retarget_import(
+    src: Source, module: str, old: str, new: str, still_used: bool, edits: list[Edit]
+) -> bool:
     """`from module import old` -> `... new` (or `old, new` when old is still used). True when one was found."""
     for node in src.tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module == module and any(a.name == old for a in node.names):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == module
+            and any(a.name == old for a in node.names)
+        ):
             names = []
             for alias in node.names:
                 if alias.name == old:
@@ -216,7 +258,9 @@ def _retarget_import(src: Source, module: str, old: str, new: str, still_used: b
             if any(a.name == new for a in node.names):
                 names = [a for a in names if a.name != new] + [ast.alias(name=new)]
                 names = list({a.name: a for a in names}.values())
-            edits.append(replace_node(src, node, ast.unparse(ast.ImportFrom(module=module, names=names, level=0))))
+            edits.append(
+                replace_node(src, node, ast.unparse(ast.ImportFrom(module=module, names=names, level=0)))
+            )
             return True
     return False
 
@@ -233,10 +277,16 @@ def _to_process_pool(src: Source, site: Site, ctx: dict) -> list[Edit]:
     if last(name) == "ThreadPoolExecutor":
         edits.append(_replace_name(src, call.func, "ThreadPoolExecutor", "ProcessPoolExecutor"))
         if isinstance(call.func, ast.Name):
-            if not _retarget_import(src, "concurrent.futures", "ThreadPoolExecutor", "ProcessPoolExecutor",
-                                    _uses(src, "ThreadPoolExecutor", call.func), edits):
+            if not _retarget_import(
+                src,
+                "concurrent.futures",
+                "ThreadPoolExecutor",
+                "ProcessPoolExecutor",
+                _uses(src, "ThreadPoolExecutor", call.func),
+                edits,
+            ):
                 ensure_imports(src, ["from concurrent.futures import ProcessPoolExecutor"], edits)
-    else:                                            # multiprocessing.pool.ThreadPool -> multiprocessing.Pool
+    else:  # multiprocessing.pool.ThreadPool -> multiprocessing.Pool
         _swap(src, call.func, "Pool", "from multiprocessing import Pool", edits)
     guard_main(src, edits)
     return edits
@@ -262,8 +312,10 @@ def _swap(src: Source, func: ast.AST, name: str, from_import: str, edits: list[E
 
 def _args_text(src: Source, call: ast.Call) -> list[str]:
     parts = [src.segment(a) for a in call.args]
-    parts += [f"{kw.arg}={src.segment(kw.value)}" if kw.arg else f"**{src.segment(kw.value)}"
-              for kw in call.keywords]
+    parts += [
+        f"{kw.arg}={src.segment(kw.value)}" if kw.arg else f"**{src.segment(kw.value)}"
+        for kw in call.keywords
+    ]
     return parts
 
 
@@ -278,7 +330,11 @@ def _awaited(src: Source, call: ast.Call, text: str) -> str:
 def _await_sleep(src: Source, site: Site, ctx: dict) -> list[Edit]:
     require(guards.await_sleep_problems(src, site, ctx))
     call = site.call
-    edits = [replace_node(src, call, _awaited(src, call, "asyncio.sleep(" + ", ".join(_args_text(src, call)) + ")"))]
+    edits = [
+        replace_node(
+            src, call, _awaited(src, call, "asyncio.sleep(" + ", ".join(_args_text(src, call)) + ")")
+        )
+    ]
     ensure_imports(src, ["import asyncio"], edits)
     return edits
 
@@ -299,22 +355,28 @@ def _out_of_lock(src: Source, site: Site, ctx: dict) -> list[Edit]:
     stmt = next((s for s in with_node.body if any(n is call for n in ast.walk(s))), None)
     if stmt is None or not isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return)):
         raise NoRewrite("the slow call is nested in control flow under the lock")
-    earlier = with_node.body[:with_node.body.index(stmt)]
-    stored = {n.id for s in earlier for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    earlier = with_node.body[: with_node.body.index(stmt)]
+    stored = {
+        n.id for s in earlier for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
     if {n.id for n in ast.walk(call) if isinstance(n, ast.Name)} & stored:
         raise NoRewrite("the slow call uses values computed under the lock")
     require(guards.unlock_problems(src, site, ctx))
     indent = src.indent_of(with_node.lineno)
     nl = newline(src)
     movable = isinstance(stmt, ast.Expr) or (
-        isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets))
+        isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets)
+    )
     if movable and not _reads_stored(stmt.value, stored):
         hoisted = stmt_text(src, stmt)
         hoisted = reindent(dedent_block(hoisted), indent)
         rest = [s for s in with_node.body if s is not stmt]
         if not rest:
             raise NoRewrite("the lock guards nothing but the slow call")
-        edits = [Edit(with_node.lineno, with_node.lineno - 1, hoisted), Edit(stmt.lineno, stmt.end_lineno, "")]
+        edits = [
+            Edit(with_node.lineno, with_node.lineno - 1, hoisted),
+            Edit(stmt.lineno, stmt.end_lineno, ""),
+        ]
         return edits
     var = fresh(src, site.scope, "value")
     hoisted = f"{indent}{var} = {src.segment(call)}{nl}"
@@ -332,8 +394,12 @@ def dedent_block(text: str) -> str:
 
 
 def fresh(src: Source, scope: ast.AST | None, base: str) -> str:
-    used = {n.id for n in ast.walk(scope or src.tree) if isinstance(n, ast.Name)} | \
-        {a.arg for n in ast.walk(scope or src.tree) if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs}
+    used = {n.id for n in ast.walk(scope or src.tree) if isinstance(n, ast.Name)} | {
+        a.arg
+        for n in ast.walk(scope or src.tree)
+        if isinstance(n, ast.arguments)
+        for a in n.args + n.kwonlyargs
+    }
     name, i = base, 2
     while name in used:
         name, i = f"{base}{i}", i + 1
@@ -406,13 +472,24 @@ def _chunksize(src: Source, site: Site, ctx: dict) -> list[Edit]:
     if chunk is not None:
         edits.insert(0, replace_node(src, chunk.value, value))
     else:
-        last_arg = max([*call.args, *(kw.value for kw in call.keywords)], key=lambda n: (n.end_lineno, n.end_col_offset))
+        last_arg = max(
+            [*call.args, *(kw.value for kw in call.keywords)], key=lambda n: (n.end_lineno, n.end_col_offset)
+        )
         line = src.lines[last_arg.end_lineno - 1]
         col = _col(line, last_arg.end_col_offset)
-        edits.insert(0, Edit(last_arg.end_lineno, last_arg.end_lineno, line[:col] + f", chunksize={value}" + line[col:]))
+        edits.insert(
+            0,
+            Edit(last_arg.end_lineno, last_arg.end_lineno, line[:col] + f", chunksize={value}" + line[col:]),
+        )
     return edits
 
 
 # construct -> its rewrite; change.py adds the loop rewrite (loops.py builds on this module) and picks one
-REWRITES = {"thread-pool": _to_process_pool, "thread": _to_process, "sleep-in-async": _await_sleep,
-            "blocking-in-async": _to_thread, "lock": _out_of_lock, "chunksize": _chunksize}
+REWRITES = {
+    "thread-pool": _to_process_pool,
+    "thread": _to_process,
+    "sleep-in-async": _await_sleep,
+    "blocking-in-async": _to_thread,
+    "lock": _out_of_lock,
+    "chunksize": _chunksize,
+}

@@ -12,6 +12,7 @@ problems it found, one sentence each, saying what must hold for the change to be
 Calls into code not in the user's file are unknown, except the few in KNOWN_CALLS, PURE_BUILTINS and
 PURE_METHODS: anything else is a problem, so no diff is printed.
 """
+
 from __future__ import annotations
 
 import ast
@@ -22,7 +23,7 @@ from typing import Literal
 from gilscope.advice.source import FUNCS, Source, call_name, dotted, has_yield, last, module_bindings
 
 Mode = Literal["process", "thread", "async", "offload", "unlocked"]
-DEPTH = 2            # user functions followed from the task: the task's own, then two levels of calls
+DEPTH = 2  # user functions followed from the task: the task's own, then two levels of calls
 
 WHY: dict[str, str] = {
     "process": "it would run in another process, so the parent would never see the change",
@@ -33,37 +34,203 @@ WHY: dict[str, str] = {
 }
 
 # Library calls known to be free of side effects visible to the program (or to only wait/release the GIL).
-KNOWN_CALLS = frozenset({
-    "zlib.compress", "zlib.decompress", "zlib.crc32", "zlib.adler32", "bz2.compress", "bz2.decompress",
-    "lzma.compress", "lzma.decompress", "binascii.crc32", "binascii.hexlify",
-    "hashlib.md5", "hashlib.sha1", "hashlib.sha224", "hashlib.sha256", "hashlib.sha384", "hashlib.sha512",
-    "hashlib.blake2b", "hashlib.blake2s", "hashlib.sha3_256", "hashlib.sha3_512", "hashlib.new",
-    "time.sleep", "asyncio.sleep", "time.perf_counter", "time.monotonic", "time.thread_time", "time.process_time", "time.time",
-    "urllib.request.urlopen", "json.dumps", "json.loads", "struct.pack", "struct.unpack",
-})
-KNOWN_MODULES = frozenset({"math", "operator"})          # every function of these is pure
-PURE_BUILTINS = frozenset({
-    "abs", "all", "any", "ascii", "bin", "bool", "bytes", "bytearray", "chr", "complex", "dict", "divmod",
-    "enumerate", "filter", "float", "format", "frozenset", "hash", "hex", "int", "isinstance", "issubclass",
-    "len", "list", "map", "max", "min", "oct", "ord", "pow", "range", "repr", "reversed", "round", "set",
-    "slice", "sorted", "str", "sum", "tuple", "zip",
-})
-PURE_METHODS = frozenset({
-    "upper", "lower", "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "join", "encode", "decode",
-    "translate", "replace", "startswith", "endswith", "format", "count", "index", "find", "rfind", "isdigit",
-    "isalpha", "isspace", "zfill", "ljust", "rjust", "center", "hex", "title", "partition", "rpartition",
-    "get", "keys", "values", "items", "copy", "digest", "hexdigest", "bit_length", "to_bytes",
-})
-MUTATING_METHODS = frozenset({
-    "append", "extend", "insert", "add", "update", "pop", "popitem", "remove", "setdefault", "clear", "sort",
-    "reverse", "discard", "__setitem__", "__delitem__", "put", "put_nowait", "write", "writelines", "send",
-    "sendall", "appendleft", "extendleft", "rotate", "acquire", "release", "set", "move_to_end", "seek",
-    "close", "flush", "difference_update", "intersection_update", "symmetric_difference_update",
-})
-UNPICKLABLE_CALLS = frozenset({"open", "Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "Event",
-                               "socket", "create_connection", "Queue", "SimpleQueue", "Thread", "local"})
-_FRESH_VALUES = (ast.List, ast.Dict, ast.Set, ast.Tuple, ast.Constant, ast.JoinedStr, ast.ListComp,
-                 ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.BinOp, ast.UnaryOp, ast.Compare)
+KNOWN_CALLS = frozenset(
+    {
+        "zlib.compress",
+        "zlib.decompress",
+        "zlib.crc32",
+        "zlib.adler32",
+        "bz2.compress",
+        "bz2.decompress",
+        "lzma.compress",
+        "lzma.decompress",
+        "binascii.crc32",
+        "binascii.hexlify",
+        "hashlib.md5",
+        "hashlib.sha1",
+        "hashlib.sha224",
+        "hashlib.sha256",
+        "hashlib.sha384",
+        "hashlib.sha512",
+        "hashlib.blake2b",
+        "hashlib.blake2s",
+        "hashlib.sha3_256",
+        "hashlib.sha3_512",
+        "hashlib.new",
+        "time.sleep",
+        "asyncio.sleep",
+        "time.perf_counter",
+        "time.monotonic",
+        "time.thread_time",
+        "time.process_time",
+        "time.time",
+        "urllib.request.urlopen",
+        "json.dumps",
+        "json.loads",
+        "struct.pack",
+        "struct.unpack",
+    }
+)
+KNOWN_MODULES = frozenset({"math", "operator"})  # every function of these is pure
+PURE_BUILTINS = frozenset(
+    {
+        "abs",
+        "all",
+        "any",
+        "ascii",
+        "bin",
+        "bool",
+        "bytes",
+        "bytearray",
+        "chr",
+        "complex",
+        "dict",
+        "divmod",
+        "enumerate",
+        "filter",
+        "float",
+        "format",
+        "frozenset",
+        "hash",
+        "hex",
+        "int",
+        "isinstance",
+        "issubclass",
+        "len",
+        "list",
+        "map",
+        "max",
+        "min",
+        "oct",
+        "ord",
+        "pow",
+        "range",
+        "repr",
+        "reversed",
+        "round",
+        "set",
+        "slice",
+        "sorted",
+        "str",
+        "sum",
+        "tuple",
+        "zip",
+    }
+)
+PURE_METHODS = frozenset(
+    {
+        "upper",
+        "lower",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "rsplit",
+        "splitlines",
+        "join",
+        "encode",
+        "decode",
+        "translate",
+        "replace",
+        "startswith",
+        "endswith",
+        "format",
+        "count",
+        "index",
+        "find",
+        "rfind",
+        "isdigit",
+        "isalpha",
+        "isspace",
+        "zfill",
+        "ljust",
+        "rjust",
+        "center",
+        "hex",
+        "title",
+        "partition",
+        "rpartition",
+        "get",
+        "keys",
+        "values",
+        "items",
+        "copy",
+        "digest",
+        "hexdigest",
+        "bit_length",
+        "to_bytes",
+    }
+)
+MUTATING_METHODS = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "add",
+        "update",
+        "pop",
+        "popitem",
+        "remove",
+        "setdefault",
+        "clear",
+        "sort",
+        "reverse",
+        "discard",
+        "__setitem__",
+        "__delitem__",
+        "put",
+        "put_nowait",
+        "write",
+        "writelines",
+        "send",
+        "sendall",
+        "appendleft",
+        "extendleft",
+        "rotate",
+        "acquire",
+        "release",
+        "set",
+        "move_to_end",
+        "seek",
+        "close",
+        "flush",
+        "difference_update",
+        "intersection_update",
+        "symmetric_difference_update",
+    }
+)
+UNPICKLABLE_CALLS = frozenset(
+    {
+        "open",
+        "Lock",
+        "RLock",
+        "Condition",
+        "Semaphore",
+        "BoundedSemaphore",
+        "Event",
+        "socket",
+        "create_connection",
+        "Queue",
+        "SimpleQueue",
+        "Thread",
+        "local",
+    }
+)
+_FRESH_VALUES = (
+    ast.List,
+    ast.Dict,
+    ast.Set,
+    ast.Tuple,
+    ast.Constant,
+    ast.JoinedStr,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Compare,
+)
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 
@@ -75,8 +242,12 @@ def _fresh_value(value: ast.AST | None) -> bool:
         return _fresh_value(value.body) and _fresh_value(value.orelse)
     if isinstance(value, ast.Call):
         func = value.func
-        return not isinstance(func, ast.Attribute) or func.attr == "copy" or isinstance(func.value, (
-            ast.Call, ast.Constant)) or dotted(func).split(".")[0] in KNOWN_MODULES | {m.split(".")[0] for m in KNOWN_CALLS}
+        return (
+            not isinstance(func, ast.Attribute)
+            or func.attr == "copy"
+            or isinstance(func.value, (ast.Call, ast.Constant))
+            or dotted(func).split(".")[0] in KNOWN_MODULES | {m.split(".")[0] for m in KNOWN_CALLS}
+        )
     return False
 
 
@@ -91,10 +262,10 @@ def fresh_names(nodes: list[ast.AST], params: set[str] = frozenset()) -> set[str
                     fresh[t.id] = fresh.get(t.id, True) and _fresh_value(node.value)
                 for n in ast.walk(t):
                     if isinstance(n, ast.Name) and n is not t and isinstance(n.ctx, ast.Store):
-                        fresh[n.id] = False              # unpacking: items of something else
+                        fresh[n.id] = False  # unpacking: items of something else
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id not in fresh:
-            fresh[node.id] = False                       # for/with/walrus targets: items of something else
-    for node in (n for top in nodes for n in ast.walk(top)):   # bindings the first pass saw only as targets
+            fresh[node.id] = False  # for/with/walrus targets: items of something else
+    for node in (n for top in nodes for n in ast.walk(top)):  # bindings the first pass saw only as targets
         if isinstance(node, (ast.For, ast.comprehension, ast.withitem, ast.NamedExpr)):
             target = getattr(node, "target", None) or getattr(node, "optional_vars", None)
             for n in ast.walk(target) if target is not None else ():
@@ -123,8 +294,10 @@ class _Checker:
             self.problems.append(text)
 
     def unknown(self, who: str, name: str) -> None:
-        text = f"{who} calls {name}(), which gilscope cannot see into: it must have no side effect, because " \
-               f"{WHY[self.mode]}"
+        text = (
+            f"{who} calls {name}(), which gilscope cannot see into: it must have no side effect, because "
+            f"{WHY[self.mode]}"
+        )
         if text not in self.problems:
             self.problems.append(text)
 
@@ -135,25 +308,36 @@ class _Checker:
         self.seen.add(id(fdef))
         who = f"{self.src.qualname(fdef)}()"
         if isinstance(fdef, ast.AsyncFunctionDef) and self.mode != "async":
-            self.problems.append(f"{who} is a coroutine function: called there, it returns a coroutine that "
-                                 "never runs")
+            self.problems.append(
+                f"{who} is a coroutine function: called there, it returns a coroutine that never runs"
+            )
             return
         if has_yield(fdef):
             self.add(who, "be a generator (it yields)")
         args = fdef.args
-        params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}
+        params = {
+            a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a
+        }
         self.nodes(fdef.body, fresh_names(fdef.body, params), who, depth, fdef)
 
     # ---- statements run as the task ----------------------------------------------------------------------
-    def nodes(self, body: list[ast.AST], fresh: set[str], who: str, depth: int, owner: ast.AST | None) -> None:
+    def nodes(
+        self, body: list[ast.AST], fresh: set[str], who: str, depth: int, owner: ast.AST | None
+    ) -> None:
         for node in (n for top in body for n in ast.walk(top)):
             if isinstance(node, (ast.Global, ast.Nonlocal)):
                 self.add(who, f"declare {', '.join(node.names)} {type(node).__name__.lower()}")
-            elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(
+                node.ctx, (ast.Store, ast.Del)
+            ):
                 if root_name(node) not in fresh:
                     self.add(who, f"set {self.src.segment(node) or ast.unparse(node)}")
-            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) \
-                    and node.target.id not in fresh and isinstance(node.value, (ast.List, ast.Set, ast.ListComp)):
+            elif (
+                isinstance(node, ast.AugAssign)
+                and isinstance(node.target, ast.Name)
+                and node.target.id not in fresh
+                and isinstance(node.value, (ast.List, ast.Set, ast.ListComp))
+            ):
                 self.add(who, f"extend {node.target.id} in place")
             elif isinstance(node, ast.Await) and self.mode != "async":
                 self.add(who, "await")
@@ -162,7 +346,7 @@ class _Checker:
 
     def call(self, call: ast.Call, fresh: set[str], who: str, depth: int, owner: ast.AST | None) -> None:
         func = call.func
-        for arg in [*call.args, *(k.value for k in call.keywords)]:      # functions handed to map/sorted/...
+        for arg in [*call.args, *(k.value for k in call.keywords)]:  # functions handed to map/sorted/...
             if isinstance(arg, ast.Name) and not _local(arg.id, fresh, owner):
                 for fdef in _module_defs(self.src, arg.id):
                     self.follow(fdef, who, depth)
@@ -182,10 +366,10 @@ class _Checker:
         receiver = func.value
         if isinstance(receiver, (ast.Call, ast.Constant, ast.JoinedStr, ast.List, ast.Tuple, ast.Dict)):
             if isinstance(receiver, ast.Call) or func.attr in PURE_METHODS:
-                return                                   # a method of a new object, checked as its own call
+                return  # a method of a new object, checked as its own call
         root = root_name(receiver)
         if root and root in fresh:
-            return                                       # an object made in this iteration
+            return  # an object made in this iteration
         if func.attr in MUTATING_METHODS:
             self.add(who, f"change {self.src.segment(receiver) or root} ({func.attr}())")
             return
@@ -198,8 +382,9 @@ class _Checker:
                 return
         self.unknown(who, self.src.segment(func) or name)
 
-    def named(self, name: str, call: ast.Call, fresh: set[str], who: str, depth: int,
-              owner: ast.AST | None) -> None:
+    def named(
+        self, name: str, call: ast.Call, fresh: set[str], who: str, depth: int, owner: ast.AST | None
+    ) -> None:
         defs = _module_defs(self.src, name)
         if defs and not _local(name, fresh, owner):
             for fdef in defs:
@@ -217,8 +402,10 @@ class _Checker:
 
     def follow(self, fdef: ast.AST, who: str, depth: int) -> None:
         if depth <= 0:
-            self.problems.append(f"{who} calls {self.src.qualname(fdef)}() through more than {DEPTH} levels of "
-                                 "calls, further than gilscope follows")
+            self.problems.append(
+                f"{who} calls {self.src.qualname(fdef)}() through more than {DEPTH} levels of "
+                "calls, further than gilscope follows"
+            )
             return
         self.function(fdef, depth - 1)
 
@@ -227,13 +414,21 @@ def _local(name: str, fresh: set[str], owner: ast.AST | None) -> bool:
     """`name` is bound inside `owner` (so it is not the module-level def or import of that name)."""
     if name in fresh or owner is None:
         return name in fresh
-    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(owner)) \
-        or any(isinstance(n, ast.arg) and n.arg == name for n in ast.walk(owner)) \
+    return (
+        any(
+            isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(owner)
+        )
+        or any(isinstance(n, ast.arg) and n.arg == name for n in ast.walk(owner))
         or bool(_nested_defs(owner, name))
+    )
 
 
 def _nested_defs(owner: ast.AST, name: str) -> list[ast.AST]:
-    return [n for n in ast.walk(owner) if isinstance(n, (*FUNCS, ast.ClassDef)) and n.name == name and n is not owner]
+    return [
+        n
+        for n in ast.walk(owner)
+        if isinstance(n, (*FUNCS, ast.ClassDef)) and n.name == name and n is not owner
+    ]
 
 
 def resolved_module(src: Source, name: str, fresh: set[str], owner: ast.AST | None) -> str:
@@ -242,9 +437,11 @@ def resolved_module(src: Source, name: str, fresh: set[str], owner: ast.AST | No
     if not head or head in fresh or (owner is not None and _local(head, fresh, owner)):
         return ""
     for node in src.tree.body:
-        if isinstance(node, ast.Import) and any((a.asname or a.name).split(".")[0] == head for a in node.names):
+        if isinstance(node, ast.Import) and any(
+            (a.asname or a.name).split(".")[0] == head for a in node.names
+        ):
             alias = next(a for a in node.names if (a.asname or a.name).split(".")[0] == head)
-            return (alias.name + name[len(head):]) if alias.asname else name
+            return (alias.name + name[len(head) :]) if alias.asname else name
         if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == head for a in node.names):
             return f"{node.module}.{name}"
     return ""
@@ -273,7 +470,7 @@ def call_problems(src: Source, expr: ast.AST, mode: Mode, exclude: ast.AST | Non
     checker = _Checker(src, mode)
     owner = src.function_of(expr)
     skip = {id(n) for n in ast.walk(exclude)} if exclude is not None else set()
-    fresh: set[str] = set()          # the names around the call are shared by every task that runs it
+    fresh: set[str] = set()  # the names around the call are shared by every task that runs it
     for node in ast.walk(expr):
         if isinstance(node, ast.Call) and id(node) not in skip:
             checker.call(node, fresh, f"{src.segment(node.func) or 'the call'}()", DEPTH, owner)
@@ -294,7 +491,7 @@ def task_problems(src: Source, func: ast.AST | None, mode: Mode, extra_args: lis
     if mode == "process":
         checker.problems += importable_problems(src, func) + pickle_problems(src, list(extra_args))
         if isinstance(func, ast.Attribute) and checker.problems:
-            return checker.problems          # a method sent to processes: nothing more to say about it
+            return checker.problems  # a method sent to processes: nothing more to say about it
     if isinstance(func, ast.Lambda):
         if mode != "process":
             checker.nodes([func.body], set(), f"the lambda {label}", DEPTH, src.function_of(func))
@@ -318,8 +515,13 @@ def task_problems(src: Source, func: ast.AST | None, mode: Mode, extra_args: lis
     module = resolved_module(src, name, set(), owner)
     if module and (module in KNOWN_CALLS or module.rsplit(".", 1)[0] in KNOWN_MODULES):
         return checker.problems
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" \
-            and owner is not None and mode != "process":
+    if (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "self"
+        and owner is not None
+        and mode != "process"
+    ):
         method = _method(src, owner, func.attr)
         if method is not None:
             checker.function(method, DEPTH)
@@ -337,19 +539,23 @@ def importable_problems(src: Source, func: ast.AST) -> list[str]:
     if isinstance(func, ast.Attribute):
         head = root_name(func)
         if head == "self":
-            return [f"{label} must not be a bound method: {why}, and self would be copied to the worker, so "
-                    "what it changes in self never reaches the parent"]
+            return [
+                f"{label} must not be a bound method: {why}, and self would be copied to the worker, so "
+                "what it changes in self never reaches the parent"
+            ]
         if resolved_module(src, dotted(func), set(), src.function_of(func)):
             return []
         return [f"{label} must be a module-level function, not a method or an attribute of an object: {why}"]
     if isinstance(func, ast.Name):
         owner = src.function_of(func)
         if owner is not None and _local(func.id, set(), owner):
-            return [f"{label} must be a module-level function, not one defined inside {src.qualname(owner)}(): "
-                    f"{why}"]
+            return [
+                f"{label} must be a module-level function, not one defined inside {src.qualname(owner)}(): "
+                f"{why}"
+            ]
         if _module_defs(src, func.id):
             if func.id not in module_bindings(src):
-                return [f"{label}() must be defined outside `if __name__ == \"__main__\":`: {why}"]
+                return [f'{label}() must be defined outside `if __name__ == "__main__":`: {why}']
             return []
         if src.imported_from(func.id) or func.id in _BUILTIN_NAMES:
             return []
@@ -367,8 +573,10 @@ def pickle_problems(src: Source, args: list[ast.AST]) -> list[str]:
             if isinstance(node, (ast.Lambda, ast.GeneratorExp)):
                 out.append(f"the argument {label} cannot be sent to another process (it cannot be pickled)")
             elif isinstance(node, ast.Name) and node.id == "self":
-                out.append("self must not be sent to a worker process: the worker changes a copy, the parent "
-                           "never sees it")
+                out.append(
+                    "self must not be sent to a worker process: the worker changes a copy, the parent "
+                    "never sees it"
+                )
             elif isinstance(node, ast.Call) and last(call_name(node)) in UNPICKLABLE_CALLS:
                 out.append(f"the argument {label} cannot be sent to another process (it cannot be pickled)")
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
@@ -376,8 +584,10 @@ def pickle_problems(src: Source, args: list[ast.AST]) -> list[str]:
                 if node.id in imported and not bound:
                     out.append(f"the module {node.id} cannot be sent to another process")
                 elif any(_unpicklable_value(v) for v in bound):
-                    out.append(f"{node.id} cannot be sent to another process: it holds a lock, file, socket, "
-                               "lambda or generator")
+                    out.append(
+                        f"{node.id} cannot be sent to another process: it holds a lock, file, socket, "
+                        "lambda or generator"
+                    )
     return list(dict.fromkeys(out))
 
 
@@ -399,10 +609,15 @@ def _bound_to(src: Source, name: ast.Name) -> list[ast.AST]:
 def _assigned(scope: ast.AST, name: str) -> list[ast.AST]:
     values = []
     for node in ast.walk(scope):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
             values.append(node.value)
-        elif isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name) \
-                and node.optional_vars.id == name:
+        elif (
+            isinstance(node, ast.withitem)
+            and isinstance(node.optional_vars, ast.Name)
+            and node.optional_vars.id == name
+        ):
             values.append(node.context_expr)
     return values
 
@@ -414,16 +629,29 @@ def worker_globals_problems(src: Source, fdef: ast.AST) -> list[str]:
     local |= {a.arg for a in ast.walk(fdef) if isinstance(a, ast.arg)}
     out = []
     for node in ast.walk(fdef):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in local \
-                and node.id not in bound and node.id not in _BUILTIN_NAMES:
-            out.append(f"{node.id} must be set at module level, outside `if __name__ == \"__main__\":`: "
-                       f"{src.qualname(fdef)}() reads it in a worker process, which does not run that block")
+        if (
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Load)
+            and node.id not in local
+            and node.id not in bound
+            and node.id not in _BUILTIN_NAMES
+        ):
+            out.append(
+                f'{node.id} must be set at module level, outside `if __name__ == "__main__":`: '
+                f"{src.qualname(fdef)}() reads it in a worker process, which does not run that block"
+            )
     return list(dict.fromkeys(out))
 
 
 # ---- a for loop's body as one task per item ---------------------------------------------------------------------
-_EXITS = {ast.Break: "break", ast.Continue: "continue", ast.Return: "return", ast.Yield: "yield",
-          ast.YieldFrom: "yield", ast.Await: "await"}
+_EXITS = {
+    ast.Break: "break",
+    ast.Continue: "continue",
+    ast.Return: "return",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Await: "await",
+}
 
 
 def body_problems(src: Source, loop: ast.For, mode: Mode) -> list[str]:
@@ -438,8 +666,10 @@ def body_problems(src: Source, loop: ast.For, mode: Mode) -> list[str]:
     fresh = fresh_names(loop.body) - {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
     checker.nodes(loop.body, fresh, who, DEPTH, src.function_of(loop))
     for name in carried(loop.body):
-        checker.problems.append(f"{name} must not be carried from one iteration to the next (the body reads it "
-                                "before setting it): each item becomes a separate task")
+        checker.problems.append(
+            f"{name} must not be carried from one iteration to the next (the body reads it "
+            "before setting it): each item becomes a separate task"
+        )
     return checker.problems
 
 
@@ -457,19 +687,23 @@ def _own(node: ast.AST):
 
 def carried(body: list[ast.stmt]) -> list[str]:
     """Names the body sets and reads before setting them: each iteration reads the previous one's value."""
-    events: list[tuple[tuple[int, int], int, str]] = []      # (position, 0 store / 1 load, name)
+    events: list[tuple[tuple[int, int], int, str]] = []  # (position, 0 store / 1 load, name)
     for stmt in body:
         for node in ast.walk(stmt):
             if isinstance(node, (ast.Assign, ast.AnnAssign)):
                 at = (node.end_lineno, node.end_col_offset)
-                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
                     events += [(at, 0, n.id) for n in ast.walk(t) if isinstance(n, ast.Name)]
             elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
                 events.append(((node.lineno, node.col_offset), 1, node.target.id))
                 events.append(((node.end_lineno, node.end_col_offset), 0, node.target.id))
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 events.append(((node.lineno, node.col_offset), 1, node.id))
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and not _assign_target(node, stmt):
+            elif (
+                isinstance(node, ast.Name)
+                and isinstance(node.ctx, ast.Store)
+                and not _assign_target(node, stmt)
+            ):
                 events.append(((node.lineno, node.col_offset), 0, node.id))
     stored = {name for _, kind, name in events if kind == 0}
     seen: set[str] = set()

@@ -3,6 +3,7 @@
 A `Source` keeps the lines, the tree, each node's parent and each function's qualified name, so the
 matchers in constructs.py can ask "which function is this node in?" and "what does this call call?".
 """
+
 from __future__ import annotations
 
 import ast
@@ -10,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-MAX_SOURCE_BYTES = 2_000_000        # larger files are not parsed: advice is not worth a slow report
+MAX_SOURCE_BYTES = 2_000_000  # larger files are not parsed: advice is not worth a slow report
 FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
@@ -23,7 +24,7 @@ def last(name: str) -> str:
 @dataclass
 class Source:
     path: str
-    lines: list[str]                      # with their line endings, as difflib wants them
+    lines: list[str]  # with their line endings, as difflib wants them
     tree: ast.Module
     parents: dict[ast.AST, ast.AST] = field(default_factory=dict)
     qualnames: dict[ast.AST, str] = field(default_factory=dict)
@@ -69,18 +70,20 @@ class Source:
     def functions(self, name: str) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
         """Defs whose qualified name is `name`, or (failing that) whose last part is."""
         exact = [n for n, q in self.qualnames.items() if isinstance(n, FUNCS) and q == name]
-        return exact or [n for n, q in self.qualnames.items() if isinstance(n, FUNCS) and n.name == last(name)]
+        return exact or [
+            n for n, q in self.qualnames.items() if isinstance(n, FUNCS) and n.name == last(name)
+        ]
 
     def segment(self, node: ast.AST) -> str:
         return ast.get_source_segment("".join(self.lines), node) or ""
 
     def text(self, first: int, last_line: int) -> str:
         """Lines first..last_line (1-based, inclusive)."""
-        return "".join(self.lines[first - 1:last_line])
+        return "".join(self.lines[first - 1 : last_line])
 
     def indent_of(self, line: int) -> str:
         text = self.lines[line - 1]
-        return text[:len(text) - len(text.lstrip())]
+        return text[: len(text) - len(text.lstrip())]
 
     def module_names(self) -> set[str]:
         """Names bound at module level by imports (`import time` -> time, `from x import y as z` -> z)."""
@@ -117,7 +120,11 @@ def has_yield(fdef: ast.AST) -> bool:
 
 
 def is_main_guard(node: ast.AST) -> bool:
-    return isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test)
+    return (
+        isinstance(node, ast.If)
+        and "__name__" in ast.unparse(node.test)
+        and "__main__" in ast.unparse(node.test)
+    )
 
 
 def module_bindings(src: Source) -> set[str]:
@@ -136,10 +143,16 @@ def module_bindings(src: Source) -> set[str]:
             stack.extend(n for part in ("body", "orelse", "finalbody") for n in getattr(node, part, []))
             stack.extend(n for h in getattr(node, "handlers", []) for n in h.body)
             if isinstance(node, (ast.For, ast.With)):
-                targets = [node.target] if isinstance(node, ast.For) else [i.optional_vars for i in node.items]
-                names.update(n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name))
+                targets = (
+                    [node.target] if isinstance(node, ast.For) else [i.optional_vars for i in node.items]
+                )
+                names.update(
+                    n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)
+                )
         else:
-            names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+            names.update(
+                n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            )
     return names
 
 
@@ -152,7 +165,7 @@ def dotted(node: ast.AST) -> str:
     if isinstance(node, ast.Name):
         parts.append(node.id)
         return ".".join(reversed(parts))
-    if isinstance(node, ast.Call):             # threading.Lock().acquire -> '().acquire', enough for a last part
+    if isinstance(node, ast.Call):  # threading.Lock().acquire -> '().acquire', enough for a last part
         parts.append("()")
         return ".".join(reversed(parts))
     return ""

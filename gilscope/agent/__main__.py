@@ -4,6 +4,7 @@ Invoked by `gilscope profile` as `python -m gilscope.agent` with the settings in
 target's own command line after it. Writes the collected data to the file the settings name, whatever way the
 target ends: return, exception, sys.exit, os._exit, SIGTERM, exec.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,11 +14,13 @@ from gilscope import cache_own_bytecode, restore_bytecode_setting
 
 
 def run_agent(argv: list[str]) -> int:
-    cache_own_bytecode()         # the collector's modules, imported by start()
+    cache_own_bytecode()  # the collector's modules, imported by start()
     from gilscope.agent import stacks
-    stacks.exclude_file(sys.argv[0])    # gilscope's console script: `-m` runs start under it
+
+    stacks.exclude_file(sys.argv[0])  # gilscope's console script: `-m` runs start under it
     try:
         from gilscope.agent.session import Session, settings_from_env
+
         session = Session(settings_from_env(), argv)
         session.start()
     finally:

@@ -8,6 +8,7 @@
   where no call was traced (waiting for the GIL, or in `with lock:`), and is booked that way.
 wait_kind and fill_critical also serve the py-spy engine (gilscope.collect.pyspy_parse).
 """
+
 from __future__ import annotations
 
 import re
@@ -17,14 +18,61 @@ from gilscope.agent.stacks import is_user_file
 
 _OWN_FILES = {__file__.replace("callgraph.py", "deterministic.py"), __file__}
 
-_IO_ATTRS = {"sleep", "recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg", "send", "sendall", "sendto",
-             "sendmsg", "sendfile", "read", "readinto", "readline", "readlines", "readall", "write", "flush",
-             "accept", "connect", "connect_ex", "select", "poll", "control", "waitpid", "wait3", "wait4", "waitid",
-             "communicate", "getaddrinfo", "gethostbyname", "getresponse", "urlopen", "fsync", "input",
-             "_recv", "_recv_bytes", "do_handshake"}
+_IO_ATTRS = {
+    "sleep",
+    "recv",
+    "recv_into",
+    "recvfrom",
+    "recvfrom_into",
+    "recvmsg",
+    "send",
+    "sendall",
+    "sendto",
+    "sendmsg",
+    "sendfile",
+    "read",
+    "readinto",
+    "readline",
+    "readlines",
+    "readall",
+    "write",
+    "flush",
+    "accept",
+    "connect",
+    "connect_ex",
+    "select",
+    "poll",
+    "control",
+    "waitpid",
+    "wait3",
+    "wait4",
+    "waitid",
+    "communicate",
+    "getaddrinfo",
+    "gethostbyname",
+    "getresponse",
+    "urlopen",
+    "fsync",
+    "input",
+    "_recv",
+    "_recv_bytes",
+    "do_handshake",
+}
 _LOCK_ATTRS = {"acquire", "join", "wait", "wait_for", "result", "as_completed", "_wait_for_tstate_lock"}
-_NATIVE_MODULES = {"zlib", "hashlib", "bz2", "lzma", "md5", "sha1", "sha256", "sha512", "sha3", "blake2",
-                   "numpy", "scipy"}
+_NATIVE_MODULES = {
+    "zlib",
+    "hashlib",
+    "bz2",
+    "lzma",
+    "md5",
+    "sha1",
+    "sha256",
+    "sha512",
+    "sha3",
+    "blake2",
+    "numpy",
+    "scipy",
+}
 _ALIASES = {"posix": "os", "_socket": "socket", "_thread": "thread"}
 SYNC_PARTS = ("/threading.py", "/queue.py", "/concurrent/futures/", "/multiprocessing/", "/asyncio/locks.py")
 _LABEL = re.compile(r"<(?:built-in method|method) '?([\w.]+)'?(?: of '([\w.]+)' objects)?>")
@@ -40,7 +88,7 @@ def builtin_name(label: str) -> str:
     parts = [p for p in owner.split(".") if p]
     if parts:
         parts[0] = _ALIASES.get(parts[0], parts[0].lstrip("_") or parts[0])
-        if len(parts) == 2 and parts[0] in ("thread", "socket"):   # lock.acquire, socket.recv, RLock.release
+        if len(parts) == 2 and parts[0] in ("thread", "socket"):  # lock.acquire, socket.recv, RLock.release
             parts = parts[1:]
     return ".".join([*parts, attr])
 
@@ -82,7 +130,9 @@ def fill_critical(data: dict) -> None:
             waited += 0.0 if on_path else st[6]
         elif st[3] != "lock" and st[4] != "idle" and any(frames[i][3] for i in st[1]):
             busy.setdefault(st[0], []).append(st)
-    if not busy:     # nothing it waited on ran user code (or is visible): the main thread's waits stay on the path
+    if (
+        not busy
+    ):  # nothing it waited on ran user code (or is visible): the main thread's waits stay on the path
         for st in data["stacks"]:
             if st[0] in main:
                 st[8] = st[6]
@@ -123,7 +173,7 @@ class Graph:
             return memo[key]
         if self.nodes[key][3]:
             return {key: 1.0}
-        if key in visiting:      # a cycle through library code: that path leads nowhere new
+        if key in visiting:  # a cycle through library code: that path leads nowhere new
             return {}
         visiting.add(key)
         edges = [e for e in self.callers.get(key, ()) if e[0] in self.nodes]
@@ -154,12 +204,12 @@ def graph_to_stacks(graph: Graph, data: dict, frame_ids: dict) -> dict:
             for owner, share in [*shares.items(), (None, rest)]:
                 if share <= 1e-9 or (own <= 0 and not (user or builtin)):
                     continue
-                if owner is None:                 # no user code above: a library stack of its own
+                if owner is None:  # no user code above: a library stack of its own
                     top = max(graph.callers.get(key, [(None, 0, 0)]), key=lambda e: (e[2], e[1]))[0]
                     slot = (top, key) if builtin and top in graph.nodes else (key,)
                 elif builtin:
                     slot = (owner, key)
-                else:                             # the user function itself, or library Python under it
+                else:  # the user function itself, or library Python under it
                     slot = (owner,)
                 agg = booked.setdefault(slot, [kind or "cpu", builtin, 0.0, 0.0])
                 agg[2] += own * share
@@ -168,7 +218,7 @@ def graph_to_stacks(graph: Graph, data: dict, frame_ids: dict) -> dict:
         sys.setrecursionlimit(old_limit)
     stacks = {}
     for slot, agg in list(booked.items()):
-        if graph.nodes[slot[0]][1] in _OWN_FILES:       # gilscope's own thread-exit hook, not the program
+        if graph.nodes[slot[0]][1] in _OWN_FILES:  # gilscope's own thread-exit hook, not the program
             continue
         for key in slot:
             if tuple(graph.nodes[key][:4]) not in frame_ids:
@@ -196,14 +246,22 @@ def build_thread(data, thread_info, measured_cpu, stacks, other_threads) -> None
         parts = [(state, blocker, seconds)]
         if state == "cpu" and off_ratio:
             if any(part in data["frames"][frames[-1]][1] for part in SYNC_PARTS):
-                off = ("lock", "untraced wait")      # e.g. iter(queue.get, None): a C-to-C call
+                off = ("lock", "untraced wait")  # e.g. iter(queue.get, None): a C-to-C call
             else:
                 off = ("gil", "GIL") if other_threads else ("io", "untraced wait")
             parts = [(state, blocker, seconds * (1 - off_ratio)), (*off, seconds * off_ratio)]
         for part_state, part_blocker, part_s in (p for p in parts if p[2] > 0):
             cpu_s = part_s if part_state in ("cpu", "native") else 0.0
-            data["stacks"].append([ti, list(frames), line, part_state, part_blocker, int(round(calls)),
-                                   part_s, cpu_s, 0.0])
+            data["stacks"].append(
+                [ti, list(frames), line, part_state, part_blocker, int(round(calls)), part_s, cpu_s, 0.0]
+            )
             states[part_state] = states.get(part_state, 0.0) + part_s
-    data["threads"].append(dict(thread_info, wall_s=sum(states.values()), states=states, segments=[],
-                                cpu_s=measured_cpu if measured_cpu is not None else on_cpu))
+    data["threads"].append(
+        dict(
+            thread_info,
+            wall_s=sum(states.values()),
+            states=states,
+            segments=[],
+            cpu_s=measured_cpu if measured_cpu is not None else on_cpu,
+        )
+    )

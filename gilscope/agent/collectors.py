@@ -1,4 +1,5 @@
 """Collectors that run inside the target process. Each has `name`, `start()` and `stop_and_collect() -> dict`."""
+
 from __future__ import annotations
 
 import sys
@@ -12,7 +13,7 @@ class SamplerCollector:
     """The default engine: the statistical sampler with per-thread OS state (see sampler.py)."""
 
     name = "sampler"
-    has_thread = True      # its thread also looks after SIGTERM (see sigterm_rescue.py)
+    has_thread = True  # its thread also looks after SIGTERM (see sigterm_rescue.py)
 
     def __init__(self, settings: dict, gil_enabled: bool, notes: tuple = ()):
         self.sampler = Sampler(float(settings.get("interval", DEFAULT_INTERVAL)), gil_enabled)
@@ -23,11 +24,11 @@ class SamplerCollector:
         _hook_thread_exit(self.sampler)
         self.sampler.start()
         if not self.gil_enabled:
-            self.sampler.warm.wait(1.0)    # see Sampler.run: its first round, before the target runs
+            self.sampler.warm.wait(1.0)  # see Sampler.run: its first round, before the target runs
 
     def stop_and_collect(self) -> dict:
         self.sampler.stop()
-        for ident in list(self.sampler.threads):   # book every live thread's last interval
+        for ident in list(self.sampler.threads):  # book every live thread's last interval
             self.sampler.finish_thread(ident)
         data = self.sampler.snapshot()
         data["interval_s"] = self.sampler.interval
@@ -37,7 +38,7 @@ class SamplerCollector:
         return data
 
 
-_ACTIVE = None          # the sampler of this process (a forked child replaces its parent's)
+_ACTIVE = None  # the sampler of this process (a forked child replaces its parent's)
 _HOOKED = False
 
 
@@ -49,6 +50,7 @@ def _hook_thread_exit(sampler) -> None:
         return
     _HOOKED = True
     import threading
+
     original = threading.Thread._bootstrap_inner  # stable since 3.x; run() may be overridden
 
     def _bootstrap_inner(self):
@@ -80,9 +82,11 @@ class OutsideCollector:
 # CPython gh-116738: before 3.14 cProfile is not thread-safe without the GIL. Its one profiler takes every
 # thread's calls, and concurrent threads corrupt it: "SystemError: null argument to internal routine", then a
 # segfault in getstats() (seen with a multiprocessing pool's handler threads on 3.13t). Fixed in 3.14.
-CPROFILE_FREE_THREADED_NOTE = ("--engine cprofile is not safe on a free-threaded build before Python 3.14 "
-                               "(CPython gh-116738: cProfile crashes when threads run without the GIL): the "
-                               "default sampler profiled this run instead")
+CPROFILE_FREE_THREADED_NOTE = (
+    "--engine cprofile is not safe on a free-threaded build before Python 3.14 "
+    "(CPython gh-116738: cProfile crashes when threads run without the GIL): the "
+    "default sampler profiled this run instead"
+)
 
 
 def make_collector(engine: str, settings: dict, gil_enabled: bool):
@@ -94,8 +98,10 @@ def make_collector(engine: str, settings: dict, gil_enabled: bool):
         if not gil_enabled and sys.version_info < (3, 14):
             return SamplerCollector(settings, gil_enabled, (CPROFILE_FREE_THREADED_NOTE,))
         from gilscope.agent.deterministic import CProfileCollector
+
         return CProfileCollector(settings, gil_enabled)
     if engine == "yappi":
         from gilscope.agent.deterministic import YappiCollector
+
         return YappiCollector(settings, gil_enabled)
     raise ValueError(f"unknown engine {engine!r}")

@@ -6,6 +6,7 @@
 Both give a call graph (own time, calls, edges); gilscope.agent.callgraph turns it into the data dict, with
 each thread's measured running time (from /proc, recorded as threads end) bounding what counts as CPU.
 """
+
 from __future__ import annotations
 
 import linecache
@@ -18,8 +19,17 @@ from gilscope.agent.callgraph import Graph, build_thread, fill_critical, graph_t
 
 
 def new_data(notes: list[str]) -> dict:
-    return {"interval_s": 0.0, "gil_measured": False, "samples": 0, "frames": [], "threads": [],
-            "stacks": [], "stalls": [], "calls": {}, "notes": notes}
+    return {
+        "interval_s": 0.0,
+        "gil_measured": False,
+        "samples": 0,
+        "frames": [],
+        "threads": [],
+        "stacks": [],
+        "stalls": [],
+        "calls": {},
+        "notes": notes,
+    }
 
 
 # ---- per-thread CPU and identity ------------------------------------------------------------------------
@@ -29,7 +39,7 @@ class _ThreadLog:
 
     def __init__(self):
         global _LOG
-        self.ended: dict = {}     # ident -> [(name, native_id, daemon, busy_s)] in the order they ended
+        self.ended: dict = {}  # ident -> [(name, native_id, daemon, busy_s)] in the order they ended
         self.started = 0
         _LOG = self
         _hook_thread_exit()
@@ -38,8 +48,12 @@ class _ThreadLog:
         obj = threading._active.get(ident)
         if obj is not None:
             cpu = _busy_s(obj.native_id, ident == threading.get_ident(), ident)
-            return {"tid": obj.native_id or 0, "name": obj.name, "is_main": obj is threading.main_thread(),
-                    "daemon": obj.daemon}, cpu
+            return {
+                "tid": obj.native_id or 0,
+                "name": obj.name,
+                "is_main": obj is threading.main_thread(),
+                "daemon": obj.daemon,
+            }, cpu
         name, tid, daemon, cpu = (self.ended.get(ident) or [(f"thread-{ident}", 0, False, None)])[-1]
         return {"tid": tid or 0, "name": name, "is_main": False, "daemon": daemon}, cpu
 
@@ -57,7 +71,7 @@ def _hook_thread_exit() -> None:
 
     def _bootstrap_inner(thread):
         log = _LOG
-        own = thread.name == sigterm_rescue.WATCHER_NAME     # gilscope's, not the program's
+        own = thread.name == sigterm_rescue.WATCHER_NAME  # gilscope's, not the program's
         if log is not None and not own:
             log.started += 1
         try:
@@ -66,7 +80,8 @@ def _hook_thread_exit() -> None:
             log = _LOG
             if log is not None and not own:
                 log.ended.setdefault(thread.ident, []).append(
-                    (thread.name, thread.native_id, thread.daemon, _busy_s(thread.native_id, True)))
+                    (thread.name, thread.native_id, thread.daemon, _busy_s(thread.native_id, True))
+                )
 
     threading.Thread._bootstrap_inner = _bootstrap_inner
 
@@ -86,9 +101,11 @@ def _busy_s(native_id, current: bool, ident=None) -> float | None:
 
 
 # ---- the collectors -------------------------------------------------------------------------------------
-_NOTES = ["one wall clock: Python time counts as CPU up to the thread's measured running time; the rest is "
-          "booked as a GIL wait (when other threads ran Python) or an untraced wait",
-          "`with lock:` is not a traced call: its wait shows as the function's own time"]
+_NOTES = [
+    "one wall clock: Python time counts as CPU up to the thread's measured running time; the rest is "
+    "booked as a GIL wait (when other threads ran Python) or an untraced wait",
+    "`with lock:` is not a traced call: its wait shows as the function's own time",
+]
 _COST = "{} hooks every Python call: about {}x slower on many tiny calls, 1.4-1.6x on loops (Python 3.11)"
 
 
@@ -118,6 +135,7 @@ class CProfileCollector(_Deterministic):
 
     def _enable(self) -> None:
         import cProfile
+
         self.profiler = cProfile.Profile()
         self.profiler.enable()
 
@@ -129,8 +147,14 @@ class CProfileCollector(_Deterministic):
             for sub in entry.calls or ():
                 graph.node(_key(sub.code), *_code_info(sub.code), 0)
                 graph.edge(_key(entry.code), _key(sub.code), sub.callcount, sub.totaltime)
-        data = new_data(["cprofile sees only the main thread: other threads' work is invisible (the main thread "
-                         "shows only its waits on them)", *_NOTES, _COST.format("cProfile", 5)])
+        data = new_data(
+            [
+                "cprofile sees only the main thread: other threads' work is invisible (the main thread "
+                "shows only its waits on them)",
+                *_NOTES,
+                _COST.format("cProfile", 5),
+            ]
+        )
         stacks = graph_to_stacks(graph, data, {})
         threaded = self.log.started > 0 or _program_threads() > 1
         if threaded and sys.version_info >= (3, 12):
@@ -141,9 +165,11 @@ class CProfileCollector(_Deterministic):
 
 
 # Python 3.12's cProfile hooks sys.monitoring, which reports the calls of every thread to the one profiler
-MIXED_THREADS_NOTE = ("on Python 3.12+ cProfile records the calls of every thread in one call tree, so the main "
-                      "thread's functions also carry other threads' calls and times: use --engine auto or yappi "
-                      "for a threaded program")
+MIXED_THREADS_NOTE = (
+    "on Python 3.12+ cProfile records the calls of every thread in one call tree, so the main "
+    "thread's functions also carry other threads' calls and times: use --engine auto or yappi "
+    "for a threaded program"
+)
 
 
 def _program_threads() -> int:
@@ -168,10 +194,11 @@ class YappiCollector(_Deterministic):
     def __init__(self, settings: dict, gil_enabled: bool):
         super().__init__(settings, gil_enabled)
         import yappi  # imported here: a C extension that re-enables the GIL on free-threaded builds
+
         self.yappi = yappi
 
     def _enable(self) -> None:
-        if self.yappi.is_running():          # a forked child inherits its parent's running profiler
+        if self.yappi.is_running():  # a forked child inherits its parent's running profiler
             self.yappi.stop()
         self.yappi.clear_stats()
         self.yappi.set_clock_type("wall")
@@ -180,9 +207,14 @@ class YappiCollector(_Deterministic):
     def stop_and_collect(self) -> dict:
         yappi = self.yappi
         yappi.stop()
-        data = new_data(["yappi sees threads started through `threading` after profiling began, not threads "
-                         "of C libraries; forked children are profiled each on their own", *_NOTES,
-                         _COST.format("yappi", 9)])
+        data = new_data(
+            [
+                "yappi sees threads started through `threading` after profiling began, not threads "
+                "of C libraries; forked children are profiled each on their own",
+                *_NOTES,
+                _COST.format("yappi", 9),
+            ]
+        )
         if getattr(sys, "_is_gil_enabled", None) is not None:
             data["notes"].append("importing yappi re-enables the GIL on a free-threaded build")
         frame_ids: dict = {}
@@ -200,7 +232,9 @@ class YappiCollector(_Deterministic):
             if _trim_suspended(graph, thread.ttot) and _AWAIT_NOTE not in data["notes"]:
                 data["notes"].append(_AWAIT_NOTE)
             built.append((*self._identify(thread, threads), graph_to_stacks(graph, data, frame_ids)))
-        running = sum(1 for *_, stacks in built if any(v[0] == "cpu" and v[2] > 0.01 for v in stacks.values()))
+        running = sum(
+            1 for *_, stacks in built if any(v[0] == "cpu" and v[2] > 0.01 for v in stacks.values())
+        )
         for info, cpu, stacks in built:
             build_thread(data, info, cpu, stacks, running > 1)
         fill_critical(data)
@@ -223,8 +257,10 @@ def _yappi_info(stat) -> tuple:
     return stat.name, stat.module, stat.lineno, False
 
 
-_AWAIT_NOTE = ("yappi counts a coroutine's time suspended at `await` as its own; the excess over the thread's "
-               "wall time was taken off coroutines (and then off all functions) in proportion")
+_AWAIT_NOTE = (
+    "yappi counts a coroutine's time suspended at `await` as its own; the excess over the thread's "
+    "wall time was taken off coroutines (and then off all functions) in proportion"
+)
 
 
 def _trim_suspended(graph: Graph, wall: float) -> bool:
@@ -246,7 +282,7 @@ def _trim_suspended(graph: Graph, wall: float) -> bool:
 
 
 def _is_async_def(filename: str, line: int) -> bool:
-    for offset in range(8):          # decorators come first: co_firstlineno is the first decorator's line
+    for offset in range(8):  # decorators come first: co_firstlineno is the first decorator's line
         text = linecache.getline(filename, line + offset).lstrip()
         if text.startswith(("async def", "def")):
             return text.startswith("async def")

@@ -4,6 +4,7 @@ sampler can book a collection's time apart from the code that happened to trigge
 The hook costs two clock reads per collection. A collection holds the GIL (or, free-threaded, stops the world)
 from start to end, so nothing else runs Python meanwhile.
 """
+
 from __future__ import annotations
 
 import gc
@@ -16,8 +17,8 @@ _ident = threading.get_ident
 
 class GcWatch:
     def __init__(self):
-        self.generations = [[0, 0.0, 0.0] for _ in range(3)]   # per generation: collections, seconds, longest
-        self.by_thread: dict[int, float] = {}                  # thread ident -> seconds collecting
+        self.generations = [[0, 0.0, 0.0] for _ in range(3)]  # per generation: collections, seconds, longest
+        self.by_thread: dict[int, float] = {}  # thread ident -> seconds collecting
         self._started: dict[int, float] = {}
         self._installed = False
 

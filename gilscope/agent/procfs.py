@@ -2,6 +2,7 @@
 
 Each probe keeps its files open and re-reads them with pread, which costs about 1 µs a file.
 """
+
 from __future__ import annotations
 
 import os
@@ -10,18 +11,63 @@ import time
 
 # Syscall numbers of the calls a blocked Python thread typically sits in, by architecture.
 _X86_64 = {
-    0: "read", 1: "write", 7: "poll", 17: "pread", 19: "readv", 23: "select", 35: "nanosleep", 42: "connect",
-    43: "accept", 44: "sendto", 45: "recvfrom", 47: "recvmsg", 61: "wait4", 202: "futex", 230: "clock_nanosleep",
-    232: "epoll_wait", 247: "waitid", 270: "pselect6", 271: "ppoll", 281: "epoll_pwait", 288: "accept4",
-    441: "epoll_pwait2", 449: "futex_waitv", 20: "writev", 46: "sendmsg", 74: "fsync", 75: "fdatasync",
+    0: "read",
+    1: "write",
+    7: "poll",
+    17: "pread",
+    19: "readv",
+    23: "select",
+    35: "nanosleep",
+    42: "connect",
+    43: "accept",
+    44: "sendto",
+    45: "recvfrom",
+    47: "recvmsg",
+    61: "wait4",
+    202: "futex",
+    230: "clock_nanosleep",
+    232: "epoll_wait",
+    247: "waitid",
+    270: "pselect6",
+    271: "ppoll",
+    281: "epoll_pwait",
+    288: "accept4",
+    441: "epoll_pwait2",
+    449: "futex_waitv",
+    20: "writev",
+    46: "sendmsg",
+    74: "fsync",
+    75: "fdatasync",
 }
 _GENERIC = {  # aarch64 and other architectures using the generic syscall table
-    63: "read", 64: "write", 73: "ppoll", 67: "pread", 65: "readv", 72: "pselect6", 101: "nanosleep",
-    203: "connect", 202: "accept", 206: "sendto", 207: "recvfrom", 212: "recvmsg", 260: "wait4", 98: "futex",
-    115: "clock_nanosleep", 22: "epoll_pwait", 95: "waitid", 242: "accept4", 441: "epoll_pwait2",
-    449: "futex_waitv", 66: "writev", 211: "sendmsg", 82: "fsync", 83: "fdatasync",
+    63: "read",
+    64: "write",
+    73: "ppoll",
+    67: "pread",
+    65: "readv",
+    72: "pselect6",
+    101: "nanosleep",
+    203: "connect",
+    202: "accept",
+    206: "sendto",
+    207: "recvfrom",
+    212: "recvmsg",
+    260: "wait4",
+    98: "futex",
+    115: "clock_nanosleep",
+    22: "epoll_pwait",
+    95: "waitid",
+    242: "accept4",
+    441: "epoll_pwait2",
+    449: "futex_waitv",
+    66: "writev",
+    211: "sendmsg",
+    82: "fsync",
+    83: "fdatasync",
 }
-SYSCALLS = _X86_64 if (os.uname().machine if hasattr(os, "uname") else "") in ("x86_64", "AMD64") else _GENERIC
+SYSCALLS = (
+    _X86_64 if (os.uname().machine if hasattr(os, "uname") else "") in ("x86_64", "AMD64") else _GENERIC
+)
 
 AVAILABLE = os.path.exists("/proc/self/task")
 
@@ -31,11 +77,12 @@ def _gil_holding_pread():
     look "running" to us. ctypes.PyDLL calls C without releasing the GIL; short /proc reads don't block."""
     try:
         import ctypes
+
         libc = ctypes.PyDLL(None)
         func = libc.pread
         func.restype = ctypes.c_ssize_t
         func.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_long)
-        buf = ctypes.create_string_buffer(4096)     # /proc/<tid>/status is ~1.4 KB
+        buf = ctypes.create_string_buffer(4096)  # /proc/<tid>/status is ~1.4 KB
         raw = buf.raw
 
         def pread(fd: int, size: int, offset: int) -> bytes:
@@ -60,8 +107,12 @@ def _gil_holding_pread():
         c_yield.argtypes = ()
         return pread, open_fd, c_yield, True
     except (ImportError, OSError, AttributeError):
-        return (os.pread, lambda path: os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)),
-                lambda: None, False)
+        return (
+            os.pread,
+            lambda path: os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)),
+            lambda: None,
+            False,
+        )
 
 
 # sched_yield keeping the GIL: a thread that is runnable only because this one holds its core can then run
@@ -144,7 +195,7 @@ class SwitchCounter:
         try:
             raw = pread(self._fd, 4096, 0)
             at = raw.index(self._KEY) + len(self._KEY)
-            return int(raw[at:raw.index(b"\n", at)])
+            return int(raw[at : raw.index(b"\n", at)])
         except (OSError, ValueError):
             return -1
 
@@ -169,7 +220,9 @@ def block_signals() -> None:
     interrupt the main thread's blocking call, so its Python handler (or ours, for SIGTERM) would never run."""
     if not hasattr(signal, "pthread_sigmask"):
         return
-    synchronous = {getattr(signal, n) for n in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT") if hasattr(signal, n)}
+    synchronous = {
+        getattr(signal, n) for n in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT") if hasattr(signal, n)
+    }
     try:
         signal.pthread_sigmask(signal.SIG_BLOCK, set(signal.valid_signals()) - synchronous)
     except (OSError, ValueError):

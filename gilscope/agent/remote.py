@@ -7,6 +7,7 @@ entry, nothing printed. It runs the sampler and one control thread, which writes
 last time and removes its gc hook when the duration is up, when gilscope asks (a stop file) or when gilscope
 itself is gone. A process that exits normally meanwhile writes its data from an atexit hook.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -30,7 +31,7 @@ def start(settings_json: str) -> None:
     global _ACTIVE
     settings = json.loads(settings_json)
     if os.path.exists(settings["cancel"]) or (_ACTIVE is not None and _ACTIVE.is_alive()):
-        return                    # gilscope gave up waiting, or another attach is still running here
+        return  # gilscope gave up waiting, or another attach is still running here
     _ACTIVE = Attached(settings)
     _ACTIVE.begin()
 
@@ -44,13 +45,14 @@ class Attached(threading.Thread):
         self.started_cpu = time.process_time()
         self.sampler = Sampler(float(settings.get("interval", 0.005)), gil_enabled())
         self._lock = threading.Lock()
-        self._write_lock = threading.Lock()    # a checkpoint and the atexit hook's last write
+        self._write_lock = threading.Lock()  # a checkpoint and the atexit hook's last write
         self._finished = False
         self.exited = False
 
     def begin(self) -> None:
-        if self.settings.get("module"):     # `python -m http.server`: that library module is the code to profile
+        if self.settings.get("module"):  # `python -m http.server`: that library module is the code to profile
             from gilscope.agent import target
+
             target._profile_if_library(self.settings["module"])
         gcwatch.WATCH.install()
         self.sampler.start()
@@ -60,14 +62,17 @@ class Attached(threading.Thread):
             fh.write(str(os.getpid()))
 
     def run(self) -> None:
-        procfs.block_signals()       # the target's signals keep going to the target's threads
+        procfs.block_signals()  # the target's signals keep going to the target's threads
         duration = self.settings.get("duration")
         deadline = None if duration is None else self.started_wall + float(duration)
         checkpoint = time.perf_counter() + CHECKPOINT_S
         while not self._finished:
             now = time.perf_counter()
-            if ((deadline is not None and now >= deadline) or os.path.exists(self.settings["stop"])
-                    or not _alive(int(self.settings["gilscope_pid"]))):
+            if (
+                (deadline is not None and now >= deadline)
+                or os.path.exists(self.settings["stop"])
+                or not _alive(int(self.settings["gilscope_pid"]))
+            ):
                 break
             if now >= checkpoint:
                 self._write(partial=True)
@@ -98,17 +103,33 @@ class Attached(threading.Thread):
 
     def _write(self, partial: bool) -> None:
         data = _without_thread(self.sampler.snapshot(), self.name)
-        data.update({
-            "version": 1, "pid": os.getpid(), "ppid": os.getppid(), "role": self._role(),
-            "argv": list(getattr(sys, "orig_argv", sys.argv)), "engine": "sampler",
-            "interval_s": self.sampler.interval, "gil_measured": self.sampler.gil_enabled,
-            "wall_s": time.perf_counter() - self.started_wall, "cpu_s": time.process_time() - self.started_cpu,
-            "exit_code": None, "exception": None, "interrupted": None, "partial": partial,
-            "target_exited": self.exited, "free_threaded": free_threaded_build(), "gil_enabled": gil_enabled(),
-            "gil_reenabled_by": [], "python": sys.version.split()[0],
-            "implementation": _IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name),
-            "cpu_count": _cpu_count(), "gc": gcwatch.WATCH.snapshot(), "notes": _notes(),
-        })
+        data.update(
+            {
+                "version": 1,
+                "pid": os.getpid(),
+                "ppid": os.getppid(),
+                "role": self._role(),
+                "argv": list(getattr(sys, "orig_argv", sys.argv)),
+                "engine": "sampler",
+                "interval_s": self.sampler.interval,
+                "gil_measured": self.sampler.gil_enabled,
+                "wall_s": time.perf_counter() - self.started_wall,
+                "cpu_s": time.process_time() - self.started_cpu,
+                "exit_code": None,
+                "exception": None,
+                "interrupted": None,
+                "partial": partial,
+                "target_exited": self.exited,
+                "free_threaded": free_threaded_build(),
+                "gil_enabled": gil_enabled(),
+                "gil_reenabled_by": [],
+                "python": sys.version.split()[0],
+                "implementation": _IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name),
+                "cpu_count": _cpu_count(),
+                "gc": gcwatch.WATCH.snapshot(),
+                "notes": _notes(),
+            }
+        )
         tmp = f"{self.out}.{os.getpid()}.tmp"
         with self._write_lock:
             if partial and self._finished:
@@ -118,7 +139,7 @@ class Attached(threading.Thread):
                     json.dump(data, fh)
                 os.replace(tmp, self.out)
             except (OSError, ValueError):
-                pass                # never a traceback in a process we only visit
+                pass  # never a traceback in a process we only visit
 
     def _role(self) -> str:
         role = self.settings.get("role", "main")
@@ -136,7 +157,7 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except OSError:
-        return True        # exists, another user's
+        return True  # exists, another user's
     return True
 
 

@@ -8,6 +8,7 @@ How one interval of one thread is classified (GIL builds):
   or a call to acquire/join/wait is a lock; a futex anywhere else is a wait for the GIL; sleep, select,
   read, recv and waitpid are I/O.
 """
+
 from __future__ import annotations
 
 import sys
@@ -31,13 +32,13 @@ from gilscope.agent.stacks import (
     qualname,
 )
 
-MAX_DEPTH = 128            # innermost frames kept per stack; deeper recursion is cut at the root side
-MAX_SEGMENTS = 4000        # timeline segments per thread before they are coarsened
-HELD_S = 0.001             # the sampler waited this long for the GIL after its sleep: some thread held it
-HELD_LONG_S = 0.002        # ... this long beyond the switch interval: held by code that could not be interrupted
-HELD_EXCESS_S = 0.0005     # a wait past the switch interval counted as uninterruptible C code (below it: noise)
-FT_STOP_BUDGET = 20        # free-threaded builds: an interval at least 20x the latest stop-the-world stack read
-FT_MAX_INTERVAL_S = 0.05   # ... and at most this long
+MAX_DEPTH = 128  # innermost frames kept per stack; deeper recursion is cut at the root side
+MAX_SEGMENTS = 4000  # timeline segments per thread before they are coarsened
+HELD_S = 0.001  # the sampler waited this long for the GIL after its sleep: some thread held it
+HELD_LONG_S = 0.002  # ... this long beyond the switch interval: held by code that could not be interrupted
+HELD_EXCESS_S = 0.0005  # a wait past the switch interval counted as uninterruptible C code (below it: noise)
+FT_STOP_BUDGET = 20  # free-threaded builds: an interval at least 20x the latest stop-the-world stack read
+FT_MAX_INTERVAL_S = 0.05  # ... and at most this long
 GC_FUNCTION = "garbage collection"
 UNTRACED = "untraced wait"  # off the CPU, not in a call we can name, and longer than any thread held the GIL
 _SLEEP_CALLS = {"nanosleep", "clock_nanosleep"}
@@ -45,16 +46,47 @@ _POLL_CALLS = {"select", "pselect6", "poll", "ppoll", "epoll_wait", "epoll_pwait
 
 
 class _Thread:
-    __slots__ = ("index", "ident", "tid", "name", "is_main", "daemon", "probe", "last_cpu", "last_runq", "last_slices",
-                 "last_wall", "wall", "cpu", "states", "segments", "stall_key", "stall_start", "stall_end", "stall_state", "last", "critical_ratio", "target", "has_user",
-                 "frame_ids", "lastis", "gc_s", "stall_ref", "stall_seen", "stall_gc", "clock")
+    __slots__ = (
+        "index",
+        "ident",
+        "tid",
+        "name",
+        "is_main",
+        "daemon",
+        "probe",
+        "last_cpu",
+        "last_runq",
+        "last_slices",
+        "last_wall",
+        "wall",
+        "cpu",
+        "states",
+        "segments",
+        "stall_key",
+        "stall_start",
+        "stall_end",
+        "stall_state",
+        "last",
+        "critical_ratio",
+        "target",
+        "has_user",
+        "frame_ids",
+        "lastis",
+        "gc_s",
+        "stall_ref",
+        "stall_seen",
+        "stall_gc",
+        "clock",
+    )
 
     def __init__(self, index, ident, tid, name, is_main, daemon, now):
         self.index, self.ident, self.tid, self.name = index, ident, tid, name
         self.is_main, self.daemon = is_main, daemon
         self.probe = procfs.ThreadProbe(tid) if (procfs.AVAILABLE and tid) else None
         reading = self.probe.read() if self.probe else None
-        self.last_cpu, self.last_runq, self.last_slices = (reading[0], reading[1], reading[4]) if reading else (-1, -1, -1)
+        self.last_cpu, self.last_runq, self.last_slices = (
+            (reading[0], reading[1], reading[4]) if reading else (-1, -1, -1)
+        )
         self.last_wall = now
         self.wall = self.cpu = 0.0
         self.states: dict[str, float] = {}
@@ -62,17 +94,17 @@ class _Thread:
         self.stall_key = None
         self.stall_start = self.stall_end = 0.0
         self.stall_state = ""
-        self.last = None            # (frames key, line, off_state, blocker) of the latest sample
-        self.critical_ratio = 0.0   # share of its latest interval that was on the program's critical path
-        self.target = None          # the Thread's target function, to book a thread never sampled
-        self.has_user = False       # the latest sample had user code on the stack
-        self.clock = procfs.cpu_clock(tid) if tid else 0   # its CPU-time clock (up to date, unlike schedstat)
-        self.frame_ids: list = []   # id() of each frame of the latest sample, innermost first (new calls)
-        self.lastis: list = []      # their f_lasti
-        self.gc_s = 0.0             # seconds this thread had spent collecting garbage at its latest sample
-        self.stall_ref = None       # weak reference to the asyncio Handle of the callback being watched
-        self.stall_seen = 0         # consecutive samples inside it
-        self.stall_gc = 0.0         # collecting garbage at its first sighting (gc_s), to take out of the stall
+        self.last = None  # (frames key, line, off_state, blocker) of the latest sample
+        self.critical_ratio = 0.0  # share of its latest interval that was on the program's critical path
+        self.target = None  # the Thread's target function, to book a thread never sampled
+        self.has_user = False  # the latest sample had user code on the stack
+        self.clock = procfs.cpu_clock(tid) if tid else 0  # its CPU-time clock (up to date, unlike schedstat)
+        self.frame_ids: list = []  # id() of each frame of the latest sample, innermost first (new calls)
+        self.lastis: list = []  # their f_lasti
+        self.gc_s = 0.0  # seconds this thread had spent collecting garbage at its latest sample
+        self.stall_ref = None  # weak reference to the asyncio Handle of the callback being watched
+        self.stall_seen = 0  # consecutive samples inside it
+        self.stall_gc = 0.0  # collecting garbage at its first sighting (gc_s), to take out of the stall
 
 
 class Sampler(threading.Thread):
@@ -85,32 +117,32 @@ class Sampler(threading.Thread):
         # the thread creating the sampler (a fork's only thread) gives its own.
         self._native_ids = {threading.get_ident(): threading.get_native_id()}
         self._stop_event = threading.Event()
-        self.warm = threading.Event()          # set after the first round (free-threaded builds: see run())
-        self._lock = threading.Lock()          # guards the aggregates against a concurrent snapshot
-        self.threads: dict[int, _Thread] = {}   # live threads by ident (an ended thread's ident may be reused)
-        self.ended: set[int] = set()            # idents whose thread ran its exit hook but may still show
-        self.open: dict[int, _Thread] = {}     # threads whose /proc files are open (alive, as far as we know)
+        self.warm = threading.Event()  # set after the first round (free-threaded builds: see run())
+        self._lock = threading.Lock()  # guards the aggregates against a concurrent snapshot
+        self.threads: dict[int, _Thread] = {}  # live threads by ident (an ended thread's ident may be reused)
+        self.ended: set[int] = set()  # idents whose thread ran its exit hook but may still show
+        self.open: dict[int, _Thread] = {}  # threads whose /proc files are open (alive, as far as we know)
         self.thread_list: list[_Thread] = []
-        self.code_index: dict = {}             # code object -> (frame index, flags)
-        self.frames: list = []                 # [qualname, file, firstlineno, user]
-        self.frame_flags: list = []            # stacks.py flags of each frame's code
+        self.code_index: dict = {}  # code object -> (frame index, flags)
+        self.frames: list = []  # [qualname, file, firstlineno, user]
+        self.frame_flags: list = []  # stacks.py flags of each frame's code
         # (thread, frames, line, state, blocker) -> [samples, wall, cpu, critical, waits]
         self.stacks: dict = {}
-        self.stalls: dict = {}                 # (thread, frames, state) -> [count, total_s, max_s]
+        self.stalls: dict = {}  # (thread, frames, state) -> [count, total_s, max_s]
         self.rounds = 0
-        self.slots = 0                         # sampling intervals covered: what the report counts as samples
+        self.slots = 0  # sampling intervals covered: what the report counts as samples
         self.last_round = self.t0
-        self.invocations: dict = {}            # frame index -> separate calls of it seen running
+        self.invocations: dict = {}  # frame index -> separate calls of it seen running
         self.switch_s = sys.getswitchinterval()
-        self.gil_wait_s = 0.0                  # time the sampler waited for the GIL after its sleeps
-        self.held_rounds = 0                   # rounds in which it waited HELD_S or more
-        self.held_long_s = 0.0                 # waits beyond the switch interval: uninterruptible holds
+        self.gil_wait_s = 0.0  # time the sampler waited for the GIL after its sleeps
+        self.held_rounds = 0  # rounds in which it waited HELD_S or more
+        self.held_long_s = 0.0  # waits beyond the switch interval: uninterruptible holds
         self.gc = gcwatch.WATCH
-        self.late_s = 0.0                      # total delay in getting the GIL back after each sleep
-        self.late_rounds = 0                   # rounds that waited more than 1 ms for it
-        self.cost_s = 0.0                      # time spent sampling, i.e. gilscope's own overhead
-        self.stop_world_s = 0.0                # wall time of the latest sys._current_frames()
-        self.register_s = 0.0                  # CPU time this round spent on code objects seen for the first time
+        self.late_s = 0.0  # total delay in getting the GIL back after each sleep
+        self.late_rounds = 0  # rounds that waited more than 1 ms for it
+        self.cost_s = 0.0  # time spent sampling, i.e. gilscope's own overhead
+        self.stop_world_s = 0.0  # wall time of the latest sys._current_frames()
+        self.register_s = 0.0  # CPU time this round spent on code objects seen for the first time
 
     # ---- thread bookkeeping -------------------------------------------------------------------------
     def _thread_for(self, ident, now):
@@ -118,7 +150,7 @@ class Sampler(threading.Thread):
         if th is None:
             obj = threading._active.get(ident)  # the only map from ident to native id and name
             if obj is None and ident in self.ended:
-                return None     # past its exit hook (its time is booked), not yet gone
+                return None  # past its exit hook (its time is booked), not yet gone
             self.ended.discard(ident)
             th = self._new_thread(ident, obj, now)
         return th
@@ -127,7 +159,9 @@ class Sampler(threading.Thread):
         tid = self._native_ids.get(ident) or getattr(obj, "native_id", None) or 0
         name = obj.name if obj is not None else f"thread-{ident}"
         is_main = obj is threading.main_thread() if obj is not None else False
-        th = _Thread(len(self.thread_list), ident, tid, name, is_main, bool(getattr(obj, "daemon", False)), now)
+        th = _Thread(
+            len(self.thread_list), ident, tid, name, is_main, bool(getattr(obj, "daemon", False)), now
+        )
         self.threads[ident] = th
         if th.probe is not None:
             self.open[ident] = th
@@ -144,8 +178,16 @@ class Sampler(threading.Thread):
             # that thread runs (60 ms and more, once per dict; writes, lists, sets and attributes do not): one
             # stack read in a whole run was seen. This thread reads its own dicts; other threads only write them.
             with self._lock:
-                self._native_ids, self.threads, self.open = dict(self._native_ids), dict(self.threads), dict(self.open)
-                self.code_index, self.stacks, self.stalls = dict(self.code_index), dict(self.stacks), dict(self.stalls)
+                self._native_ids, self.threads, self.open = (
+                    dict(self._native_ids),
+                    dict(self.threads),
+                    dict(self.open),
+                )
+                self.code_index, self.stacks, self.stalls = (
+                    dict(self.code_index),
+                    dict(self.stacks),
+                    dict(self.stalls),
+                )
                 self.invocations = dict(self.invocations)
                 # gc.callbacks only write these from the collecting thread; this thread reads them every round
                 self.gc.by_thread, self.gc._started = dict(self.gc.by_thread), dict(self.gc._started)
@@ -172,8 +214,11 @@ class Sampler(threading.Thread):
             time.sleep(interval)
             # CPU time now, as this thread has the GIL: a thread that gains CPU time before the round's readings
             # ran without the GIL (it is this sampler's), whatever it is doing by then.
-            early = ({ident: cpu_ns(th.clock) for ident, th in self.open.items()}, perf()) if own is not None \
+            early = (
+                ({ident: cpu_ns(th.clock) for ident, th in self.open.items()}, perf())
+                if own is not None
                 else None
+            )
             late = perf() - before - interval
             if switches is not None:
                 now_blocked = switches.read()
@@ -240,8 +285,11 @@ class Sampler(threading.Thread):
             before_frames = time.perf_counter()
             current = sys._current_frames()
             self.stop_world_s = time.perf_counter() - before_frames
-            threads = [(th, frame) for ident, frame in current.items()
-                       if ident != me and (th := self._thread_for(ident, now)) is not None]
+            threads = [
+                (th, frame)
+                for ident, frame in current.items()
+                if ident != me and (th := self._thread_for(ident, now)) is not None
+            ]
             gap = time.perf_counter() - early_at
             ran = {th.ident: cpu_ns(th.clock) - early[th.ident] for th, _ in threads if th.ident in early}
             readings = procfs.settled_readings([th.probe for th, _ in threads], self.gil_enabled)
@@ -249,21 +297,34 @@ class Sampler(threading.Thread):
             main_waiting = False
             for (th, frame), reading in zip(threads, readings):
                 ran_free = early.get(th.ident, -1) >= 0 and ran.get(th.ident, 0) >= 0.5e9 * gap > 0
-                rec = self._observe(th, frame, now, reading, held or not self.gil_enabled, held_long, ran_free,
-                                    max(0.0, gil_wait - self.switch_s) if held else 0.0)
+                rec = self._observe(
+                    th,
+                    frame,
+                    now,
+                    reading,
+                    held or not self.gil_enabled,
+                    held_long,
+                    ran_free,
+                    max(0.0, gil_wait - self.switch_s) if held else 0.0,
+                )
                 if rec is not None:
                     seen.append((th, rec))
                     if th.is_main and rec[3] in ("lock", "gil"):
                         main_waiting = True
             if not any(th.is_main for th, _ in seen):
-                main_waiting = True   # the main thread has returned: the interpreter is joining the others
+                main_waiting = True  # the main thread has returned: the interpreter is joining the others
             # Threads the main thread may be waiting on: busy, and running user code (a pool's own handler
             # threads are not: the main thread's wait is then the user's to act on, e.g. pool.map's chunksize).
-            busy = [1 for th, rec in seen
-                    if not th.is_main and rec[3] != "lock" and rec[4] != "idle" and th.has_user]
+            busy = [
+                1
+                for th, rec in seen
+                if not th.is_main and rec[3] != "lock" and rec[4] != "idle" and th.has_user
+            ]
             share = 1.0 / len(busy) if busy else 0.0
             if not busy:
-                main_waiting = False   # waiting on nothing we can see here (e.g. worker processes): its own wait
+                main_waiting = (
+                    False  # waiting on nothing we can see here (e.g. worker processes): its own wait
+                )
             # With a single thread wanting the GIL, its waits for the GIL were waits for this sampler: gilscope's
             # own cost, not contention. Book them as the running they interrupted.
             contended = sum(1 for _, rec in seen if rec[3] in ("cpu", "gil")) > 1
@@ -281,7 +342,7 @@ class Sampler(threading.Thread):
             held_by = {th.index: (rec[5] if rec[6][1] == "cpu" else 0.0) for th, rec in seen}
             held_total = sum(held_by.values()) + gil_wait + 0.001
             for th, (frames_key, line, dwall, state, blocker, cpu_part, off_state) in seen:
-                if contended:       # the sampler waited its turn among threads: that says nothing of C code
+                if contended:  # the sampler waited its turn among threads: that says nothing of C code
                     off_state = (*off_state[:5], 0.0, "")
                 if not contended and off_state[0] == "gil":
                     off_state, blocker = ("cpu", *off_state[1:]), None
@@ -344,7 +405,7 @@ class Sampler(threading.Thread):
         handle = None
         user_frame = None
         seen_flags = 0
-        if f.f_code is _GC_HOOK and f.f_back is not None:   # inside our gc.callbacks hook: not the program
+        if f.f_code is _GC_HOOK and f.f_back is not None:  # inside our gc.callbacks hook: not the program
             f = inner = f.f_back
         while f is not None and depth < MAX_DEPTH:
             code = f.f_code
@@ -375,7 +436,7 @@ class Sampler(threading.Thread):
             # A long hold by a thread that itself waited for a core says nothing about C code: the machine
             # was busy.
             c_code = c_code_at(inner.f_code, inner.f_lasti, False)
-            if excess >= HELD_EXCESS_S and drun < 0.2 * dwall:   # (sample() drops it in a contended round)
+            if excess >= HELD_EXCESS_S and drun < 0.2 * dwall:  # (sample() drops it in a contended round)
                 hold = (excess, c_code_at(inner.f_code, inner.f_lasti, True))
         if c_code and user_frame is not None and user_frame is not inner:
             # Named as the user's own code calls it: json.dumps, not the encoder's _iterencode under it.
@@ -383,14 +444,14 @@ class Sampler(threading.Thread):
         if not self.gil_enabled:
             run_state = "cpu"
         elif os_state == "R" or ran_free:
-            run_state = "native"          # running (or it ran) while this sampler held the GIL: without it
+            run_state = "native"  # running (or it ran) while this sampler held the GIL: without it
         elif not held and off_state == "gil":
             # No thread held the GIL when the sampler woke (an unbiased moment): this one, which ran in the
             # interval and now waits for the GIL, was running without it then.
             run_state = "native"
         else:
             run_state = "cpu"
-        if run_state == "native":    # the call it runs (or ran) without the GIL: zlib.compress, fp.write
+        if run_state == "native":  # the call it runs (or ran) without the GIL: zlib.compress, fp.write
             c_code = call_at(inner.f_code, inner.f_lasti) or "native code"
         gc_s = max(0.0, self.gc.seconds_in(th.ident, now) - th.gc_s)
         th.gc_s += gc_s
@@ -404,8 +465,15 @@ class Sampler(threading.Thread):
             self._close_stall(th)
         th.last = (tuple(key), line, off_state, blocker)
         th.has_user = bool(seen_flags & USER)
-        return tuple(key), line, dwall, state, blocker, running_share, (off_state, run_state, wakeups, c_code,
-                                                                         gc_s, *hold)
+        return (
+            tuple(key),
+            line,
+            dwall,
+            state,
+            blocker,
+            running_share,
+            (off_state, run_state, wakeups, c_code, gc_s, *hold),
+        )
 
     def _count_calls(self, th, key, ids, lastis) -> None:
         """Frames not on the thread's previous sample are new calls. A frame object's id can be reused by the
@@ -418,8 +486,12 @@ class Sampler(threading.Thread):
             m = 0
         flags = self.frame_flags
         same = 0
-        while same < n and same < m and ids[n - 1 - same] == prev_ids[m - 1 - same] \
-                and key[n - 1 - same] == prev_key[m - 1 - same]:
+        while (
+            same < n
+            and same < m
+            and ids[n - 1 - same] == prev_ids[m - 1 - same]
+            and key[n - 1 - same] == prev_key[m - 1 - same]
+        ):
             i = n - 1 - same
             if lastis[i] < prev_lastis[m - 1 - same] and flags[key[i]] & NO_LOOPS:
                 break
@@ -433,7 +505,7 @@ class Sampler(threading.Thread):
         """Book a thread's time since its last sample; called as the thread exits (and for all at stop)."""
         with self._lock:
             now = time.perf_counter()
-            th = self.threads.pop(ident, None)   # a new thread reusing the ident gets a record of its own
+            th = self.threads.pop(ident, None)  # a new thread reusing the ident gets a record of its own
             if thread is not None:
                 self.ended.add(ident)
             if th is None:
@@ -464,7 +536,9 @@ class Sampler(threading.Thread):
             key, line, off_state, blocker = th.last
         else:
             target = getattr(thread, "_target", None)
-            code = getattr(target, "__code__", None) or getattr(getattr(target, "__func__", None), "__code__", None)
+            code = getattr(target, "__code__", None) or getattr(
+                getattr(target, "__func__", None), "__code__", None
+            )
             if code is None and thread is not None and type(thread).run is not threading.Thread.run:
                 code = type(thread).run.__code__
             key = (self._register(code)[0],) if code is not None else ()
@@ -472,8 +546,18 @@ class Sampler(threading.Thread):
             th.critical_ratio = 1.0 if not th.is_main else 0.0
         running = dcpu + drun
         state = "cpu" if running >= dwall * 0.5 else off_state
-        self._add(th, key, line, dwall, state, blocker, running, (off_state, "cpu", wakeups, "", 0.0, 0.0, ""),
-                  dwall * th.critical_ratio, now)
+        self._add(
+            th,
+            key,
+            line,
+            dwall,
+            state,
+            blocker,
+            running,
+            (off_state, "cpu", wakeups, "", 0.0, 0.0, ""),
+            dwall * th.critical_ratio,
+            now,
+        )
 
     def _why_blocked(self, call, inner, inner_flags, os_state):
         """The state and blocking call of a thread that is off the CPU now."""
@@ -496,7 +580,7 @@ class Sampler(threading.Thread):
             name = called_name(inner.f_code, inner.f_lasti)[0]
             return "io", (f"{name} ({call})" if name else call)
         if not self.gil_enabled:
-            return "io", UNTRACED      # off the CPU in no call we could read: no GIL to have waited for
+            return "io", UNTRACED  # off the CPU in no call we could read: no GIL to have waited for
         return "gil", "GIL"
 
     def _register(self, code):
@@ -523,15 +607,17 @@ class Sampler(threading.Thread):
             parts.append(("cpu", None, GC_FUNCTION, gc_s, gc_s))
             run_s -= gc_s
         hold_s = min(hold_s, run_s) if run_state == "cpu" else 0.0
-        if hold_s > 0:      # it could not hand the GIL over for this long: C code, not bytecode
+        if hold_s > 0:  # it could not hand the GIL over for this long: C code, not bytecode
             parts.append(("cpu", None, hold_code or "C code", hold_s, hold_s))
             run_s -= hold_s
         if run_s > 0:
             native = run_state == "native"
-            if native:   # (blocker: the call it ran without the GIL; c_code: C code it ran holding it)
+            if native:  # (blocker: the call it ran without the GIL; c_code: C code it ran holding it)
                 parts.append((run_state, c_code or "native code", None, run_s, run_s))
             else:
-                parts.append((run_state, None, c_code if c_code and c_code != "native code" else None, run_s, run_s))
+                parts.append(
+                    (run_state, None, c_code if c_code and c_code != "native code" else None, run_s, run_s)
+                )
         if off_s > 0:
             parts.append((off_state, blocker, None, off_s, 0.0))
         if not parts:
@@ -571,7 +657,12 @@ class Sampler(threading.Thread):
             if th.stall_key is not None:
                 self._close_stall(th)
             return
-        if th.stall_key == key and th.stall_ref is not None and handle is not None and th.stall_ref() is handle:
+        if (
+            th.stall_key == key
+            and th.stall_ref is not None
+            and handle is not None
+            and th.stall_ref() is handle
+        ):
             th.stall_end = now
             th.stall_seen += 1
             return
@@ -607,14 +698,24 @@ class Sampler(threading.Thread):
                     self._close_stall(th)
             return {
                 "frames": self.frames,
-                "threads": [{
-                    "tid": th.tid, "name": th.name, "is_main": th.is_main, "daemon": th.daemon,
-                    "wall_s": th.wall, "cpu_s": th.cpu, "states": dict(th.states),
-                    "segments": [list(s) for s in th.segments],
-                } for th in self.thread_list],
+                "threads": [
+                    {
+                        "tid": th.tid,
+                        "name": th.name,
+                        "is_main": th.is_main,
+                        "daemon": th.daemon,
+                        "wall_s": th.wall,
+                        "cpu_s": th.cpu,
+                        "states": dict(th.states),
+                        "segments": [list(s) for s in th.segments],
+                    }
+                    for th in self.thread_list
+                ],
                 # [thread, frames (outermost first), line, state, blocker, samples, wall, cpu, critical, waits,
                 #  C code running while holding the GIL or None]
-                "stacks": [[k[0], list(reversed(k[1])), k[2], k[3], k[4], *v, k[5]] for k, v in self.stacks.items()],
+                "stacks": [
+                    [k[0], list(reversed(k[1])), k[2], k[3], k[4], *v, k[5]] for k, v in self.stacks.items()
+                ],
                 "stalls": [[k[0], list(reversed(k[1])), k[2], *v] for k, v in self.stalls.items()],
                 # the tail since the last round is booked too (finish_thread): count its intervals
                 "samples": max(self.slots, round((time.perf_counter() - self.t0) / self.interval)),
@@ -647,9 +748,23 @@ def _coarsen(segments):
     return out
 
 
-_IO_NAMES = {"sleep": "nanosleep", "recv": "recvfrom", "recv_into": "recvfrom", "read": "read", "readline": "read",
-             "accept": "accept", "connect": "connect", "select": "select", "poll": "poll", "communicate": "wait4",
-             "wait": "wait4", "sendall": "sendto", "send": "sendto", "urlopen": "recvfrom", "getresponse": "recvfrom"}
+_IO_NAMES = {
+    "sleep": "nanosleep",
+    "recv": "recvfrom",
+    "recv_into": "recvfrom",
+    "read": "read",
+    "readline": "read",
+    "accept": "accept",
+    "connect": "connect",
+    "select": "select",
+    "poll": "poll",
+    "communicate": "wait4",
+    "wait": "wait4",
+    "sendall": "sendto",
+    "send": "sendto",
+    "urlopen": "recvfrom",
+    "getresponse": "recvfrom",
+}
 
 
 def _guess_syscall(name: str) -> str:

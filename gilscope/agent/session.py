@@ -1,4 +1,5 @@
 """One profiled process: starts the collector, runs the target, and writes what was collected."""
+
 from __future__ import annotations
 
 import atexit
@@ -18,10 +19,11 @@ def settings_from_env() -> dict:
 
 
 def free_threaded_build() -> bool:
-    abiflags = getattr(sys, "abiflags", None)    # "t" on free-threaded builds; sysconfig costs ~1 ms to import
+    abiflags = getattr(sys, "abiflags", None)  # "t" on free-threaded builds; sysconfig costs ~1 ms to import
     if abiflags is not None:
         return "t" in abiflags
     import sysconfig
+
     return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
@@ -54,6 +56,7 @@ class Session:
     # ---- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> None:
         from gilscope.agent.collectors import make_collector
+
         gcwatch.WATCH.install()
         self.collector = make_collector(self.engine, self.settings, gil_enabled())
         self.collector.start()
@@ -80,7 +83,7 @@ class Session:
             self._write(exit_code)
         finally:
             self._finishing = False
-            if self._die_after is not None:    # a SIGTERM came while writing: honour it now the data is safe
+            if self._die_after is not None:  # a SIGTERM came while writing: honour it now the data is safe
                 signal.signal(self._die_after, signal.SIG_DFL)
                 os.kill(os.getpid(), self._die_after)
 
@@ -88,18 +91,29 @@ class Session:
         if exit_code is not None:
             self.exit_code = exit_code
         data = self.collector.stop_and_collect() if self.collector else {}
-        data.update({
-            "version": 1, "pid": os.getpid(), "ppid": os.getppid(), "role": self._role(),
-            "argv": self.argv, "engine": self.collector.name if self.collector else self.engine,
-            "wall_s": time.perf_counter() - self.started_wall,
-            "cpu_s": time.process_time() - self.started_cpu,
-            "machine_busy_s": _since(self.started_machine, machine_busy_s()),
-            "exit_code": self.exit_code, "exception": self.exception, "interrupted": self.interrupted,
-            "free_threaded": self.free_threaded, "gil_enabled": gil_enabled(),
-            "gil_reenabled_by": self.gil_reenabled_by, "python": sys.version.split()[0],
-            "implementation": _IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name),
-            "cpu_count": _cpu_count(), "gc": gcwatch.WATCH.snapshot(),
-        })
+        data.update(
+            {
+                "version": 1,
+                "pid": os.getpid(),
+                "ppid": os.getppid(),
+                "role": self._role(),
+                "argv": self.argv,
+                "engine": self.collector.name if self.collector else self.engine,
+                "wall_s": time.perf_counter() - self.started_wall,
+                "cpu_s": time.process_time() - self.started_cpu,
+                "machine_busy_s": _since(self.started_machine, machine_busy_s()),
+                "exit_code": self.exit_code,
+                "exception": self.exception,
+                "interrupted": self.interrupted,
+                "free_threaded": self.free_threaded,
+                "gil_enabled": gil_enabled(),
+                "gil_reenabled_by": self.gil_reenabled_by,
+                "python": sys.version.split()[0],
+                "implementation": _IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name),
+                "cpu_count": _cpu_count(),
+                "gc": gcwatch.WATCH.snapshot(),
+            }
+        )
         data.setdefault("notes", []).extend(n for n in target_mod.NOTES if n not in data["notes"])
         tmp = f"{self.out}.{os.getpid()}.tmp"
         try:
@@ -141,6 +155,7 @@ class Session:
 
     def _watch_gil_warnings(self) -> None:
         import warnings
+
         original = warnings.showwarning
 
         def showwarning(message, category, filename, lineno, file=None, line=None):
@@ -156,7 +171,7 @@ def start_child(settings_json: str) -> None:
     """Profile a Python process the target started (not forked): see inject/sitecustomize.py."""
     settings = json.loads(settings_json)
     settings["out"] = f"{settings['out']}.child-{os.getpid()}"
-    if settings.get("engine") == "pyspy":   # py-spy follows subprocesses itself
+    if settings.get("engine") == "pyspy":  # py-spy follows subprocesses itself
         return
     session = Session(settings, list(getattr(sys, "orig_argv", sys.argv))[1:], role="child")
     session.start()
@@ -179,7 +194,7 @@ def _exit_with_data(code):
 def _on_sigterm(signum, frame) -> None:
     sigterm_rescue.handler_started()
     if _CURRENT is not None:
-        if _CURRENT._finishing:          # interrupted our own write (e.g. os._exit, then Pool.terminate)
+        if _CURRENT._finishing:  # interrupted our own write (e.g. os._exit, then Pool.terminate)
             _CURRENT._die_after = signum
             return
         _CURRENT.interrupted = "SIGTERM"
@@ -194,12 +209,13 @@ def _after_fork_in_child() -> None:
     parent = _CURRENT
     if parent is None:
         return
-    parent._written = True   # the parent's data belongs to the parent
+    parent._written = True  # the parent's data belongs to the parent
     sigterm_rescue.after_fork_in_child()
     gcwatch.WATCH.reset()
     settings = dict(parent.settings, out=f"{parent.settings['out']}.child-{os.getpid()}")
     child = Session(settings, parent.argv, role="child")
     from gilscope.agent.collectors import make_collector
+
     child.collector = make_collector(parent.engine, settings, gil_enabled())
     child.collector.start()
     _CURRENT = child
@@ -209,6 +225,7 @@ def _before(func, hook):
     def wrapper(*args, **kwargs):
         hook()
         return func(*args, **kwargs)
+
     return wrapper
 
 
@@ -221,7 +238,7 @@ def machine_busy_s():
     try:
         with open("/proc/stat", "rb") as fh:
             fields = fh.readline().split()
-        ticks = sum(int(fields[i]) for i in (1, 2, 3, 6, 7, 8))   # user nice system irq softirq steal
+        ticks = sum(int(fields[i]) for i in (1, 2, 3, 6, 7, 8))  # user nice system irq softirq steal
         return ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, AttributeError):
         return None

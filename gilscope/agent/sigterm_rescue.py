@@ -10,6 +10,7 @@ Python's wakeup fd tells another thread that the signal came. If our handler has
 that thread sends SIGTERM again to the main thread alone, which is by then blocked and so gets EINTR. The
 sampler checks at each round; the other engines get a watcher thread that sleeps on the pipe.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,10 +48,10 @@ def install(handler) -> bool:
         os.set_blocking(read_fd, False)
         os.set_blocking(write_fd, False)
         previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-        if previous not in (-1, inherited):      # the target's own wakeup fd: it stays
+        if previous not in (-1, inherited):  # the target's own wakeup fd: it stays
             raise ValueError("wakeup fd in use")
-    except (OSError, ValueError):     # not the main thread, or the fd is taken
-        if previous is not None:      # never leave it on the parent's closed fd: its number may be reused
+    except (OSError, ValueError):  # not the main thread, or the fd is taken
+        if previous is not None:  # never leave it on the parent's closed fd: its number may be reused
             signal.set_wakeup_fd(-1 if previous == inherited else previous)
         os.close(read_fd)
         os.close(write_fd)
@@ -112,10 +113,10 @@ def check(now: float | None = None) -> None:
         return
     try:
         data = os.read(_read_fd, 512)
-    except OSError:         # BlockingIOError when no signal came: the usual case
+    except OSError:  # BlockingIOError when no signal came: the usual case
         data = b""
     if _pending_since is None and signal.SIGTERM not in data:
-        return              # every sampler round: no clock read, nothing more
+        return  # every sampler round: no clock read, nothing more
     now = time.perf_counter() if now is None else now
     if _pending_since is None:
         _pending_since = now

@@ -5,6 +5,7 @@ few dictionary look-ups per frame.
 Nothing here imports a module lazily: these functions run in the sampler thread, which must never import
 while the target's own threads may be importing the same module (it would see it half-initialised).
 """
+
 from __future__ import annotations
 
 import dis
@@ -13,11 +14,13 @@ import site
 
 # Flags per code object.
 USER = 1
-SYNC = 2          # threading, queue, concurrent.futures, multiprocessing: waiting here is waiting on a lock
-HANDLE_RUN = 4    # asyncio.events.Handle._run: the event loop is running one callback
-SELECTOR = 8      # selectors.*.select: waiting for events
-LOOP = 16         # an event loop or server loop (asyncio _run_once, socketserver serve_forever): idle when it selects
-NO_LOOPS = 32     # the code has no backward jump: its instruction pointer going back means a new call
+SYNC = 2  # threading, queue, concurrent.futures, multiprocessing: waiting here is waiting on a lock
+HANDLE_RUN = 4  # asyncio.events.Handle._run: the event loop is running one callback
+SELECTOR = 8  # selectors.*.select: waiting for events
+LOOP = (
+    16  # an event loop or server loop (asyncio _run_once, socketserver serve_forever): idle when it selects
+)
+NO_LOOPS = 32  # the code has no backward jump: its instruction pointer going back means a new call
 
 _SYNC_PARTS = ("/threading.py", "/queue.py", "/concurrent/futures/", "/multiprocessing/", "/asyncio/locks.py")
 _LOCK_CALLS = {"acquire", "join", "wait", "wait_for", "get", "put", "result", "__enter__", "as_completed"}
@@ -30,15 +33,17 @@ def _library_prefixes() -> tuple[str, ...]:
     try:
         paths.update(site.getsitepackages())
         paths.add(site.getusersitepackages())
-    except AttributeError:   # site-less interpreters (virtualenv's old site.py)
+    except AttributeError:  # site-less interpreters (virtualenv's old site.py)
         pass
     paths.add(_GILSCOPE_DIR)
     return tuple(os.path.realpath(p) + os.sep for p in paths if p)
 
 
 _LIBRARY: tuple[str, ...] = ()
-_EXCLUDED: set[str] = set()            # files that are gilscope's although outside its package (its launcher)
-_PROFILED_LIBRARY: tuple[str, ...] = ()  # library code the user asked to profile (`-m gzip`): counts as theirs
+_EXCLUDED: set[str] = set()  # files that are gilscope's although outside its package (its launcher)
+_PROFILED_LIBRARY: tuple[
+    str, ...
+] = ()  # library code the user asked to profile (`-m gzip`): counts as theirs
 
 
 def exclude_file(filename: str) -> None:
@@ -67,7 +72,9 @@ def is_user_file(filename: str) -> bool:
             return True
     if "site-packages" in filename or "dist-packages" in filename:
         return False
-    if not _LIBRARY:   # computed on first use, in the sampler thread, off the target's start-up path (no imports)
+    if (
+        not _LIBRARY
+    ):  # computed on first use, in the sampler thread, off the target's start-up path (no imports)
         _LIBRARY = _library_prefixes()
     real = os.path.realpath(filename)
     return not real.startswith(_LIBRARY)
@@ -85,7 +92,8 @@ def code_flags(code) -> int:
         if code.co_name == "select" and norm.endswith("/selectors.py"):
             flags |= SELECTOR
         if (code.co_name == "_run_once" and norm.endswith("asyncio/base_events.py")) or (
-                code.co_name == "serve_forever" and norm.endswith("/socketserver.py")):
+            code.co_name == "serve_forever" and norm.endswith("/socketserver.py")
+        ):
             flags |= LOOP
     if not _has_backward_jump(code):
         flags |= NO_LOOPS
@@ -96,23 +104,116 @@ def qualname(code) -> str:
     return getattr(code, "co_qualname", code.co_name)
 
 
-_BACKWARD = {"JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "JUMP_ABSOLUTE", "FOR_ITER", "POP_JUMP_BACKWARD_IF_TRUE",
-             "POP_JUMP_BACKWARD_IF_FALSE", "POP_JUMP_BACKWARD_IF_NONE", "POP_JUMP_BACKWARD_IF_NOT_NONE"}
-_CALLS = {"CALL", "CALL_KW", "CALL_FUNCTION_EX", "CALL_FUNCTION", "CALL_FUNCTION_KW", "CALL_METHOD", "PRECALL"}
-_OPERATORS = {"BINARY_OP", "BINARY_MULTIPLY", "BINARY_POWER", "BINARY_LSHIFT", "BINARY_MODULO", "BINARY_FLOOR_DIVIDE",
-              "BINARY_ADD", "INPLACE_MULTIPLY", "INPLACE_ADD", "INPLACE_POWER", "COMPARE_OP", "CONTAINS_OP",
-              "BINARY_SUBSCR", "BINARY_SLICE"}
+_BACKWARD = {
+    "JUMP_BACKWARD",
+    "JUMP_BACKWARD_NO_INTERRUPT",
+    "JUMP_ABSOLUTE",
+    "FOR_ITER",
+    "POP_JUMP_BACKWARD_IF_TRUE",
+    "POP_JUMP_BACKWARD_IF_FALSE",
+    "POP_JUMP_BACKWARD_IF_NONE",
+    "POP_JUMP_BACKWARD_IF_NOT_NONE",
+}
+_CALLS = {
+    "CALL",
+    "CALL_KW",
+    "CALL_FUNCTION_EX",
+    "CALL_FUNCTION",
+    "CALL_FUNCTION_KW",
+    "CALL_METHOD",
+    "PRECALL",
+}
+_OPERATORS = {
+    "BINARY_OP",
+    "BINARY_MULTIPLY",
+    "BINARY_POWER",
+    "BINARY_LSHIFT",
+    "BINARY_MODULO",
+    "BINARY_FLOOR_DIVIDE",
+    "BINARY_ADD",
+    "INPLACE_MULTIPLY",
+    "INPLACE_ADD",
+    "INPLACE_POWER",
+    "COMPARE_OP",
+    "CONTAINS_OP",
+    "BINARY_SUBSCR",
+    "BINARY_SLICE",
+}
 
 
 # Builtins too quick to hold the GIL for long: stopping right after one says little about where time went.
-_TRIVIAL_CALLS = {"len", "isinstance", "issubclass", "range", "enumerate", "zip", "iter", "next", "min", "max", "abs",
-                  "int", "float", "str", "bool", "repr", "hash", "id", "ord", "chr", "round", "divmod", "getattr",
-                  "setattr", "hasattr", "append", "pop", "get", "items", "keys", "values", "add", "time",
-                  "perf_counter", "monotonic", "thread_time", "process_time", "perf_counter_ns", "time_ns",
-                  "monotonic_ns", "startswith", "endswith", "isdigit", "lower", "upper", "strip", "type", "tuple",
-                  "list", "dict", "set", "frozenset", "sum", "any", "all", "sorted", "reversed", "callable", "super",
-                  "format", "encode", "decode", "update", "extend", "insert", "remove", "index", "count", "copy",
-                  "sleep"}
+_TRIVIAL_CALLS = {
+    "len",
+    "isinstance",
+    "issubclass",
+    "range",
+    "enumerate",
+    "zip",
+    "iter",
+    "next",
+    "min",
+    "max",
+    "abs",
+    "int",
+    "float",
+    "str",
+    "bool",
+    "repr",
+    "hash",
+    "id",
+    "ord",
+    "chr",
+    "round",
+    "divmod",
+    "getattr",
+    "setattr",
+    "hasattr",
+    "append",
+    "pop",
+    "get",
+    "items",
+    "keys",
+    "values",
+    "add",
+    "time",
+    "perf_counter",
+    "monotonic",
+    "thread_time",
+    "process_time",
+    "perf_counter_ns",
+    "time_ns",
+    "monotonic_ns",
+    "startswith",
+    "endswith",
+    "isdigit",
+    "lower",
+    "upper",
+    "strip",
+    "type",
+    "tuple",
+    "list",
+    "dict",
+    "set",
+    "frozenset",
+    "sum",
+    "any",
+    "all",
+    "sorted",
+    "reversed",
+    "callable",
+    "super",
+    "format",
+    "encode",
+    "decode",
+    "update",
+    "extend",
+    "insert",
+    "remove",
+    "index",
+    "count",
+    "copy",
+    "sleep",
+}
 
 
 def _has_backward_jump(code) -> bool:
@@ -158,8 +259,15 @@ def c_code_at(code, lasti: int, held_long: bool) -> str:
     return hit
 
 
-_NAME_LOADS = {"LOAD_GLOBAL", "LOAD_NAME", "LOAD_FAST", "LOAD_DEREF", "LOAD_FAST_CHECK", "LOAD_FAST_BORROW",
-               "LOAD_CLASSDEREF"}
+_NAME_LOADS = {
+    "LOAD_GLOBAL",
+    "LOAD_NAME",
+    "LOAD_FAST",
+    "LOAD_DEREF",
+    "LOAD_FAST_CHECK",
+    "LOAD_FAST_BORROW",
+    "LOAD_CLASSDEREF",
+}
 
 
 def _callable_of(instructions, call_index: int) -> str | None:
@@ -168,7 +276,7 @@ def _callable_of(instructions, call_index: int) -> str | None:
     `json.loads(json.dumps(x))`. "" when the callable has no name (a call on a call's result, say), None
     when the line could not be replayed."""
     try:
-        if call_index and instructions[call_index - 1].opname == "PRECALL":   # 3.11: PRECALL n; CALL n
+        if call_index and instructions[call_index - 1].opname == "PRECALL":  # 3.11: PRECALL n; CALL n
             call_index -= 1
         start = call_index
         while start > 0 and instructions[start].starts_line in (None, False):
@@ -180,8 +288,11 @@ def _callable_of(instructions, call_index: int) -> str | None:
                 name = str(ins.argval)
             elif ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and stack and stack[-1]:
                 name = f"{stack[-1]}.{ins.argval}"
-            effect = dis.stack_effect(ins.opcode, ins.arg) if ins.opcode >= dis.HAVE_ARGUMENT else \
-                dis.stack_effect(ins.opcode)
+            effect = (
+                dis.stack_effect(ins.opcode, ins.arg)
+                if ins.opcode >= dis.HAVE_ARGUMENT
+                else dis.stack_effect(ins.opcode)
+            )
             if name is not None:
                 if ins.opname in ("LOAD_ATTR", "LOAD_METHOD"):
                     stack.pop()
@@ -190,7 +301,7 @@ def _callable_of(instructions, call_index: int) -> str | None:
                 stack.extend(pushed)
             elif effect > 0:
                 stack.extend([None] * effect)
-            else:                  # an operation: its result (on top) is a value without a name
+            else:  # an operation: its result (on top) is a value without a name
                 if effect:
                     del stack[effect:]
                 if stack and ins.opname not in ("NOP", "KW_NAMES", "EXTENDED_ARG"):
@@ -199,7 +310,7 @@ def _callable_of(instructions, call_index: int) -> str | None:
         argc = call.arg or 0
         if call.opname == "CALL_FUNCTION_EX":
             argc = 1 + (call.arg or 0) & 1
-        slots = stack[:len(stack) - argc] if argc else stack
+        slots = stack[: len(stack) - argc] if argc else stack
         return next((n for n in reversed(slots[-2:]) if n), "")
     except (ValueError, IndexError, TypeError):
         return None
@@ -218,12 +329,12 @@ def _c_code_at(code, lasti: int, held_long: bool) -> str:
         if name is None:
             name = called_name(code, lasti)[0]
         if not held_long and name.rsplit(".", 1)[-1] in _TRIVIAL_CALLS:
-            return ""       # a quick builtin the interpreter checks for a hand-over after: bytecode's time
+            return ""  # a quick builtin the interpreter checks for a hand-over after: bytecode's time
         return name or "a C function"
     if not held_long:
         return ""
     line = 0
-    for ins in reversed(instructions[:here + 1]):   # the call or operator this line ran last
+    for ins in reversed(instructions[: here + 1]):  # the call or operator this line ran last
         if ins.opname in _CALLS and ins.offset != lasti:
             at = instructions.index(ins)
             name = _callable_of(instructions, at)
@@ -251,8 +362,16 @@ def called_name(code, lasti: int) -> tuple[str, bool]:
 
 # Instructions that push a name's value. 3.13 added the LOAD_FAST_LOAD_FAST pair (argval a tuple of both names),
 # 3.14 the borrowed-reference LOAD_FAST_BORROW and its pair.
-_LOADS = {"LOAD_GLOBAL", "LOAD_NAME", "LOAD_FAST", "LOAD_DEREF", "LOAD_FAST_CHECK", "LOAD_FAST_LOAD_FAST",
-          "LOAD_FAST_BORROW", "LOAD_FAST_BORROW_LOAD_FAST_BORROW"}
+_LOADS = {
+    "LOAD_GLOBAL",
+    "LOAD_NAME",
+    "LOAD_FAST",
+    "LOAD_DEREF",
+    "LOAD_FAST_CHECK",
+    "LOAD_FAST_LOAD_FAST",
+    "LOAD_FAST_BORROW",
+    "LOAD_FAST_BORROW_LOAD_FAST_BORROW",
+}
 
 
 def _is_enter(ins) -> bool:
@@ -272,8 +391,10 @@ def _called_name(code, lasti: int) -> tuple[str, bool]:
             break
         if ins.starts_line is not None and ins.starts_line is not False:
             line_start, names = index, []
-        if ins.offset == lasti and (ins.opname in ("BEFORE_WITH", "SETUP_WITH") or (
-                ins.opname == "CALL" and index and _is_enter(instructions[index - 1]))):
+        if ins.offset == lasti and (
+            ins.opname in ("BEFORE_WITH", "SETUP_WITH")
+            or (ins.opname == "CALL" and index and _is_enter(instructions[index - 1]))
+        ):
             # `with x:` waiting in x.__enter__: BEFORE_WITH up to 3.13; from 3.14 LOAD_SPECIAL __enter__ and the
             # CALL that f_lasti points at while the thread waits.
             return (names[-1] if names else "with"), True

@@ -1,5 +1,6 @@
 """Run the target script or module the way `python` itself would: same __name__, sys.argv, sys.path[0],
 cwd, stdin and stdout, same traceback on an uncaught exception, same exit status."""
+
 from __future__ import annotations
 
 import os
@@ -43,15 +44,17 @@ def _run_script(path: str, args: list[str]) -> None:
     if os.path.isdir(path) or not path.endswith((".py", ".pyw")) and _is_zip(path):
         sys.path[0] = path
         import runpy
+
         runpy.run_path(path, run_name="__main__")
         return
     sys.path[0] = os.path.dirname(os.path.realpath(path))
-    with open(path, "rb") as fh:   # io.open_code semantics: bytes, so coding cookies are honoured
+    with open(path, "rb") as fh:  # io.open_code semantics: bytes, so coding cookies are honoured
         source = fh.read()
     try:
         code = compile(source, os.path.abspath(path), "exec", dont_inherit=True)
     except SyntaxError as exc:
         import traceback
+
         sys.stderr.write("".join(traceback.format_exception_only(type(exc), exc)))
         raise _NotCompiled(type(exc).__name__) from None
     if getattr(sys, "_is_gil_enabled", None) is not None:
@@ -59,6 +62,7 @@ def _run_script(path: str, args: list[str]) -> None:
         # (marshal.loads does). A mortal constant's reference count is shared by every thread running the code,
         # updated atomically: examples/gil_threads.py's four threads used 2-4x the CPU time on 3.13t.
         import marshal
+
         code = marshal.loads(marshal.dumps(code))
     main = types.ModuleType("__main__")
     main.__file__ = os.path.abspath(path)
@@ -72,25 +76,30 @@ def _run_script(path: str, args: list[str]) -> None:
 
 def _run_module(name: str, args: list[str]) -> None:
     import runpy
-    sys.argv = [name, *args]       # runpy replaces argv[0] with the module's path, as `python -m` does
+
+    sys.argv = [name, *args]  # runpy replaces argv[0] with the module's path, as `python -m` does
     sys.path[0] = os.getcwd()
     _profile_if_library(name)
     runpy._run_module_as_main(name, alter_argv=True)  # exactly what `python -m` calls
 
 
-LIBRARY_MODULE_NOTE = ("`-m {name}` runs library code ({where}): its own functions are the hotspots, with the "
-                       "time in what they call charged to them")
+LIBRARY_MODULE_NOTE = (
+    "`-m {name}` runs library code ({where}): its own functions are the hotspots, with the "
+    "time in what they call charged to them"
+)
 
 
 def _profile_if_library(name: str) -> None:
     """`-m gzip` profiles the standard library's gzip: count that module (its whole top-level package, for
     `-m json.tool`) as the user's code, or no hotspot would be found."""
     from gilscope.agent import stacks
+
     try:
         import importlib.util
+
         spec = importlib.util.find_spec(name)
     except (ImportError, ValueError, AttributeError):
-        return                      # runpy reports it as python would
+        return  # runpy reports it as python would
     origin = getattr(spec, "origin", None) if spec is not None else None
     if not origin or not os.path.isfile(origin) or stacks.is_user_file(origin):
         return
@@ -106,6 +115,7 @@ NOTES: list = []
 
 def _is_zip(path: str) -> bool:
     import zipfile
+
     return os.path.isfile(path) and zipfile.is_zipfile(path)
 
 
@@ -124,9 +134,10 @@ def _print_exception(etype, value, tb) -> None:
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_AGENT_DIR):
         tb = tb.tb_next
     if value is not None:
-        value.__traceback__ = tb   # the default hook prints value.__traceback__, not its tb argument
+        value.__traceback__ = tb  # the default hook prints value.__traceback__, not its tb argument
     try:
         sys.excepthook(etype, value, tb)
     except Exception:  # a broken user hook must not hide the original error
         import traceback
+
         traceback.print_exception(etype, value, tb)

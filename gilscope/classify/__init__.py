@@ -1,4 +1,5 @@
 """Profile -> hotspots and per-thread summaries. Pure functions; thresholds live in thresholds.py."""
+
 from gilscope.classify.classify import classify
 from gilscope.classify.threads import summarize_threads
 

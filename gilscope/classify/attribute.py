@@ -4,6 +4,7 @@ function that contains them, as they do on Python 3.12+ (PEP 709).
 
 A big profile has hundreds of thousands of stacks over far fewer distinct frame tuples, so the answers are
 cached per profile and per frames tuple (see `_Index`)."""
+
 import weakref
 
 from gilscope.model import Profile
@@ -30,23 +31,31 @@ class _Index:
         # No reference back to the profile: the index lives exactly as long as the profile does.
         self.user = [f.user for f in profile.frames]
         self.functions = [f.function for f in profile.frames]
-        self.bootstrap = frozenset(   # in a forked worker, frames outside its bootstrap are the parent's past
-            i for i, f in enumerate(profile.frames)
-            if f.function == "BaseProcess._bootstrap" and f.file.replace("\\", "/").endswith("multiprocessing/process.py"))
+        self.bootstrap = frozenset(  # in a forked worker, frames outside its bootstrap are the parent's past
+            i
+            for i, f in enumerate(profile.frames)
+            if f.function == "BaseProcess._bootstrap"
+            and f.file.replace("\\", "/").endswith("multiprocessing/process.py")
+        )
         # The event loop: its callbacks (Handle._run) and the loop's own turn (_run_once: scheduling, timers).
         self.handle_run = frozenset(
-            i for i, f in enumerate(profile.frames)
+            i
+            for i, f in enumerate(profile.frames)
             if (f.function == "Handle._run" and f.file.replace("\\", "/").endswith("asyncio/events.py"))
-            or (f.function == "BaseEventLoop._run_once" and f.file.replace("\\", "/").endswith("asyncio/base_events.py")))
+            or (
+                f.function == "BaseEventLoop._run_once"
+                and f.file.replace("\\", "/").endswith("asyncio/base_events.py")
+            )
+        )
         self._owners: dict[tuple[int, ...], int | None] = {}
-        self.memo: dict = {}      # other per-profile results: facts.ipc_share, facts.lock_held
+        self.memo: dict = {}  # other per-profile results: facts.ipc_share, facts.lock_held
 
     def owner(self, frames: tuple[int, ...]) -> int | None:
         try:
             return self._owners[frames]
         except KeyError:
             pass
-        except TypeError:          # an unhashable sequence (a list): answer without caching
+        except TypeError:  # an unhashable sequence (a list): answer without caching
             return self._owner(tuple(frames))
         result = self._owners[frames] = self._owner(frames)
         return result

@@ -1,4 +1,5 @@
 """Sum a profile's stacks per user function and name each function's kind from the measured split."""
+
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -8,7 +9,7 @@ from gilscope.gcpause import without_gc
 from gilscope.model import Evidence, Hotspot, Kind, Profile, State, TimeSplit
 from gilscope.model.common import Role
 
-GC_FUNCTION = "garbage collection"   # the sampler's name for a collection's time (gilscope.agent.sampler)
+GC_FUNCTION = "garbage collection"  # the sampler's name for a collection's time (gilscope.agent.sampler)
 
 
 @dataclass
@@ -23,14 +24,18 @@ class _Acc:
     blockers: dict = field(default_factory=lambda: defaultdict(float))
     event_loop_s: float = 0.0
     processes: set = field(default_factory=set)
-    contention: float = 0.0   # seconds waiting on a lock taken in this function's own code (with lock: / acquire)
-    c_code: dict = field(default_factory=lambda: defaultdict(float))   # C function -> seconds holding the GIL
+    contention: float = (
+        0.0  # seconds waiting on a lock taken in this function's own code (with lock: / acquire)
+    )
+    c_code: dict = field(default_factory=lambda: defaultdict(float))  # C function -> seconds holding the GIL
     native_calls: dict = field(default_factory=lambda: defaultdict(float))  # call -> seconds without the GIL
     own_bytecode: float = 0.0  # bytecode seconds in the user's own frames (no library Python under them)
 
 
 @without_gc
-def classify(profile: Profile, min_share: float | None = None, max_hotspots: int | None = None) -> list[Hotspot]:
+def classify(
+    profile: Profile, min_share: float | None = None, max_hotspots: int | None = None
+) -> list[Hotspot]:
     """Hotspots sorted by share of the run (then file, line, function), at most MAX_HOTSPOTS; the two
     thresholds default to thresholds.MIN_SHARE and MAX_HOTSPOTS ([tool.gilscope] min-share, max-hotspots)."""
     min_share = T.MIN_SHARE if min_share is None else min_share
@@ -38,17 +43,20 @@ def classify(profile: Profile, min_share: float | None = None, max_hotspots: int
     accs: dict[int, _Acc] = defaultdict(_Acc)
     # Pool workers run side by side: each one's time is a slice of the run's.
     pool_workers = max(1, sum(1 for p in profile.processes[1:] if p.role == Role.pool_worker))
-    index = index_of(profile)            # owners cached per frames tuple: stacks share them
+    index = index_of(profile)  # owners cached per frames tuple: stacks share them
     owner_of, loop_frames, is_user = index.owner, index.handle_run, index.user
     blocked = (State.io, State.lock, State.gil)
     process_of = [t.process for t in profile.threads]
-    divisor = [pool_workers if p > 0 and profile.processes[p].role == Role.pool_worker else 1
-               for p in process_of]
+    divisor = [
+        pool_workers if p > 0 and profile.processes[p].role == Role.pool_worker else 1 for p in process_of
+    ]
     for stack in profile.stacks:
         blocker = stack.blocker
-        if blocker == "idle":      # an event loop or server waiting for work: nobody's hotspot
+        if blocker == "idle":  # an event loop or server waiting for work: nobody's hotspot
             continue
-        if stack.c_function == GC_FUNCTION:   # a collection: the run's own cost (gc facts), not this function's
+        if (
+            stack.c_function == GC_FUNCTION
+        ):  # a collection: the run's own cost (gc facts), not this function's
             continue
         frames = stack.frames
         key = owner_of(frames)
@@ -73,7 +81,7 @@ def classify(profile: Profile, min_share: float | None = None, max_hotspots: int
             acc.own_bytecode += wall
         elif state == State.native and blocker:
             acc.native_calls[blocker] += wall
-        if loop_frames and not loop_frames.isdisjoint(frames):   # in_event_loop
+        if loop_frames and not loop_frames.isdisjoint(frames):  # in_event_loop
             acc.event_loop_s += wall
         if state == State.lock and frames and is_user[frames[-1]]:
             acc.contention += wall
@@ -82,7 +90,7 @@ def classify(profile: Profile, min_share: float | None = None, max_hotspots: int
     kept = []
     for key, acc in accs.items():
         share = acc.critical / run_wall
-        if acc.contention:   # threads queued on a lock the function takes: that queue is the hotspot
+        if acc.contention:  # threads queued on a lock the function takes: that queue is the hotspot
             share = max(share, acc.contention / (run_wall * max(1, len(acc.threads))))
         share = min(1.0, share)
         if share < min_share or acc.wall <= 0:
@@ -96,7 +104,9 @@ def classify(profile: Profile, min_share: float | None = None, max_hotspots: int
     holders = lock_holders(profile, [key for key, acc, _ in kept if acc.contention])
     # facts.lock_held looks at these hotspots next: it can then do all of them in one pass.
     index_of(profile).memo["lock_hotspots"] = [(frames[key].function, frames[key].file) for key in holders]
-    hotspots = [_hotspot(profile, key, acc, share, stalls.get(key), holders.get(key)) for key, acc, share in kept]
+    hotspots = [
+        _hotspot(profile, key, acc, share, stalls.get(key), holders.get(key)) for key, acc, share in kept
+    ]
     hotspots.sort(key=lambda h: (-h.share, h.file, h.line, h.function))
     return hotspots
 
@@ -107,8 +117,12 @@ def kind_of(split: TimeSplit) -> Kind:
         return Kind.cpu
     running = split.cpu_s + split.native_s
     running_kind = Kind.native if running and split.native_s / running >= T.NATIVE_OF_RUNNING else Kind.cpu
-    shares = {running_kind: running / total, Kind.io: split.io_s / total,
-              Kind.gil: split.gil_s / total, Kind.lock: split.lock_s / total}
+    shares = {
+        running_kind: running / total,
+        Kind.io: split.io_s / total,
+        Kind.gil: split.gil_s / total,
+        Kind.lock: split.lock_s / total,
+    }
     top = max(shares, key=shares.get)
     if shares[top] >= T.DOMINANT:
         return top
@@ -138,7 +152,9 @@ def lock_holders(profile: Profile, keys: list[int]) -> dict[int, str]:
 
 def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
     frame = profile.frames[key]
-    split = TimeSplit(**{f"{s}_s": acc.seconds.get(State(s), 0.0) for s in ("cpu", "native", "io", "gil", "lock")})
+    split = TimeSplit(
+        **{f"{s}_s": acc.seconds.get(State(s), 0.0) for s in ("cpu", "native", "io", "gil", "lock")}
+    )
     kind = kind_of(split)
     threads = sorted(acc.threads)
     roles = {_role(profile, t, acc) for t in threads}
@@ -147,49 +163,103 @@ def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
     source = f"{profile.engine} samples"
     total = split.total_s or 1.0
     evidence = [
-        Evidence(metric="cpu/wall", value=round(acc.cpu / acc.wall, 3), source=source,
-                 detail=f"{acc.cpu:.3f} s on CPU of {acc.wall:.3f} s wall over {len(threads)} thread(s)"),
+        Evidence(
+            metric="cpu/wall",
+            value=round(acc.cpu / acc.wall, 3),
+            source=source,
+            detail=f"{acc.cpu:.3f} s on CPU of {acc.wall:.3f} s wall over {len(threads)} thread(s)",
+        ),
         Evidence(metric="samples", value=acc.samples, source=source),
     ]
     for state in ("cpu", "native", "io", "gil", "lock"):
         seconds = split.seconds(State(state))
         if seconds > 0:
-            evidence.append(Evidence(metric=f"{state}_share", value=round(seconds / total, 3), source=source,
-                                     detail=_STATE_MEANING[state]))
+            evidence.append(
+                Evidence(
+                    metric=f"{state}_share",
+                    value=round(seconds / total, 3),
+                    source=source,
+                    detail=_STATE_MEANING[state],
+                )
+            )
     if acc.blockers:
         name, seconds = max(acc.blockers.items(), key=lambda kv: kv[1])
-        evidence.append(Evidence(metric="blocker", value=name, source="/proc syscall + bytecode",
-                                 detail=f"{seconds:.3f} s blocked in {name}"))
+        evidence.append(
+            Evidence(
+                metric="blocker",
+                value=name,
+                source="/proc syscall + bytecode",
+                detail=f"{seconds:.3f} s blocked in {name}",
+            )
+        )
     if acc.waits:
-        evidence.append(Evidence(metric="waits", value=acc.waits, source="schedstat wake-ups",
-                                 detail="blocking waits that ended while in this function"))
+        evidence.append(
+            Evidence(
+                metric="waits",
+                value=acc.waits,
+                source="schedstat wake-ups",
+                detail="blocking waits that ended while in this function",
+            )
+        )
     if acc.event_loop_s:
-        evidence.append(Evidence(metric="event_loop_s", value=round(acc.event_loop_s, 4), source=source,
-                                 detail="seconds spent inside an asyncio callback"))
+        evidence.append(
+            Evidence(
+                metric="event_loop_s",
+                value=round(acc.event_loop_s, 4),
+                source=source,
+                detail="seconds spent inside an asyncio callback",
+            )
+        )
     if stall is not None:
         count, total_s, longest = stall
-        evidence.append(Evidence(metric="loop_stalls", value=count, source="asyncio Handle._run samples",
-                                 detail=f"stalled the event loop {count} time(s), {total_s:.3f} s in all, "
-                                        f"longest {longest:.3f} s"))
-        evidence.append(Evidence(metric="loop_stall_s", value=round(total_s, 4), source="asyncio Handle._run samples"))
+        evidence.append(
+            Evidence(
+                metric="loop_stalls",
+                value=count,
+                source="asyncio Handle._run samples",
+                detail=f"stalled the event loop {count} time(s), {total_s:.3f} s in all, "
+                f"longest {longest:.3f} s",
+            )
+        )
+        evidence.append(
+            Evidence(metric="loop_stall_s", value=round(total_s, 4), source="asyncio Handle._run samples")
+        )
     if holder:
-        evidence.append(Evidence(metric="lock_holder", value=holder, source="stacks under the lock",
-                                 detail=f"{acc.contention:.3f} s of waiting on a lock taken here; "
-                                        f"the thread holding it runs {holder}"))
+        evidence.append(
+            Evidence(
+                metric="lock_holder",
+                value=holder,
+                source="stacks under the lock",
+                detail=f"{acc.contention:.3f} s of waiting on a lock taken here; "
+                f"the thread holding it runs {holder}",
+            )
+        )
     calls = profile.calls.get(key, 0)
-    confidence = ("high" if acc.samples >= T.CONFIDENT_SAMPLES else "medium" if acc.samples >= T.SOME_SAMPLES
-                  else "low")
+    confidence = (
+        "high" if acc.samples >= T.CONFIDENT_SAMPLES else "medium" if acc.samples >= T.SOME_SAMPLES else "low"
+    )
     if calls and not profile.interval_s:
         confidence = "high"
     return Hotspot(
-        function=frame.function, file=frame.file, line=frame.line, kind=kind, wall_s=round(acc.wall, 6),
-        cpu_s=round(min(acc.cpu, acc.wall), 6), share=round(share, 4), split=split, role=role,
+        function=frame.function,
+        file=frame.file,
+        line=frame.line,
+        kind=kind,
+        wall_s=round(acc.wall, 6),
+        cpu_s=round(min(acc.cpu, acc.wall), 6),
+        share=round(share, 4),
+        split=split,
+        role=role,
         threads=sorted({profile.threads[t].name for t in threads}),
         blockers={k: round(v, 6) for k, v in sorted(acc.blockers.items(), key=lambda kv: -kv[1])[:5]},
         c_functions={k: round(v, 6) for k, v in sorted(acc.c_code.items(), key=lambda kv: -kv[1])[:5]},
         native_calls={k: round(v, 6) for k, v in sorted(acc.native_calls.items(), key=lambda kv: -kv[1])[:5]},
         own_bytecode_s=round(acc.own_bytecode, 6),
-        samples=acc.samples, calls=calls, confidence=confidence, evidence=evidence)
+        samples=acc.samples,
+        calls=calls,
+        confidence=confidence,
+        evidence=evidence,
+    )
 
 
 _STATE_MEANING = {
@@ -207,7 +277,7 @@ def _role(profile: Profile, thread_index: int, acc: _Acc) -> Role:
         return profile.processes[thread.process].role
     if thread.is_main:
         return Role.main
-    return Role.daemon_thread if thread.daemon else Role.worker_thread   # as summarize_threads names them
+    return Role.daemon_thread if thread.daemon else Role.worker_thread  # as summarize_threads names them
 
 
 def _stalls_by_owner(profile: Profile) -> dict[int, tuple[int, float, float]]:

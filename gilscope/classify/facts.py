@@ -1,4 +1,5 @@
 """Hotspots + run info -> Facts, the only values rules can read."""
+
 from gilscope.agent.callgraph import wait_kind
 from gilscope.model import Facts, Hotspot, Profile, RunInfo, State, ThreadSummary, TimeSplit
 from gilscope.model.common import Role
@@ -12,28 +13,55 @@ def evidence_value(hotspot: Hotspot, metric: str, default=0):
 
 
 def run_facts(run: RunInfo, profile: Profile | None, threads: list[ThreadSummary]) -> Facts:
-    return Facts(scope="run", role=Role.main, cpu_count=run.cpu_count, free_threaded=run.free_threaded_build,
-                 gil_enabled=run.gil_enabled, gil_measured=bool(profile and profile.gil_measured),
-                 run_wall_s=run.wall_s, samples=run.samples, exit_code=run.exit_code or 0,
-                 process_cpu_cores=_cores(run), ipc_share=ipc_share(profile),
-                 gil_reenabled_by=", ".join(profile.gil_reenabled_by) if profile else "",
-                 busy_threads=_busy_threads(threads), planned_stop=run.interrupted == "duration",
-                 **busy_facts(profile, run), **gc_facts(profile, run))
+    return Facts(
+        scope="run",
+        role=Role.main,
+        cpu_count=run.cpu_count,
+        free_threaded=run.free_threaded_build,
+        gil_enabled=run.gil_enabled,
+        gil_measured=bool(profile and profile.gil_measured),
+        run_wall_s=run.wall_s,
+        samples=run.samples,
+        exit_code=run.exit_code or 0,
+        process_cpu_cores=_cores(run),
+        ipc_share=ipc_share(profile),
+        gil_reenabled_by=", ".join(profile.gil_reenabled_by) if profile else "",
+        busy_threads=_busy_threads(threads),
+        planned_stop=run.interrupted == "duration",
+        **busy_facts(profile, run),
+        **gc_facts(profile, run),
+    )
 
 
-def hotspot_facts(hotspot: Hotspot, run: RunInfo, profile: Profile | None, threads: list[ThreadSummary]) -> Facts:
+def hotspot_facts(
+    hotspot: Hotspot, run: RunInfo, profile: Profile | None, threads: list[ThreadSummary]
+) -> Facts:
     total = hotspot.split.total_s or 1.0
     blocker = next(iter(hotspot.blockers), "")
     waits_on_pool = any(part in blocker for part in ("pool", "map", "result")) or _pool_wait(hotspot, profile)
     return Facts(
-        scope="hotspot", function=hotspot.function, file=hotspot.file, line=hotspot.line, kind=hotspot.kind,
-        role=hotspot.role, share_of_wall=hotspot.share, wall_s=hotspot.wall_s, cpu_s=hotspot.cpu_s,
+        scope="hotspot",
+        function=hotspot.function,
+        file=hotspot.file,
+        line=hotspot.line,
+        kind=hotspot.kind,
+        role=hotspot.role,
+        share_of_wall=hotspot.share,
+        wall_s=hotspot.wall_s,
+        cpu_s=hotspot.cpu_s,
         cpu_share=round(hotspot.cpu_s / hotspot.wall_s, 4) if hotspot.wall_s else 0.0,
-        python_share=hotspot.split.cpu_s / total, native_share=hotspot.split.native_s / total,
-        io_share=hotspot.split.io_s / total, gil_share=hotspot.split.gil_s / total,
-        lock_share=hotspot.split.lock_s / total, blocker=blocker, threads=len(hotspot.threads),
-        busy_threads=_busy_threads(threads), process_cpu_cores=_cores(run), cpu_count=run.cpu_count,
-        calls=hotspot.calls, waits=int(evidence_value(hotspot, "waits", 0)),
+        python_share=hotspot.split.cpu_s / total,
+        native_share=hotspot.split.native_s / total,
+        io_share=hotspot.split.io_s / total,
+        gil_share=hotspot.split.gil_s / total,
+        lock_share=hotspot.split.lock_s / total,
+        blocker=blocker,
+        threads=len(hotspot.threads),
+        busy_threads=_busy_threads(threads),
+        process_cpu_cores=_cores(run),
+        cpu_count=run.cpu_count,
+        calls=hotspot.calls,
+        waits=int(evidence_value(hotspot, "waits", 0)),
         in_event_loop=float(evidence_value(hotspot, "event_loop_s", 0.0)) >= 0.5 * hotspot.wall_s,
         loop_stall_s=float(evidence_value(hotspot, "loop_stall_s", 0.0)),
         loop_stalls=int(evidence_value(hotspot, "loop_stalls", 0)),
@@ -41,11 +69,17 @@ def hotspot_facts(hotspot: Hotspot, run: RunInfo, profile: Profile | None, threa
         lock_holder=str(evidence_value(hotspot, "lock_holder", "")),
         **lock_held(hotspot, profile, run),
         ipc_share=ipc_share(profile) if waits_on_pool or hotspot.role == Role.pool_worker else 0.0,
-        free_threaded=run.free_threaded_build, gil_enabled=run.gil_enabled,
-        gil_measured=bool(profile and profile.gil_measured), run_wall_s=run.wall_s, samples=hotspot.samples,
-        exit_code=run.exit_code or 0, planned_stop=run.interrupted == "duration",
-        **busy_facts(profile, run), waits_in_flight=waits_in_flight(hotspot, run),
-        **c_facts(hotspot))
+        free_threaded=run.free_threaded_build,
+        gil_enabled=run.gil_enabled,
+        gil_measured=bool(profile and profile.gil_measured),
+        run_wall_s=run.wall_s,
+        samples=hotspot.samples,
+        exit_code=run.exit_code or 0,
+        planned_stop=run.interrupted == "duration",
+        **busy_facts(profile, run),
+        waits_in_flight=waits_in_flight(hotspot, run),
+        **c_facts(hotspot),
+    )
 
 
 def waits_in_flight(hotspot: Hotspot, run: RunInfo) -> float:
@@ -57,8 +91,8 @@ def waits_in_flight(hotspot: Hotspot, run: RunInfo) -> float:
     return round(hotspot.split.io_s / span, 2)
 
 
-BUSY_CORE_WAIT = 0.4      # threads waited this share of their runnable time for a core ...
-BUSY_OTHER_LOAD = 0.25    # ... while other processes used this share of the machine or more
+BUSY_CORE_WAIT = 0.4  # threads waited this share of their runnable time for a core ...
+BUSY_OTHER_LOAD = 0.25  # ... while other processes used this share of the machine or more
 
 
 def busy_facts(profile: Profile | None, run: RunInfo) -> dict:
@@ -75,8 +109,11 @@ def core_wait_share(profile: Profile | None, cpu_count: int) -> float:
     is not counted here.)"""
     if profile is None or not profile.processes or not profile.interval_s or profile.wall_s <= 0:
         return 0.0
-    running = sum(t.states.get(State.cpu, 0.0) + t.states.get(State.native, 0.0)
-                  for t in profile.threads if t.process == 0)
+    running = sum(
+        t.states.get(State.cpu, 0.0) + t.states.get(State.native, 0.0)
+        for t in profile.threads
+        if t.process == 0
+    )
     used = profile.processes[0].cpu_s / profile.wall_s
     wanted = min(running / profile.wall_s, max(cpu_count, 1))
     if wanted <= 0 or used <= 0:
@@ -90,10 +127,16 @@ def c_facts(hotspot: Hotspot) -> dict:
     c_s = min(sum(hotspot.c_functions.values()), hotspot.split.cpu_s)
     top = max(hotspot.c_functions, key=hotspot.c_functions.get) if hotspot.c_functions else ""
     native = sum(hotspot.native_calls.values())
-    io_calls = sum(s for name, s in hotspot.native_calls.items() if wait_kind(name, receiver_needed=True) == "io")
-    return {"bytecode_share": round((hotspot.split.cpu_s - c_s) / total, 4), "c_share": round(c_s / total, 4),
-            "c_function": top, "native_io_share": round(io_calls / native, 4) if native else 0.0,
-            "own_bytecode_share": round(min(hotspot.own_bytecode_s, hotspot.split.cpu_s) / total, 4)}
+    io_calls = sum(
+        s for name, s in hotspot.native_calls.items() if wait_kind(name, receiver_needed=True) == "io"
+    )
+    return {
+        "bytecode_share": round((hotspot.split.cpu_s - c_s) / total, 4),
+        "c_share": round(c_s / total, 4),
+        "c_function": top,
+        "native_io_share": round(io_calls / native, 4) if native else 0.0,
+        "own_bytecode_share": round(min(hotspot.own_bytecode_s, hotspot.split.cpu_s) / total, 4),
+    }
 
 
 def gc_facts(profile: Profile | None, run: RunInfo) -> dict:
@@ -103,8 +146,11 @@ def gc_facts(profile: Profile | None, run: RunInfo) -> dict:
         return {}
     total = sum(g.total_s for g in profile.gc)
     full = sum(g.total_s for g in profile.gc if g.generation == 2)
-    return {"gc_share": round(min(1.0, total / wall), 4), "gc_gen2_share": round(min(1.0, full / wall), 4),
-            "gc_collections": sum(g.collections for g in profile.gc)}
+    return {
+        "gc_share": round(min(1.0, total / wall), 4),
+        "gc_gen2_share": round(min(1.0, full / wall), 4),
+        "gc_collections": sum(g.collections for g in profile.gc),
+    }
 
 
 def lock_held(hotspot: Hotspot, profile: Profile | None, run: RunInfo) -> dict:
@@ -114,10 +160,11 @@ def lock_held(hotspot: Hotspot, profile: Profile | None, run: RunInfo) -> dict:
         return {}
     from gilscope.classify.attribute import index_of
     from gilscope.classify.classify import kind_of
+
     group = (hotspot.function, hotspot.file)
     memo = index_of(profile).memo
     done = memo.setdefault("lock_held", {})
-    if group not in done:   # the lock hotspots classify found, all in one pass over the stacks
+    if group not in done:  # the lock hotspots classify found, all in one pass over the stacks
         wanted = [g for g in memo.get("lock_hotspots", ()) if g not in done]
         done.update(_lock_held_scan(profile, wanted if group in wanted else [group]))
     seconds, threads = done[group]
@@ -125,16 +172,22 @@ def lock_held(hotspot: Hotspot, profile: Profile | None, run: RunInfo) -> dict:
     if not seconds or wall <= 0:
         return {}
     split = TimeSplit(**{f"{state}_s": s for state, s in seconds.items()})
-    return {"lock_held_share": round(min(1.0, split.total_s / wall), 4), "lock_held_kind": kind_of(split).value,
-            "lock_held_threads": len(threads)}
+    return {
+        "lock_held_share": round(min(1.0, split.total_s / wall), 4),
+        "lock_held_kind": kind_of(split).value,
+        "lock_held_threads": len(threads),
+    }
 
 
 def _lock_held_scan(profile: Profile, groups: list[tuple[str, str]]) -> dict:
     """(function, file) -> (running seconds by state, threads), over the main process's stacks that have
     that function anywhere on them."""
     group_of = {g: n for n, g in enumerate(groups)}
-    frame_group = {i: group_of[(f.function, f.file)] for i, f in enumerate(profile.frames)
-                   if (f.function, f.file) in group_of}
+    frame_group = {
+        i: group_of[(f.function, f.file)]
+        for i, f in enumerate(profile.frames)
+        if (f.function, f.file) in group_of
+    }
     keys = frozenset(frame_group)
     seconds: list[dict[str, float]] = [{} for _ in groups]
     threads: list[set] = [set() for _ in groups]
@@ -157,20 +210,24 @@ def ipc_share(profile: Profile | None) -> float:
     if profile is None or len(profile.processes) < 2:
         return 0.0
     from gilscope.classify.attribute import index_of
+
     memo = index_of(profile).memo
-    if "ipc_share" not in memo:   # asked for the run and again for every hotspot that waits on a pool
+    if "ipc_share" not in memo:  # asked for the run and again for every hotspot that waits on a pool
         memo["ipc_share"] = _ipc_share(profile)
     return memo["ipc_share"]
 
 
 def _ipc_share(profile: Profile) -> float:
     from gilscope.classify.attribute import owner
+
     loops = {i for i, f in enumerate(profile.frames) if _is_worker_loop(f.function, f.file)}
     # Only worker processes' own threads: a multiprocessing ThreadPool runs the same task loop in daemon
     # threads, of the main process or of any other, and its tasks cross no process boundary.
     roles = [p.role for p in profile.processes]
-    in_worker = [0 < t.process < len(roles) and roles[t.process] == Role.pool_worker and not t.daemon
-                 for t in profile.threads]
+    in_worker = [
+        0 < t.process < len(roles) and roles[t.process] == Role.pool_worker and not t.daemon
+        for t in profile.threads
+    ]
     user_busy = other = 0.0
     for stack in profile.stacks:
         # Only the workers' task loops: their start-up and helper processes (resource tracker) say nothing
@@ -187,8 +244,9 @@ def _ipc_share(profile: Profile) -> float:
 
 def _is_worker_loop(function: str, file: str) -> bool:
     path = file.replace("\\", "/")
-    return ((function == "worker" and path.endswith("multiprocessing/pool.py"))
-            or (function == "_process_worker" and path.endswith("concurrent/futures/process.py")))
+    return (function == "worker" and path.endswith("multiprocessing/pool.py")) or (
+        function == "_process_worker" and path.endswith("concurrent/futures/process.py")
+    )
 
 
 def _pool_wait(hotspot: Hotspot, profile: Profile | None) -> bool:
@@ -198,8 +256,13 @@ def _pool_wait(hotspot: Hotspot, profile: Profile | None) -> bool:
 
 
 def _busy_threads(threads: list[ThreadSummary]) -> int:
-    return sum(1 for t in threads if t.wall_s > 0 and (t.split.cpu_s + t.split.native_s + t.split.gil_s) / t.wall_s >= 0.3
-               and t.pid == (threads[0].pid if threads else 0))
+    return sum(
+        1
+        for t in threads
+        if t.wall_s > 0
+        and (t.split.cpu_s + t.split.native_s + t.split.gil_s) / t.wall_s >= 0.3
+        and t.pid == (threads[0].pid if threads else 0)
+    )
 
 
 def _cores(run: RunInfo) -> float:

@@ -1,11 +1,11 @@
 """Every classification threshold, in one place."""
 
-DOMINANT = 0.6           # a state with this share of a hotspot's time names its kind
-GIL_WITH_CPU = 0.3       # cpu+gil dominate and gil has at least this share: threads queue for the GIL -> gil
+DOMINANT = 0.6  # a state with this share of a hotspot's time names its kind
+GIL_WITH_CPU = 0.3  # cpu+gil dominate and gil has at least this share: threads queue for the GIL -> gil
 NATIVE_OF_RUNNING = 0.65  # native's share of the running time above which running time counts as native:
-                          # a thread that releases the GIL often for short calls (a write per chunk) is found
-                          # between them about half the time, so half is not yet "C code that releases the GIL"
-MIN_SHARE = 0.02         # hotspots below this share of the run are not listed
+# a thread that releases the GIL often for short calls (a write per chunk) is found
+# between them about half the time, so half is not yet "C code that releases the GIL"
+MIN_SHARE = 0.02  # hotspots below this share of the run are not listed
 MAX_HOTSPOTS = 25
-CONFIDENT_SAMPLES = 50   # samples behind a hotspot for "high" confidence
-SOME_SAMPLES = 10        # ... for "medium"
+CONFIDENT_SAMPLES = 50  # samples behind a hotspot for "high" confidence
+SOME_SAMPLES = 10  # ... for "medium"

@@ -2,6 +2,7 @@
 (cli/profile.py, cli/attach.py, cli/reports.py, cli/rules.py), and domain errors become exit codes through
 cli/exits.py's one map, printed by its one printer.
 """
+
 import inspect
 import sys
 from collections.abc import Callable
@@ -14,7 +15,10 @@ from gilscope.cli.options import ATTACH, PROFILE, Option, options_of
 from gilscope.errors import GilscopeError
 
 app = typer.Typer(
-    name="gilscope", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+    name="gilscope",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
     help="Is it the CPU, the I/O or the GIL? Profile a Python script and get evidence-backed advice.",
 )
 
@@ -27,21 +31,28 @@ def _typer_param(option: Option, command: str) -> inspect.Parameter:
     if option.kind is bool:
         kind, default = bool, False
     elif option.kind is list:
-        kind, default = list[option.item] | None, None   # type: ignore[name-defined]
+        kind, default = list[option.item] | None, None  # type: ignore[name-defined]
     else:
         kind, default = option.kind | None, None
-    info = typer.Option(*names, help=help_text, min=option.min, max=option.max, show_default=option.show_default)
-    return inspect.Parameter(option.dest, inspect.Parameter.KEYWORD_ONLY, default=default,
-                             annotation=Annotated[kind, info])
+    info = typer.Option(
+        *names, help=help_text, min=option.min, max=option.max, show_default=option.show_default
+    )
+    return inspect.Parameter(
+        option.dest, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, info]
+    )
 
 
-def _with_options(command: str, *first: inspect.Parameter) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def _with_options(
+    command: str, *first: inspect.Parameter
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a `def cmd(first..., **values)` command the table's options as its typer signature."""
+
     def decorate(func: Callable[..., None]) -> Callable[..., None]:
         params = [*first, *(_typer_param(o, command) for o in options_of(command))]
-        func.__signature__ = inspect.Signature(params)   # type: ignore[attr-defined]
+        func.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         func.__annotations__ = {p.name: p.annotation for p in params}
         return func
+
     return decorate
 
 
@@ -50,10 +61,20 @@ def _fail(exc: GilscopeError) -> typer.Exit:
     return typer.Exit(exits.code_for(exc))
 
 
-_TARGET = inspect.Parameter("target", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[
-    list[str], typer.Argument(help="SCRIPT [ARGS]... or -m MODULE [ARGS]...", show_default=False)])
-_PID = inspect.Parameter("pid", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[
-    int, typer.Argument(help="The running Python process to profile.", show_default=False)])
+_TARGET = inspect.Parameter(
+    "target",
+    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    annotation=Annotated[
+        list[str], typer.Argument(help="SCRIPT [ARGS]... or -m MODULE [ARGS]...", show_default=False)
+    ],
+)
+_PID = inspect.Parameter(
+    "pid",
+    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    annotation=Annotated[
+        int, typer.Argument(help="The running Python process to profile.", show_default=False)
+    ],
+)
 
 
 @app.command(context_settings={"allow_interspersed_args": False})
@@ -89,11 +110,13 @@ def schema() -> None:
     import json
 
     from gilscope.model import Report
+
     sys.stdout.write(json.dumps(Report.model_json_schema(), indent=2) + "\n")
 
 
 def _register_optional() -> None:
     from gilscope.cli import reports, rules
+
     reports.register(app)
     rules.register(app)
 

@@ -2,6 +2,7 @@
 
 The profile options that take a value (from the option table) say where SCRIPT starts: everything after it is
 the script's."""
+
 from gilscope.cli.options import VALUE_OPTIONS
 
 
@@ -17,7 +18,7 @@ def split_profile_args(argv: list[str]) -> list[str]:
         if arg == "--":
             return argv
         if arg in ("-m", "--module"):
-            return argv[:i] + ["--", "-m"] + argv[i + 1:]
+            return argv[:i] + ["--", "-m"] + argv[i + 1 :]
         if arg.startswith("-") and arg != "-":
             i += 2 if (arg in VALUE_OPTIONS and "=" not in arg) else 1
             continue

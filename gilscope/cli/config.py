@@ -7,6 +7,7 @@ the key (exit 2). Only the standard library is imported here, so the entry point
 heavy imports; the pydantic model of the table (tool_config(), built from the option table in cli/options.py) is
 made only when a [tool.gilscope] table exists.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,6 +30,7 @@ def _field(key: str) -> str:
 
 def _kebab(name: str) -> str:
     return name.rstrip("_").replace("_", "-")
+
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -60,7 +62,9 @@ class Config:
             return None
         path = self._resolve(value)
         if field == "baseline" and not path.is_file():
-            _warn_once(f"{_shown(self.source)}: [tool.gilscope] baseline: no file {path} yet; every finding counts")
+            _warn_once(
+                f"{_shown(self.source)}: [tool.gilscope] baseline: no file {path} yet; every finding counts"
+            )
             return None
         if field in OUTPUT_KEYS.values() and not path.parent.is_dir():
             raise self.error(field, f"folder {path.parent} does not exist")
@@ -95,7 +99,9 @@ class Config:
 
     def error(self, field: str, problem: str) -> ConfigError:
         assert self.source is not None
-        return ConfigError(f"{_shown(self.source)}: [tool.gilscope] {field.rstrip('_').replace('_', '-')}: {problem}")
+        return ConfigError(
+            f"{_shown(self.source)}: [tool.gilscope] {field.rstrip('_').replace('_', '-')}: {problem}"
+        )
 
     def _resolve(self, value: str) -> Path:
         assert self.source is not None
@@ -143,13 +149,20 @@ def resolve_profile(options: ProfileOptions, config: Config | None = None) -> Pr
     if interval_s is None:
         interval_s = (cfg.value("interval") or DEFAULT_INTERVAL_MS) / 1000.0
     return dataclasses.replace(
-        options, outputs=outputs, engine=options.engine or cfg.value("engine") or "auto", interval_s=interval_s,
-        rule_dirs=cfg.rule_dirs_and(options.rule_dirs), ignore=[*cfg.ignore, *options.ignore],
-        fail_on=options.fail_on or cfg.value("fail_on"), baseline=options.baseline or cfg.path("baseline"),
-        timeout_s=timeout_s, stop_is_timeout=stop_is_timeout,
+        options,
+        outputs=outputs,
+        engine=options.engine or cfg.value("engine") or "auto",
+        interval_s=interval_s,
+        rule_dirs=cfg.rule_dirs_and(options.rule_dirs),
+        ignore=[*cfg.ignore, *options.ignore],
+        fail_on=options.fail_on or cfg.value("fail_on"),
+        baseline=options.baseline or cfg.path("baseline"),
+        timeout_s=timeout_s,
+        stop_is_timeout=stop_is_timeout,
         min_share=options.min_share if options.min_share is not None else cfg.value("min_share"),
         max_hotspots=options.max_hotspots or cfg.value("max_hotspots"),
-        python=options.python or cfg.python)
+        python=options.python or cfg.python,
+    )
 
 
 _WARNED: set[str] = set()
@@ -176,8 +189,9 @@ def _read_table(path: Path, required: bool) -> dict | None:
     except OSError as exc:
         raise ConfigError(f"{where}: cannot read: {exc.strerror or exc}") from None
     if not required and b"gilscope" not in data:
-        return None                      # no [tool.gilscope] can be in there: skip parsing
+        return None  # no [tool.gilscope] can be in there: skip parsing
     import tomllib
+
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -211,6 +225,7 @@ def tool_config() -> type[BaseModel]:
     from typing import Literal
 
     from pydantic import ConfigDict, Field, create_model
+
     fields: dict[str, Any] = {}
     for option in config_keys():
         assert option.config is not None
@@ -220,21 +235,33 @@ def tool_config() -> type[BaseModel]:
         kind: Any = str if option.kind is Path else option.kind
         if option.choices:
             kind = Literal[tuple(str(choice) for choice in option.choices)]
-        fields[_field(option.config)] = (kind | None, Field(None, ge=option.min, le=option.max,
-                                                               description=option.help))
-    return create_model("ToolConfig", __config__=ConfigDict(extra="forbid", frozen=True, strict=True,
-                                                            alias_generator=_kebab, populate_by_name=False),
-                        **fields)
+        fields[_field(option.config)] = (
+            kind | None,
+            Field(None, ge=option.min, le=option.max, description=option.help),
+        )
+    return create_model(
+        "ToolConfig",
+        __config__=ConfigDict(
+            extra="forbid", frozen=True, strict=True, alias_generator=_kebab, populate_by_name=False
+        ),
+        **fields,
+    )
 
 
-_EXPECTED = {"string_type": "a string", "float_type": "a number", "int_type": "an integer",
-             "list_type": "a list of strings", "bool_type": "true or false"}
+_EXPECTED = {
+    "string_type": "a string",
+    "float_type": "a number",
+    "int_type": "an integer",
+    "list_type": "a list of strings",
+    "bool_type": "true or false",
+}
 
 
 def _problem(exc: Any, model: Any) -> str:
     """The first validation error as `key: problem`."""
     import difflib
     import re
+
     error = exc.errors(include_url=False)[0]
     loc = error["loc"]
     key = str(loc[0]) + "".join(f"[{part}]" for part in loc[1:])
@@ -242,7 +269,9 @@ def _problem(exc: Any, model: Any) -> str:
     if kind == "extra_forbidden":
         keys = sorted(field.alias or name for name, field in model.model_fields.items())
         close = difflib.get_close_matches(str(loc[0]).replace("_", "-"), keys, n=1)
-        problem = f"unknown key; did you mean {close[0]}?" if close else f"unknown key (known: {', '.join(keys)})"
+        problem = (
+            f"unknown key; did you mean {close[0]}?" if close else f"unknown key (known: {', '.join(keys)})"
+        )
     elif kind == "literal_error":
         choices = re.findall(r"'([^']*)'", error["ctx"]["expected"])
         problem = f"{_value(value)} is not one of {', '.join(choices)}"

@@ -6,6 +6,7 @@ The options are parsed with the option table (cli/options.py) into the same Prof
 and [tool.gilscope] is resolved here, once: cli/main.py hands the EarlyRun (the run and the resolved options)
 straight to the profile command (cli/profile.py run_command), without typer.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,7 +30,7 @@ def _early_values(argv: list[str]) -> tuple[dict[str, Any], list[str]] | None:
     while i < split:
         name, eq, value = argv[i].partition("=")
         option = by_flag.get(name)
-        if option is None or name in NOT_EARLY:     # --help, or validated before anything runs (typer's job)
+        if option is None or name in NOT_EARLY:  # --help, or validated before anything runs (typer's job)
             return None
         if argv[i] in FLAGS:
             values[option.dest] = True
@@ -45,14 +46,16 @@ def _early_values(argv: list[str]) -> tuple[dict[str, Any], list[str]] | None:
                 parsed: Any = option.kind(value) if option.kind in (float, int) else value
             except ValueError:
                 return None
-            if (option.min is not None and parsed < option.min) or (option.max is not None and parsed > option.max):
+            if (option.min is not None and parsed < option.min) or (
+                option.max is not None and parsed > option.max
+            ):
                 return None
             if option.kind is list:
                 values.setdefault(option.dest, []).append(option.item(value))
             else:
                 values[option.dest] = Path(value) if option.kind is Path else parsed
         i += 1
-    return values, argv[split + 1:]
+    return values, argv[split + 1 :]
 
 
 def start_early(argv: list[str]) -> EarlyRun | None:
@@ -63,6 +66,7 @@ def start_early(argv: list[str]) -> EarlyRun | None:
     from gilscope.cli.config import resolve_profile
     from gilscope.cli.profile import EarlyRun, check_outputs, check_target, profile_options
     from gilscope.errors import GilscopeError
+
     given = profile_options(parsed[1], parsed[0])
     try:
         # [tool.gilscope] fills what the command line left unset (cheap without one)
@@ -70,19 +74,31 @@ def start_early(argv: list[str]) -> EarlyRun | None:
         check_target(options.target)
         check_outputs(options.outputs)
     except GilscopeError:
-        return None                               # the full parse reports it
+        return None  # the full parse reports it
     from gilscope.formats import Engine
-    if (options.engine not in (Engine.auto, Engine.sampler, Engine.cprofile, Engine.yappi) or options.rule_dirs
-            or options.python      # [tool.gilscope] python: checked, then started under that interpreter
-            or options.baseline
-            or options.fail_on not in (None, "info", "warning", "error", "never")
-            or options.interval_s is None or not 0.0005 <= options.interval_s <= 1.0
-            or (options.timeout_s is not None and options.timeout_s < 0.01)):
-        return None             # typer judges these; user rules and a baseline are validated before anything runs
+
+    if (
+        options.engine not in (Engine.auto, Engine.sampler, Engine.cprofile, Engine.yappi)
+        or options.rule_dirs
+        or options.python  # [tool.gilscope] python: checked, then started under that interpreter
+        or options.baseline
+        or options.fail_on not in (None, "info", "warning", "error", "never")
+        or options.interval_s is None
+        or not 0.0005 <= options.interval_s <= 1.0
+        or (options.timeout_s is not None and options.timeout_s < 0.01)
+    ):
+        return None  # typer judges these; user rules and a baseline are validated before anything runs
     from gilscope.collect import launch
-    started = launch.start(launch.Launch(argv=options.target, engine=options.engine, interval_s=options.interval_s,
-                                         timeout_s=options.timeout_s),
-                           fork=True)   # nothing heavy is imported yet and no thread runs: a fork is safe
+
+    started = launch.start(
+        launch.Launch(
+            argv=options.target,
+            engine=options.engine,
+            interval_s=options.interval_s,
+            timeout_s=options.timeout_s,
+        ),
+        fork=True,
+    )  # nothing heavy is imported yet and no thread runs: a fork is safe
     _pass_signals_on(started.proc)
     return EarlyRun(given, options, started)
 
@@ -91,4 +107,5 @@ def _pass_signals_on(proc) -> None:
     """Until launch.wait takes over, a SIGINT/SIGTERM sent to gilscope goes on to the running target
     (which records it in its data) instead of killing gilscope in the middle of its imports."""
     from gilscope.collect import launch
+
     launch.relay_signals(proc)

@@ -4,6 +4,7 @@
 failed; 124 --timeout stopped the target; 130/143 interrupted by SIGINT/SIGTERM. A report is written in every
 case where the target ran.
 """
+
 from __future__ import annotations
 
 import sys
@@ -18,12 +19,16 @@ from gilscope.errors import (
 )
 
 OK, GATE, USAGE, TARGET, TIMEOUT = 0, 1, 2, 3, 124
-SIGNAL = {"SIGINT": 130, "SIGTERM": 143, "timeout": TIMEOUT}   # how a run was cut short -> its exit code
+SIGNAL = {"SIGINT": 130, "SIGTERM": 143, "timeout": TIMEOUT}  # how a run was cut short -> its exit code
 
 # Every domain error is a usage or input error today; a new one that means something else gets its code here.
 ERROR_CODES: dict[type[GilscopeError], int] = {
-    UsageError: USAGE, ConfigError: USAGE, RuleLoadError: USAGE, ReportLoadError: USAGE,
-    CollectorUnavailable: USAGE, GilscopeError: USAGE,
+    UsageError: USAGE,
+    ConfigError: USAGE,
+    RuleLoadError: USAGE,
+    ReportLoadError: USAGE,
+    CollectorUnavailable: USAGE,
+    GilscopeError: USAGE,
 }
 
 
@@ -35,4 +40,5 @@ def code_for(exc: GilscopeError) -> int:
 def print_error(message: object) -> None:
     """`gilscope: error: <message>` on stderr, on one visible line: every command's errors read the same."""
     from gilscope.render.base import clean  # only on an error: it loads pydantic
+
     sys.stderr.write(f"gilscope: error: {clean(message)}\n")

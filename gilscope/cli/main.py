@@ -1,20 +1,25 @@
 """The console entry point: small, so that it costs nothing to compile (it is imported before gilscope can
 cache its own bytecode). `gilscope profile` starts the target early (gilscope/cli/early.py) and, for that
 plain command line, runs the profile command without importing typer; any other command line goes to typer."""
+
 import sys
 
 
 def main() -> None:
     from gilscope import cache_own_bytecode
-    cache_own_bytecode()     # this process never runs user code; the agent gives the target the user's setting
+
+    cache_own_bytecode()  # this process never runs user code; the agent gives the target the user's setting
     from gilscope.cli.args import split_profile_args
     from gilscope.cli.early import start_early
+
     argv = split_profile_args(sys.argv[1:])
     early = start_early(argv)
-    if early is not None:       # a plain command line, parsed and checked: typer would find the same (~20 ms)
+    if early is not None:  # a plain command line, parsed and checked: typer would find the same (~20 ms)
         from gilscope.cli.profile import run_command
+
         _exit_now(run_command(early.given, early))
     from gilscope.cli.app import app
+
     try:
         app(args=argv, prog_name="gilscope")
     except SystemExit as done:
@@ -26,6 +31,7 @@ def _exit_now(code) -> None:
     """Exit without tearing the interpreter down (tens of ms with pydantic and rich loaded, paid after the
     target has ended). Every report was written, synced and closed before this point."""
     import os
+
     if code is None:
         code = 0
     elif not isinstance(code, int):
@@ -34,7 +40,7 @@ def _exit_now(code) -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except (OSError, ValueError):   # stdout closed or gone: nothing left to flush
+    except (OSError, ValueError):  # stdout closed or gone: nothing left to flush
         pass
     os._exit(code & 0xFF)
 

@@ -1,4 +1,5 @@
 """`gilscope profile`: check the input, run the target under an engine, analyse, write every report."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -47,8 +48,34 @@ def check_target(target: list[str]) -> None:
 
 
 # data and document files: even when their text happens to parse (JSON does), running one is a mistake
-NOT_PYTHON = {".json", ".toml", ".yaml", ".yml", ".ini", ".cfg", ".csv", ".tsv", ".txt", ".md", ".rst", ".html",
-              ".xml", ".svg", ".sarif", ".log", ".sh", ".bash", ".c", ".h", ".cpp", ".js", ".ts", ".rb", ".go", ".rs"}
+NOT_PYTHON = {
+    ".json",
+    ".toml",
+    ".yaml",
+    ".yml",
+    ".ini",
+    ".cfg",
+    ".csv",
+    ".tsv",
+    ".txt",
+    ".md",
+    ".rst",
+    ".html",
+    ".xml",
+    ".svg",
+    ".sarif",
+    ".log",
+    ".sh",
+    ".bash",
+    ".c",
+    ".h",
+    ".cpp",
+    ".js",
+    ".ts",
+    ".rb",
+    ".go",
+    ".rs",
+}
 
 
 def _looks_like_python(path: Path, head: bytes) -> bool:
@@ -104,6 +131,7 @@ def _flag(fmt: str) -> str:
 
 def parse_severity(value: str | None):
     from gilscope.model import Severity
+
     if value is None or value == "never":
         return None
     try:
@@ -116,8 +144,8 @@ def parse_severity(value: str | None):
 class EarlyRun:
     """A run the entry point started before typer was imported (cli/early.py), with its options."""
 
-    given: ProfileOptions       # the command line's options, before [tool.gilscope]
-    options: ProfileOptions     # resolved with [tool.gilscope]
+    given: ProfileOptions  # the command line's options, before [tool.gilscope]
+    options: ProfileOptions  # resolved with [tool.gilscope]
     started: Started
 
     def stop(self) -> None:
@@ -132,7 +160,7 @@ def run_command(options: ProfileOptions, early: EarlyRun | None = None) -> int:
         return run_profile(options, early)
     except GilscopeError as exc:
         if early is not None:
-            early.stop()           # a target started early must not outlive a usage error
+            early.stop()  # a target started early must not outlive a usage error
         exits.print_error(exc)
         return exits.code_for(exc)
 
@@ -143,7 +171,7 @@ def run_profile(options: ProfileOptions, early: EarlyRun | None = None) -> int:
     from gilscope.cli.config import resolve_profile
     from gilscope.engine import load_rules
 
-    if early is not None and early.given != options:    # cannot happen through the CLI: same argv, same table
+    if early is not None and early.given != options:  # cannot happen through the CLI: same argv, same table
         early.stop()
         early = None
     options = early.options if early is not None else resolve_profile(options)
@@ -153,34 +181,41 @@ def run_profile(options: ProfileOptions, early: EarlyRun | None = None) -> int:
     check_outputs(options.outputs)
     if options.python:
         from gilscope.collect.interpreter import check
+
         options = dataclasses.replace(options, python=check(options.python).path)
     threshold = parse_severity(options.fail_on)
     rules = load_rules([Path(d) for d in options.rule_dirs], ignore=options.ignore)
     baseline = None
     if options.baseline is not None:
         from gilscope.gate import load_report
+
         baseline = load_report(options.baseline)
 
     _preload_stages(options)
     from gilscope.gcpause import paused_gc
+
     # The collector stays off from reading the data to the last report: this process builds and serialises
     # ~10 objects per distinct stack and ends with os._exit (benchmarks/scale.py: ~1 s of 3.8 s at 100k stacks).
     with paused_gc():
         profile, run, extra = _collect(options, early)
         from gilscope.pipeline import analyse
-        report = analyse(profile, run, rules, extra, min_share=options.min_share,
-                         max_hotspots=options.max_hotspots)
+
+        report = analyse(
+            profile, run, rules, extra, min_share=options.min_share, max_hotspots=options.max_hotspots
+        )
         written = _write_outputs(report, options, rules)
     if not options.quiet:
         _print_summary(report, options)
     from gilscope.outputs import emit_github
+
     emit_github(report)
     from gilscope.collect import launch
-    if launch.RECEIVED and not run.interrupted:   # a signal came while the report was being made
+
+    if launch.RECEIVED and not run.interrupted:  # a signal came while the report was being made
         return exits.SIGNAL[launch.RECEIVED]
     if not written:
         return exits.USAGE
-    if run.interrupted and run.interrupted != "duration":   # --duration: stopping the target was the plan
+    if run.interrupted and run.interrupted != "duration":  # --duration: stopping the target was the plan
         return exits.SIGNAL[run.interrupted]
     if run.exit_code not in (0, None) and run.interrupted != "duration":
         return exits.TARGET
@@ -191,6 +226,7 @@ def gate_exit(report, threshold, baseline) -> int:
     """--fail-on: exits.GATE when a finding at or above the threshold (and not in the baseline) was found."""
     if threshold is not None:
         from gilscope.gate import gate
+
         code, _counted = gate(report, threshold, baseline)
         if code:
             return exits.GATE
@@ -203,6 +239,7 @@ def _preload_stages(options: ProfileOptions) -> None:
     import gilscope.classify
     import gilscope.pipeline
     import gilscope.render.markdown
+
     if not options.quiet:
         import gilscope.render.terminal
     if options.outputs.get("html") is not None:
@@ -217,21 +254,29 @@ def _collect(options: ProfileOptions, early: EarlyRun | None):
     from gilscope.collect.launch import Launch, start, wait
     from gilscope.pipeline import collected
 
-    launch = Launch(argv=options.target, engine=options.engine or "auto", interval_s=options.interval_s or 0.005,
-                    timeout_s=options.timeout_s, python=options.python or sys.executable)
+    launch = Launch(
+        argv=options.target,
+        engine=options.engine or "auto",
+        interval_s=options.interval_s or 0.005,
+        timeout_s=options.timeout_s,
+        python=options.python or sys.executable,
+    )
     started = early.started if early is not None else start(launch)
     if wanted(options.quiet):
         with Progress(lambda: started.proc.pid, options.interval_s or 0.005, since=started.started):
             outcome = wait(started)
     else:
         outcome = wait(started)
-    return collected(outcome, options.target, options.engine or "auto", planned_stop=not options.stop_is_timeout)
+    return collected(
+        outcome, options.target, options.engine or "auto", planned_stop=not options.stop_is_timeout
+    )
 
 
 def _write_outputs(report, options: ProfileOptions, rules) -> bool:
     """Write every requested report; one that fails does not stop the others. False when any failed."""
     from gilscope.outputs import write_atomic
     from gilscope.render import Format, render
+
     ok = True
     for key, path in options.outputs.items():
         if path is None:
@@ -246,10 +291,13 @@ def _write_outputs(report, options: ProfileOptions, rules) -> bool:
 
 def _print_summary(report, options: ProfileOptions) -> None:
     from gilscope.render import Format, RenderOptions, render
+
     width = 100
     try:
         width = max(60, min(140, os.get_terminal_size(sys.stderr.fileno()).columns))
     except OSError:
         pass
-    opts = RenderOptions(color=sys.stderr.isatty(), width=width, verbose=options.verbose, threads=options.threads)
+    opts = RenderOptions(
+        color=sys.stderr.isatty(), width=width, verbose=options.verbose, threads=options.threads
+    )
     sys.stderr.write(render(report, Format.text, options=opts))

@@ -2,6 +2,7 @@
 followed. Only on a terminal and never with -q; the line is erased when the run ends, so nothing of it stays
 in the scrollback or in a log.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,7 +35,7 @@ def descendants(pid: int) -> int:
         try:
             with open(f"/proc/{name}/stat", "rb") as fh:
                 stat = fh.read()
-            parent[int(name)] = int(stat[stat.rindex(b")") + 2:].split()[1])
+            parent[int(name)] = int(stat[stat.rindex(b")") + 2 :].split()[1])
         except (OSError, ValueError, IndexError):
             continue
     family, grew = {pid}, True

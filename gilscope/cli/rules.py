@@ -1,4 +1,5 @@
 """`gilscope rules ...`: list, show and check the rules, and list the facts they can read."""
+
 from __future__ import annotations
 
 import difflib
@@ -12,18 +13,25 @@ import typer
 from gilscope.cli import exits
 from gilscope.errors import ConfigError, RuleLoadError
 
-if TYPE_CHECKING:   # the engine (pydantic) is imported inside the commands, so `gilscope --help` starts fast
+if TYPE_CHECKING:  # the engine (pydantic) is imported inside the commands, so `gilscope --help` starts fast
     from gilscope.engine import Rule
 
 rules_app = typer.Typer(help="List, explain and check the rules.", no_args_is_help=True)
 
 RulesDirs = Annotated[
     list[Path] | None,
-    typer.Option("--rules", help="An extra folder of rule files (repeatable; added to [tool.gilscope] rules).",
-                 file_okay=False),
+    typer.Option(
+        "--rules",
+        help="An extra folder of rule files (repeatable; added to [tool.gilscope] rules).",
+        file_okay=False,
+    ),
 ]
-ConfigOpt = Annotated[Path | None, typer.Option(help="Read [tool.gilscope] from this file instead of the nearest "
-                                                   "pyproject.toml.", show_default=False)]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Read [tool.gilscope] from this file instead of the nearest pyproject.toml.", show_default=False
+    ),
+]
 
 
 class ShowFormat(StrEnum):
@@ -45,6 +53,7 @@ def _load(dirs: list[Path] | None, config: Path | None = None) -> list[Rule]:
     """Builtin rules, [tool.gilscope] rules folders, then --rules folders (ignore does not hide rules here)."""
     from gilscope.cli.config import load_config
     from gilscope.engine import load_rules
+
     try:
         return load_rules(load_config(config).rule_dirs_and(dirs or []))
     except (ConfigError, RuleLoadError) as exc:
@@ -64,6 +73,7 @@ def list_rules(rules: RulesDirs = None, config: ConfigOpt = None) -> None:
     """List every rule: id, name, severity and title."""
     from rich.console import Console
     from rich.table import Table
+
     table = Table("id", "name", "severity", "title", title=None, box=None, pad_edge=False)
     for rule in _load(rules, config):
         table.add_row(rule.id, rule.name, rule.severity.value, rule.title)
@@ -81,11 +91,14 @@ def show(
 ) -> None:
     """Explain one rule: what it detects, when it fires, what to do, with an example."""
     from gilscope.engine import rule_markdown
+
     loaded = _load(rules, config)
     found = find_rule(loaded, rule)
     if found is None:
         keys = [r.id for r in loaded] + [r.name for r in loaded]
-        close = difflib.get_close_matches(rule.upper(), keys, n=3) or difflib.get_close_matches(rule, keys, n=3)
+        close = difflib.get_close_matches(rule.upper(), keys, n=3) or difflib.get_close_matches(
+            rule, keys, n=3
+        )
         hint = f"; did you mean {', '.join(close)}?" if close else "; `gilscope rules list` shows them all"
         raise _fail(f"unknown rule '{rule}'{hint}")
     markdown = rule_markdown(found)
@@ -99,6 +112,7 @@ def show(
 def check(rules: RulesDirs = None, config: ConfigOpt = None) -> None:
     """Load every rule (the lint) and run its inline tests; exit 1 if any test fails."""
     from gilscope.engine import run_rule_tests
+
     loaded = _load(rules, config)
     failures = [failure for rule in loaded for failure in run_rule_tests(rule)]
     for failure in failures:
@@ -117,6 +131,7 @@ def facts() -> None:
 
     from gilscope.engine.conditions import type_label
     from gilscope.model import Facts
+
     table = Table("fact", "type", "default", "description", box=None, pad_edge=False)
     for name, field in Facts.model_fields.items():
         default = field.default.value if isinstance(field.default, Enum) else field.default

@@ -5,6 +5,7 @@ must be the same minor version), runs a small script in the target that starts g
 (gilscope/agent/remote.py): the same sampler as `profile`. Anything else (older Pythons, remote debugging off,
 a target that does not run the script in time): py-spy from outside (attach_pyspy.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -20,12 +21,14 @@ from pathlib import Path
 from gilscope.collect.launch import Outcome, _private_dir, agent_only_path, read_data
 from gilscope.errors import UsageError
 
-START_TIMEOUT_S = 10.0          # the script runs when the target's main thread next runs bytecode
+START_TIMEOUT_S = 10.0  # the script runs when the target's main thread next runs bytecode
 FINAL_TIMEOUT_S = 5.0
 CHILD_SCAN_S = 0.5
 CAP_SYS_PTRACE = 19
-_FIX = ("run gilscope as root or as the process's user; with kernel.yama.ptrace_scope=1 run it as root or "
-        "`sysctl kernel.yama.ptrace_scope=0`; in a container add CAP_SYS_PTRACE (docker run --cap-add SYS_PTRACE)")
+_FIX = (
+    "run gilscope as root or as the process's user; with kernel.yama.ptrace_scope=1 run it as root or "
+    "`sysctl kernel.yama.ptrace_scope=0`; in a container add CAP_SYS_PTRACE (docker run --cap-add SYS_PTRACE)"
+)
 
 
 @dataclass
@@ -34,21 +37,21 @@ class AttachOptions:
     duration_s: float | None = None
     interval_s: float = 0.005
     subprocesses: bool = False
-    engine: str = "auto"              # auto: remote_exec where it can, else py-spy; pyspy: always py-spy
-    python: str | None = None         # the interpreter that calls sys.remote_exec (default: the target's own)
+    engine: str = "auto"  # auto: remote_exec where it can, else py-spy; pyspy: always py-spy
+    python: str | None = None  # the interpreter that calls sys.remote_exec (default: the target's own)
 
 
 @dataclass
 class Target:
     pid: int
     cmdline: list[str]
-    helper: list[str]                  # how to run the target's interpreter from here
+    helper: list[str]  # how to run the target's interpreter from here
     version: tuple[int, int] = (0, 0)
     free_threaded: bool = False
-    remote_exec: bool = False          # the helper has sys.remote_exec
-    disabled: str | None = None        # why remote debugging is off in the target, if it is
-    module: str | None = None          # `python -m MODULE`
-    module_path: str | None = None     # where that module lives, seen from the target's working folder
+    remote_exec: bool = False  # the helper has sys.remote_exec
+    disabled: str | None = None  # why remote debugging is off in the target, if it is
+    module: str | None = None  # `python -m MODULE`
+    module_path: str | None = None  # where that module lives, seen from the target's working folder
     notes: list[str] = field(default_factory=list)
 
 
@@ -80,7 +83,7 @@ def inspect(pid: int, python: str | None = None) -> Target:
         name = os.path.basename(exe) or (cmdline[0] if cmdline else "?")
         raise UsageError(f"PID {pid} ({name}) is not a Python process")
     target = Target(pid, cmdline, [python] if python else helper)
-    target.module = _module(cmdline[len(helper) - 1:])
+    target.module = _module(cmdline[len(helper) - 1 :])
     _probe(target)
     target.disabled = _remote_debug_disabled(pid, cmdline)
     return target
@@ -93,9 +96,9 @@ def _helper(exe: str, cmdline: list[str], maps: str) -> list[str] | None:
         return [exe]
     for i, arg in enumerate(cmdline[:6]):
         if "python" in os.path.basename(arg).lower():
-            return cmdline[:i + 1]
+            return cmdline[: i + 1]
     if re.search(r"libpython\d", maps):
-        return [exe]                   # an embedding program (uWSGI, ...): py-spy still reads it
+        return [exe]  # an embedding program (uWSGI, ...): py-spy still reads it
     return None
 
 
@@ -111,24 +114,34 @@ def _module(cmdline: list[str]) -> str | None:
 
 
 def _probe(target: Target) -> None:
-    code = ("import sys; sys.stdout.write('%d %d %d %d\\n' % (sys.version_info[0], sys.version_info[1], "
-            "int('t' in getattr(sys, 'abiflags', '')), int(hasattr(sys, 'remote_exec'))))\n"
-            "if len(sys.argv) > 1:\n"
-            "    import importlib.util, os\n"
-            "    sys.path.insert(0, os.getcwd())\n"
-            "    spec = importlib.util.find_spec(sys.argv[1].split('.')[0])\n"
-            "    where = list(spec.submodule_search_locations or []) or [spec.origin] if spec else []\n"
-            "    sys.stdout.write(where[0] if where and where[0] else '')\n")
+    code = (
+        "import sys; sys.stdout.write('%d %d %d %d\\n' % (sys.version_info[0], sys.version_info[1], "
+        "int('t' in getattr(sys, 'abiflags', '')), int(hasattr(sys, 'remote_exec'))))\n"
+        "if len(sys.argv) > 1:\n"
+        "    import importlib.util, os\n"
+        "    sys.path.insert(0, os.getcwd())\n"
+        "    spec = importlib.util.find_spec(sys.argv[1].split('.')[0])\n"
+        "    where = list(spec.submodule_search_locations or []) or [spec.origin] if spec else []\n"
+        "    sys.stdout.write(where[0] if where and where[0] else '')\n"
+    )
     try:
-        done = subprocess.run([*target.helper, "-c", code, *([target.module] if target.module else [])],
-                              capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
-                              env=_clean_env(), cwd=_cwd(target.pid))
+        done = subprocess.run(
+            [*target.helper, "-c", code, *([target.module] if target.module else [])],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+            env=_clean_env(),
+            cwd=_cwd(target.pid),
+        )
         first, _, where = done.stdout.partition("\n")
         major, minor, ft, remote = (int(w) for w in first.split())
         target.module_path = where.strip() or None
     except (OSError, ValueError, subprocess.TimeoutExpired):
-        target.notes.append(f"could not run the target's interpreter ({' '.join(target.helper)}) to learn its "
-                            "version; py-spy read the process from outside")
+        target.notes.append(
+            f"could not run the target's interpreter ({' '.join(target.helper)}) to learn its "
+            "version; py-spy read the process from outside"
+        )
         return
     target.version, target.free_threaded, target.remote_exec = (major, minor), bool(ft), bool(remote)
 
@@ -146,7 +159,10 @@ def _remote_debug_disabled(pid: int, cmdline: list[str]) -> str | None:
         environ = _read(f"/proc/{pid}/environ").split(b"\0")
     except OSError:
         environ = []
-    if any(e.startswith(b"PYTHON_DISABLE_REMOTE_DEBUG=") and e != b"PYTHON_DISABLE_REMOTE_DEBUG=" for e in environ):
+    if any(
+        e.startswith(b"PYTHON_DISABLE_REMOTE_DEBUG=") and e != b"PYTHON_DISABLE_REMOTE_DEBUG="
+        for e in environ
+    ):
         return "PYTHON_DISABLE_REMOTE_DEBUG is set in it"
     for i, arg in enumerate(cmdline[:-1]):
         if arg == "-X" and cmdline[i + 1].replace("-", "_") == "disable_remote_debug":
@@ -154,8 +170,14 @@ def _remote_debug_disabled(pid: int, cmdline: list[str]) -> str | None:
     return None
 
 
-def permission_problem(pid: int, *, euid: int | None = None, status: str | None = None,
-                       self_status: str | None = None, scope: int | None = None) -> str | None:
+def permission_problem(
+    pid: int,
+    *,
+    euid: int | None = None,
+    status: str | None = None,
+    self_status: str | None = None,
+    scope: int | None = None,
+) -> str | None:
     """Why this process may not trace `pid`, as one line saying what to change, or None. (Arguments other than
     pid are for tests; by default they are read from /proc.)"""
     euid = os.geteuid() if euid is None else euid
@@ -168,23 +190,34 @@ def permission_problem(pid: int, *, euid: int | None = None, status: str | None 
         try:
             scope = int(_read("/proc/sys/kernel/yama/ptrace_scope"))
         except (OSError, ValueError):
-            scope = 0                  # no Yama: classic ptrace rules
+            scope = 0  # no Yama: classic ptrace rules
     uid = int(re.search(r"^Uid:\s+\d+\s+(\d+)", status, re.M).group(1))  # type: ignore[union-attr]  # Linux always has it
     cap = int(re.search(r"^CapEff:\s+([0-9a-f]+)", self_status, re.M).group(1), 16) >> CAP_SYS_PTRACE & 1  # type: ignore[union-attr]
     if scope >= 3:
-        return (f"cannot attach to PID {pid}: ptrace is disabled on this machine (kernel.yama.ptrace_scope=3, "
-                "which only a reboot undoes)")
+        return (
+            f"cannot attach to PID {pid}: ptrace is disabled on this machine (kernel.yama.ptrace_scope=3, "
+            "which only a reboot undoes)"
+        )
     if uid != euid and not cap:
         who = "root" if euid == 0 else f"uid {euid}"
-        return (f"cannot attach to PID {pid}: it runs as uid {uid} and gilscope as {who} without CAP_SYS_PTRACE; "
-                + ("add CAP_SYS_PTRACE to the container (docker run --cap-add SYS_PTRACE)" if euid == 0 else
-                   f"run gilscope as uid {uid} or as root (sudo gilscope attach {pid})"))
+        return (
+            f"cannot attach to PID {pid}: it runs as uid {uid} and gilscope as {who} without CAP_SYS_PTRACE; "
+            + (
+                "add CAP_SYS_PTRACE to the container (docker run --cap-add SYS_PTRACE)"
+                if euid == 0
+                else f"run gilscope as uid {uid} or as root (sudo gilscope attach {pid})"
+            )
+        )
     if scope == 2 and not cap:
-        return (f"cannot attach to PID {pid}: kernel.yama.ptrace_scope=2 lets only CAP_SYS_PTRACE attach; run "
-                "gilscope as root")
+        return (
+            f"cannot attach to PID {pid}: kernel.yama.ptrace_scope=2 lets only CAP_SYS_PTRACE attach; run "
+            "gilscope as root"
+        )
     if scope == 1 and not cap and not _is_descendant(pid):
-        return (f"cannot attach to PID {pid}: kernel.yama.ptrace_scope=1 lets only a parent attach; run gilscope "
-                "as root, or `sudo sysctl kernel.yama.ptrace_scope=0`")
+        return (
+            f"cannot attach to PID {pid}: kernel.yama.ptrace_scope=1 lets only a parent attach; run gilscope "
+            "as root, or `sudo sysctl kernel.yama.ptrace_scope=0`"
+        )
     return None
 
 
@@ -281,6 +314,7 @@ def attach(opts: AttachOptions, target: Target) -> Outcome:
             return outcome
         reason = target.notes.pop()
     from gilscope.collect.attach_pyspy import attach_pyspy
+
     return attach_pyspy(opts, target, reason)
 
 
@@ -289,20 +323,33 @@ def _remote(opts: AttachOptions, target: Target) -> Outcome | None:
     try:
         st = os.stat(f"/proc/{target.pid}")
         if os.geteuid() == 0 and st.st_uid != 0:
-            os.chown(workdir, st.st_uid, st.st_gid)     # the target writes its data here
+            os.chown(workdir, st.st_uid, st.st_gid)  # the target writes its data here
         if os.stat(f"/proc/{target.pid}/root").st_ino != os.stat("/").st_ino:
-            target.notes.append("the target runs in another root (a chroot or container): it cannot see "
-                                "gilscope's agent, so py-spy read it from outside")
+            target.notes.append(
+                "the target runs in another root (a chroot or container): it cannot see "
+                "gilscope's agent, so py-spy read it from outside"
+            )
             return None
     except OSError:
         pass
     agent_path = agent_only_path(workdir)
     out = workdir / "profile.json"
-    base = {"interval": opts.interval_s, "duration": opts.duration_s, "stop": str(workdir / "stop"),
-            "cancel": str(workdir / "cancel"), "gilscope_pid": os.getpid(), "module": target.module}
+    base = {
+        "interval": opts.interval_s,
+        "duration": opts.duration_s,
+        "stop": str(workdir / "stop"),
+        "cancel": str(workdir / "cancel"),
+        "gilscope_pid": os.getpid(),
+        "module": target.module,
+    }
     started = time.perf_counter()
-    error = _inject(target, target.pid, dict(base, out=str(out), started=str(workdir / f"started-{target.pid}"),
-                                               role="main"), agent_path, workdir)
+    error = _inject(
+        target,
+        target.pid,
+        dict(base, out=str(out), started=str(workdir / f"started-{target.pid}"), role="main"),
+        agent_path,
+        workdir,
+    )
     if error is not None:
         _give_up(workdir)
         if "permission" in error.lower() or "operation not permitted" in error.lower():
@@ -312,10 +359,17 @@ def _remote(opts: AttachOptions, target: Target) -> Outcome | None:
     if not _wait_for(workdir / f"started-{target.pid}", target.pid, START_TIMEOUT_S):
         _give_up(workdir)
         if not alive(target.pid):
-            return Outcome(0, time.perf_counter() - started, None, [], [f"PID {target.pid} exited before the "
-                                                                        "attach started: nothing was profiled"])
-        target.notes.append(f"the target did not run the attach script within {START_TIMEOUT_S:.0f} s (its main "
-                            "thread never ran Python code meanwhile)")
+            return Outcome(
+                0,
+                time.perf_counter() - started,
+                None,
+                [],
+                [f"PID {target.pid} exited before the attach started: nothing was profiled"],
+            )
+        target.notes.append(
+            f"the target did not run the attach script within {START_TIMEOUT_S:.0f} s (its main "
+            "thread never ran Python code meanwhile)"
+        )
         return None
     children: set[int] = set()
 
@@ -323,8 +377,18 @@ def _remote(opts: AttachOptions, target: Target) -> Outcome | None:
         for child in descendants(target.pid):
             if child not in children:
                 children.add(child)
-                _inject(target, child, dict(base, out=f"{out}.child-{child}", started=str(workdir / f"started-{child}"),
-                                            role="child"), agent_path, workdir)
+                _inject(
+                    target,
+                    child,
+                    dict(
+                        base,
+                        out=f"{out}.child-{child}",
+                        started=str(workdir / f"started-{child}"),
+                        role="child",
+                    ),
+                    agent_path,
+                    workdir,
+                )
 
     deadline = None if opts.duration_s is None else started + opts.duration_s
     last_scan = [0.0]
@@ -337,7 +401,7 @@ def _remote(opts: AttachOptions, target: Target) -> Outcome | None:
     with Stopper() as stopper:
         why = stopper.wait_until(deadline, target.pid, tick)
         (workdir / "stop").touch()
-        (workdir / "cancel").touch()          # a child's script still pending must not start now
+        (workdir / "cancel").touch()  # a child's script still pending must not start now
         final = time.perf_counter() + FINAL_TIMEOUT_S
         while why != "exited" and time.perf_counter() < final and alive(target.pid) and not _final(out):
             time.sleep(0.02)
@@ -346,12 +410,21 @@ def _remote(opts: AttachOptions, target: Target) -> Outcome | None:
     return _finish(data, errors, wall, why, stopper.signal, target, engine_notes=[])
 
 
-def _finish(data: list[dict], errors: list[str], wall: float, why: str, signal_name: str | None, target: Target,
-            engine_notes: list[str]) -> Outcome:
+def _finish(
+    data: list[dict],
+    errors: list[str],
+    wall: float,
+    why: str,
+    signal_name: str | None,
+    target: Target,
+    engine_notes: list[str],
+) -> Outcome:
     main = next((d for d in data if d.get("role") == "main"), None)
     notes = list(target.notes) + engine_notes
     if why == "exited":
-        notes.append(f"PID {target.pid} exited during the attach, after {wall:.1f} s: this is a partial profile")
+        notes.append(
+            f"PID {target.pid} exited during the attach, after {wall:.1f} s: this is a partial profile"
+        )
     elif main is not None and main.get("partial"):
         notes.append("the agent's last data is from its latest checkpoint (it did not write a final one)")
     if main is not None:
@@ -380,10 +453,11 @@ def _wait_for(path: Path, pid: int, timeout: float) -> bool:
 def _give_up(workdir: Path) -> None:
     (workdir / "cancel").touch()
     import shutil
+
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-_SCRIPT = '''def _gilscope_attach():
+_SCRIPT = """def _gilscope_attach():
     import sys
     path = {agent_path!r}
     sys.path.insert(0, path)
@@ -403,19 +477,28 @@ try:
     _gilscope_attach()
 finally:
     del _gilscope_attach
-'''
+"""
 
 
 def _inject(target: Target, pid: int, settings: dict, agent_path: str, workdir: Path) -> str | None:
     """Have `pid` run the attach script. None when sys.remote_exec accepted it, else its error."""
     script = workdir / f"attach-{pid}.py"
-    script.write_text(_SCRIPT.format(agent_path=agent_path, settings=json.dumps(settings),
-                                     error=str(workdir / f"error-{pid}")))
+    script.write_text(
+        _SCRIPT.format(
+            agent_path=agent_path, settings=json.dumps(settings), error=str(workdir / f"error-{pid}")
+        )
+    )
     os.chmod(script, 0o644)
     call = f"import sys; sys.remote_exec({pid}, {str(script)!r})"
     try:
-        done = subprocess.run([*target.helper, "-c", call], capture_output=True, text=True, timeout=30,
-                              stdin=subprocess.DEVNULL, env=_clean_env())
+        done = subprocess.run(
+            [*target.helper, "-c", call],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+            env=_clean_env(),
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return str(exc)
     if done.returncode == 0:

@@ -4,6 +4,7 @@
 Every recorder reads without pausing the target (--nonblocking): a process in production is never stopped,
 at the price of an occasional torn stack (py-spy counts those as errors, which the report's notes give).
 """
+
 from __future__ import annotations
 
 import os
@@ -16,15 +17,20 @@ from gilscope.collect.launch import _private_dir
 from gilscope.errors import UsageError
 
 RATE = 100
-RECORDERS = (("idle", ["--idle", "--nonblocking"]), ("active", ["--nonblocking"]),
-             ("gil", ["--gil", "--nonblocking"]))
+RECORDERS = (
+    ("idle", ["--idle", "--nonblocking"]),
+    ("active", ["--nonblocking"]),
+    ("gil", ["--gil", "--nonblocking"]),
+)
 WATCH_S = 0.02
 
 
 def lacks(reason: str) -> str:
-    return (f"attached with py-spy from outside ({reason}): GIL holding and waiting are inferred from three "
-            "py-spy recordings, not measured; no C function names, garbage-collection times, call counts or "
-            "asyncio stall times; threads' CPU and run-queue time come from /proc/PID/task")
+    return (
+        f"attached with py-spy from outside ({reason}): GIL holding and waiting are inferred from three "
+        "py-spy recordings, not measured; no C function names, garbage-collection times, call counts or "
+        "asyncio stall times; threads' CPU and run-queue time come from /proc/PID/task"
+    )
 
 
 class TaskWatch(threading.Thread):
@@ -89,28 +95,36 @@ def attach_pyspy(opts: AttachOptions, target: Target, reason: str):
         _source_line,
     )
     from gilscope.collect.pyspy_parse import combine, parse_raw
+
     try:
         exe = _pyspy_executable()
     except PySpyUnavailable as exc:
         raise UsageError(f"cannot attach to PID {target.pid}: {reason}, and {exc}") from None
     if target.module_path:
         from gilscope.agent import stacks
+
         if not stacks.is_user_file(os.path.join(target.module_path, "__init__.py")):
-            stacks.profile_library(target.module_path)     # `-m http.server`: that library is the code to profile
+            stacks.profile_library(
+                target.module_path
+            )  # `-m http.server`: that library is the code to profile
     workdir = _private_dir()
     watch = TaskWatch(target.pid)
     watch.start()
     started = time.perf_counter()
-    recorders = [_Recorder(exe, name, flags, target.pid, RATE, workdir / f"pyspy-{name}.txt")
-                 for name, flags in RECORDERS]
+    recorders = [
+        _Recorder(exe, name, flags, target.pid, RATE, workdir / f"pyspy-{name}.txt")
+        for name, flags in RECORDERS
+    ]
     failed = [r for r in recorders if not r.attached(ATTACH_TIMEOUT_S)]
     if failed:
         _stop(recorders, watch)
         why = _reason(failed[0])
         if "ermission" in why or "not permitted" in why:
             raise UsageError(f"cannot attach to PID {target.pid}: py-spy: {why}; {_FIX}")
-        raise UsageError(f"cannot attach to PID {target.pid}: {reason}, and py-spy could not read it ({why}; "
-                         "py-spy reads the CPython versions its release supports)")
+        raise UsageError(
+            f"cannot attach to PID {target.pid}: {reason}, and py-spy could not read it ({why}; "
+            "py-spy reads the CPython versions its release supports)"
+        )
     deadline = None if opts.duration_s is None else started + opts.duration_s
     with Stopper() as stopper:
         why = stopper.wait_until(deadline, target.pid)
@@ -119,10 +133,20 @@ def attach_pyspy(opts: AttachOptions, target: Target, reason: str):
     every, active, gil = (parse_raw(r.output()) for r in recorders)
     root_main = sum(s.count for s in every if s.pids[-1:] in ((), (target.pid,)) and s.tid == target.pid)
     sample_s = min(2.0, max(0.5, wall * RATE / root_main)) / RATE if root_main else 1.0 / RATE
-    processes = combine(every, active, gil, sample_s=sample_s, root_pid=target.pid, source_line=_source_line,
-                        first_line=_first_line, is_user=_is_user)
-    data = sorted((d for pid, d in processes.items() if opts.subprocesses or pid == target.pid),
-                  key=lambda d: (d["role"] != "main", d["pid"]))
+    processes = combine(
+        every,
+        active,
+        gil,
+        sample_s=sample_s,
+        root_pid=target.pid,
+        source_line=_source_line,
+        first_line=_first_line,
+        is_user=_is_user,
+    )
+    data = sorted(
+        (d for pid, d in processes.items() if opts.subprocesses or pid == target.pid),
+        key=lambda d: (d["role"] != "main", d["pid"]),
+    )
     notes = _notes(recorders, RATE)
     for d in data:
         d["notes"] = list(notes)
@@ -130,6 +154,7 @@ def attach_pyspy(opts: AttachOptions, target: Target, reason: str):
     if main is not None:
         _add_outside_readings(main, watch, target, wall)
     import shutil
+
     shutil.rmtree(workdir, ignore_errors=True)
     errors = [] if data else [f"py-spy recorded no samples of PID {target.pid}"]
     return _finish(data, errors, wall, why, stopper.signal, target, engine_notes=[lacks(reason)])
@@ -138,7 +163,7 @@ def attach_pyspy(opts: AttachOptions, target: Target, reason: str):
 def _stop(recorders, watch: TaskWatch) -> None:
     for r in recorders:
         if r.proc.poll() is None:
-            r.proc.send_signal(signal.SIGINT)     # py-spy record writes what it has on SIGINT
+            r.proc.send_signal(signal.SIGINT)  # py-spy record writes what it has on SIGINT
     for r in recorders:
         r.finish()
     watch.done.set()
@@ -156,11 +181,19 @@ def _add_outside_readings(main: dict, watch: TaskWatch, target: Target, wall: fl
         runq = sum(r for _, r in measured.values())
         main.setdefault("notes", []).append(
             f"/proc/{target.pid}/task: {len(measured)} threads, {main['cpu_s']:.2f} s on a CPU and {runq:.2f} s "
-            f"waiting for one over {wall:.1f} s")
-    main.update({"wall_s": wall, "exit_code": None, "argv": target.cmdline,
-                 "python": ".".join(map(str, target.version)) if target.version != (0, 0) else "",
-                 "implementation": "CPython", "free_threaded": target.free_threaded,
-                 "gil_enabled": not target.free_threaded})
+            f"waiting for one over {wall:.1f} s"
+        )
+    main.update(
+        {
+            "wall_s": wall,
+            "exit_code": None,
+            "argv": target.cmdline,
+            "python": ".".join(map(str, target.version)) if target.version != (0, 0) else "",
+            "implementation": "CPython",
+            "free_threaded": target.free_threaded,
+            "gil_enabled": not target.free_threaded,
+        }
+    )
     try:
         main["cpu_count"] = len(os.sched_getaffinity(target.pid))
     except OSError:

@@ -4,6 +4,7 @@ Only the entry point's early start uses it, when gilscope has imported nothing b
 started no thread. The child resets what gilscope changed, runs the target as `python` would, and exits through
 the interpreter's normal shutdown (atexit, flushing, finalisers), exactly like the spawned agent.
 """
+
 import os
 import select
 import signal
@@ -15,10 +16,11 @@ def fork_agent(argv: list[str], env_changes: dict[str, str]) -> "ForkedAgent":
     sys.stdout.flush()
     sys.stderr.flush()
     import gc
-    gc.freeze()   # the child's collections skip gilscope's own objects: no copy-on-write of their pages
+
+    gc.freeze()  # the child's collections skip gilscope's own objects: no copy-on-write of their pages
     pid = os.fork()
     if pid == 0:
-        _become_agent(argv, env_changes)       # never returns: raises SystemExit with the target's status
+        _become_agent(argv, env_changes)  # never returns: raises SystemExit with the target's status
     return ForkedAgent(pid)
 
 
@@ -28,12 +30,15 @@ def _become_agent(argv: list[str], env_changes: dict[str, str]) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         import atexit
+
         atexit._clear()  # nothing of gilscope's may run at the target's exit
         sys.orig_argv = [sys.executable, *argv]
         from gilscope.agent.__main__ import run_agent
+
         code = run_agent(argv)
     except BaseException:  # the child must never go back into gilscope's own code
         import traceback
+
         traceback.print_exc()
         os._exit(70)
     raise SystemExit(code)
@@ -67,11 +72,12 @@ class ForkedAgent:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     import subprocess
+
                     raise subprocess.TimeoutExpired([str(self.pid)], timeout)
                 waiter(min(left, 0.05))
         finally:
             waiter.close()
-        assert self.returncode is not None   # poll() set it
+        assert self.returncode is not None  # poll() set it
         return self.returncode
 
     def send_signal(self, signum: int) -> None:
@@ -89,7 +95,7 @@ class _exit_waiter:
         try:
             self.fd = os.pidfd_open(pid)
         except (AttributeError, OSError):
-            self.fd = None   # type: ignore[assignment]  # no pidfd: polled instead
+            self.fd = None  # type: ignore[assignment]  # no pidfd: polled instead
 
     def __call__(self, seconds: float) -> None:
         if self.fd is None:

@@ -2,6 +2,7 @@
 
 The probe is one line that every Python since 2.6 can run, so that even a python2.7 gets a clear refusal.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,11 +12,13 @@ from dataclasses import dataclass
 
 from gilscope.errors import UsageError
 
-MINIMUM = (3, 9)         # the oldest CPython the stdlib agent runs on
-_PROBE = ("import sys, platform; v = sys.version_info; "
-          "sys.stdout.write('gilscope-probe %s %d.%d.%d %s %s' % (platform.python_implementation(), v[0], v[1], "
-          "v[2], int(bool(getattr(sys, 'abiflags', '').count('t'))), int(getattr(sys, '_is_gil_enabled', "
-          "lambda: True)())))")
+MINIMUM = (3, 9)  # the oldest CPython the stdlib agent runs on
+_PROBE = (
+    "import sys, platform; v = sys.version_info; "
+    "sys.stdout.write('gilscope-probe %s %d.%d.%d %s %s' % (platform.python_implementation(), v[0], v[1], "
+    "v[2], int(bool(getattr(sys, 'abiflags', '').count('t'))), int(getattr(sys, '_is_gil_enabled', "
+    "lambda: True)())))"
+)
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,9 @@ def check(value: str) -> TargetPython:
     if os.path.isdir(path) or not os.access(path, os.X_OK):
         raise UsageError(f"--python {value}: not an executable file")
     try:
-        done = subprocess.run([path, "-c", _PROBE], stdin=subprocess.DEVNULL, capture_output=True, timeout=30,
-                              env=_probe_env())
+        done = subprocess.run(
+            [path, "-c", _PROBE], stdin=subprocess.DEVNULL, capture_output=True, timeout=30, env=_probe_env()
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UsageError(f"--python {value}: cannot run it ({exc})") from None
     words = done.stdout.decode(errors="replace").split()
@@ -56,11 +60,15 @@ def check(value: str) -> TargetPython:
     implementation, version = words[1], tuple(int(n) for n in words[2].split("."))
     found = f"{implementation} {words[2]}"
     if implementation != "CPython":
-        raise UsageError(f"--python {value} is {found}: gilscope's agent needs CPython "
-                         f"{'.'.join(map(str, MINIMUM))} or newer")
+        raise UsageError(
+            f"--python {value} is {found}: gilscope's agent needs CPython "
+            f"{'.'.join(map(str, MINIMUM))} or newer"
+        )
     if version[:2] < MINIMUM:
-        raise UsageError(f"--python {value} is {found}: gilscope's agent needs CPython "
-                         f"{'.'.join(map(str, MINIMUM))} or newer")
+        raise UsageError(
+            f"--python {value} is {found}: gilscope's agent needs CPython "
+            f"{'.'.join(map(str, MINIMUM))} or newer"
+        )
     major, minor, micro = (version + (0, 0, 0))[:3]
     return TargetPython(path, implementation, (major, minor, micro), words[3] == "1", words[4] == "1")
 

@@ -1,4 +1,5 @@
 """Per-process data dicts (as the agent writes them) -> one Profile, with frames and threads re-indexed."""
+
 from pydantic import BaseModel
 
 from gilscope.gcpause import without_gc
@@ -39,15 +40,31 @@ def _fast_stack(**values) -> StackCount:
 
 
 def _same_as_construct() -> bool:
-    sample = dict(thread=1, frames=(2, 3), line=4, state=State.io, blocker="x", samples=5, wall_s=0.5, cpu_s=0.25,
-                  critical_s=0.125, waits=6)
+    sample = dict(
+        thread=1,
+        frames=(2, 3),
+        line=4,
+        state=State.io,
+        blocker="x",
+        samples=5,
+        wall_s=0.5,
+        cpu_s=0.25,
+        critical_s=0.125,
+        waits=6,
+    )
     try:
         a, b = _fast_stack(**sample), _construct_stack(**sample)
-        return (list(sample) == list(StackCount.model_fields) and a == b and a.__dict__ == b.__dict__
-                and a.model_fields_set == b.model_fields_set and a.__pydantic_extra__ == b.__pydantic_extra__
-                and a.__pydantic_private__ == b.__pydantic_private__ and a.model_dump_json() == b.model_dump_json()
-                and set(BaseModel.__slots__) == {"__dict__", "__pydantic_fields_set__", "__pydantic_extra__",
-                                                 "__pydantic_private__"})
+        return (
+            list(sample) == list(StackCount.model_fields)
+            and a == b
+            and a.__dict__ == b.__dict__
+            and a.model_fields_set == b.model_fields_set
+            and a.__pydantic_extra__ == b.__pydantic_extra__
+            and a.__pydantic_private__ == b.__pydantic_private__
+            and a.model_dump_json() == b.model_dump_json()
+            and set(BaseModel.__slots__)
+            == {"__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"}
+        )
     except Exception:  # another pydantic: use its own model_construct
         return False
 
@@ -82,29 +99,58 @@ def merge(data: list[dict], engine: str) -> Profile:
             remap.append(frame_ids[key])
         first_thread = len(threads)
         for t in d.get("threads", []):
-            threads.append(ThreadProfile(
-                tid=int(t.get("tid") or 0), name=str(t.get("name", "")), process=proc_index,
-                is_main=bool(t.get("is_main")) and proc_index == 0, daemon=bool(t.get("daemon")),
-                wall_s=max(0.0, t.get("wall_s", 0.0)), cpu_s=max(0.0, t.get("cpu_s", 0.0)),
-                states={k: max(0.0, v) for k, v in t.get("states", {}).items()},
-                segments=[tuple(s) for s in t.get("segments", [])]))
+            threads.append(
+                ThreadProfile(
+                    tid=int(t.get("tid") or 0),
+                    name=str(t.get("name", "")),
+                    process=proc_index,
+                    is_main=bool(t.get("is_main")) and proc_index == 0,
+                    daemon=bool(t.get("daemon")),
+                    wall_s=max(0.0, t.get("wall_s", 0.0)),
+                    cpu_s=max(0.0, t.get("cpu_s", 0.0)),
+                    states={k: max(0.0, v) for k, v in t.get("states", {}).items()},
+                    segments=[tuple(s) for s in t.get("segments", [])],
+                )
+            )
         new_index = remap.__getitem__
-        same_ids = remap == list(range(len(remap)))   # the main process's frames usually keep their ids
+        same_ids = remap == list(range(len(remap)))  # the main process's frames usually keep their ids
         for th, fr, line, state, blocker, samples, wall, cpu, critical, *rest in d.get("stacks", []):
             # (one of these per distinct stack: conditional expressions, not max(), cost half as much)
-            line, samples, wall, cpu, critical = int(line or 0), int(samples), float(wall), float(cpu), float(critical)
+            line, samples, wall, cpu, critical = (
+                int(line or 0),
+                int(samples),
+                float(wall),
+                float(cpu),
+                float(critical),
+            )
             waits = round(rest[0]) if rest else 0
             c_function = rest[1] if len(rest) > 1 and rest[1] and state == "cpu" else None
-            stacks.append(_stack(
-                thread=first_thread + int(th), frames=tuple(fr) if same_ids else tuple(map(new_index, fr)),
-                line=line if line > 0 else 0,
-                state=_STATES.get(state) or State(state), blocker=None if blocker is None else str(blocker),
-                samples=samples if samples > 0 else 0, wall_s=wall if wall > 0 else 0.0, cpu_s=cpu if cpu > 0 else 0.0,
-                critical_s=critical if critical > 0 else 0.0, waits=waits if waits > 0 else 0,
-                c_function=None if c_function is None else str(c_function)))
+            stacks.append(
+                _stack(
+                    thread=first_thread + int(th),
+                    frames=tuple(fr) if same_ids else tuple(map(new_index, fr)),
+                    line=line if line > 0 else 0,
+                    state=_STATES.get(state) or State(state),
+                    blocker=None if blocker is None else str(blocker),
+                    samples=samples if samples > 0 else 0,
+                    wall_s=wall if wall > 0 else 0.0,
+                    cpu_s=cpu if cpu > 0 else 0.0,
+                    critical_s=critical if critical > 0 else 0.0,
+                    waits=waits if waits > 0 else 0,
+                    c_function=None if c_function is None else str(c_function),
+                )
+            )
         for th, fr, state, count, total, longest in d.get("stalls", []):
-            stalls.append(LoopStall(thread=first_thread + th, frames=tuple(remap[i] for i in fr), state=state,
-                                    count=count, total_s=max(0.0, total), max_s=max(0.0, longest)))
+            stalls.append(
+                LoopStall(
+                    thread=first_thread + th,
+                    frames=tuple(remap[i] for i in fr),
+                    state=state,
+                    count=count,
+                    total_s=max(0.0, total),
+                    max_s=max(0.0, longest),
+                )
+            )
         for index, count in (d.get("calls") or {}).items():
             frame = remap[int(index)]
             calls[frame] = calls.get(frame, 0) + int(count)
@@ -112,18 +158,40 @@ def merge(data: list[dict], engine: str) -> Profile:
             frame = remap[int(index)]
             invocations[frame] = invocations.get(frame, 0) + int(count)
         for generation, (count, total, longest) in enumerate((d.get("gc") or [])[:3]):
-            gc[generation] = GcGeneration(generation=generation, collections=gc[generation].collections + int(count),
-                                          total_s=gc[generation].total_s + max(0.0, total),
-                                          max_s=max(gc[generation].max_s, max(0.0, longest)))
-        processes.append(ProcessProfile(pid=int(d.get("pid", 0)), role=str(d.get("role", "main")),  # type: ignore[arg-type]
-                                        argv=[str(a) for a in d.get("argv", [])],
-                                        wall_s=max(0.0, d.get("wall_s", 0.0)), cpu_s=max(0.0, d.get("cpu_s", 0.0))))
+            gc[generation] = GcGeneration(
+                generation=generation,
+                collections=gc[generation].collections + int(count),
+                total_s=gc[generation].total_s + max(0.0, total),
+                max_s=max(gc[generation].max_s, max(0.0, longest)),
+            )
+        processes.append(
+            ProcessProfile(
+                pid=int(d.get("pid", 0)),
+                role=str(d.get("role", "main")),  # type: ignore[arg-type]
+                argv=[str(a) for a in d.get("argv", [])],
+                wall_s=max(0.0, d.get("wall_s", 0.0)),
+                cpu_s=max(0.0, d.get("cpu_s", 0.0)),
+            )
+        )
         notes.extend(n for n in d.get("notes", []) if n not in notes)
         reenabled.extend(m for m in d.get("gil_reenabled_by", []) if m not in reenabled)
     return Profile(
-        engine=engine, interval_s=max(0.0, main.get("interval_s", 0.0)), wall_s=max(0.0, main.get("wall_s", 0.0)),
-        cpu_s=sum(p.cpu_s for p in processes), samples=sum(int(d.get("samples", 0)) for d in ordered if d),
-        gil_measured=bool(main.get("gil_measured", False)), frames=frames, threads=threads, processes=processes,
-        stacks=stacks, loop_stalls=stalls, calls=calls, invocations=invocations, gil_reenabled_by=reenabled,
-        notes=notes, gc=gc if any(g.collections for g in gc) else [], rounds=sum(int(d.get("rounds", 0)) for d in ordered if d),
-        gil_wait_s=max(0.0, float(main.get("gil_wait_s", 0.0))))
+        engine=engine,
+        interval_s=max(0.0, main.get("interval_s", 0.0)),
+        wall_s=max(0.0, main.get("wall_s", 0.0)),
+        cpu_s=sum(p.cpu_s for p in processes),
+        samples=sum(int(d.get("samples", 0)) for d in ordered if d),
+        gil_measured=bool(main.get("gil_measured", False)),
+        frames=frames,
+        threads=threads,
+        processes=processes,
+        stacks=stacks,
+        loop_stalls=stalls,
+        calls=calls,
+        invocations=invocations,
+        gil_reenabled_by=reenabled,
+        notes=notes,
+        gc=gc if any(g.collections for g in gc) else [],
+        rounds=sum(int(d.get("rounds", 0)) for d in ordered if d),
+        gil_wait_s=max(0.0, float(main.get("gil_wait_s", 0.0))),
+    )

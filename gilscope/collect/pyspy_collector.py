@@ -8,6 +8,7 @@ raises PySpyUnavailable before a line of the target has run, so the caller can f
 sampler. Only the `--idle` recorder pauses the target to read it; the other two read without pausing, since
 pausing recorders fight over ptrace (three of them here: 70-82 failed reads a recording, of 63-290 samples).
 """
+
 import ast
 import linecache
 import os
@@ -43,8 +44,9 @@ class PySpyUnavailable(CollectorUnavailable):
     """py-spy is missing or could not attach; the target has not run. Fall back to the in-process sampler."""
 
 
-def record(popen_args: list[str], env: dict, out_dir: Path, rate: int = 100,
-           cwd: str | None = None) -> tuple[int, list[dict]]:
+def record(
+    popen_args: list[str], env: dict, out_dir: Path, rate: int = 100, cwd: str | None = None
+) -> tuple[int, list[dict]]:
     """Run `popen_args` (`[python, "-m", "gilscope.agent", TARGET...]`) under py-spy and wait for it; return
     its exit status and one data dict per Python process py-spy saw. See PySpyRun for the parts."""
     run = PySpyRun.start(popen_args, env, out_dir, rate, cwd)
@@ -63,8 +65,9 @@ class PySpyRun:
         self.started = time.perf_counter()
 
     @classmethod
-    def start(cls, popen_args: list[str], env: dict, out_dir: Path, rate: int = 100,
-              cwd: str | None = None) -> "PySpyRun":
+    def start(
+        cls, popen_args: list[str], env: dict, out_dir: Path, rate: int = 100, cwd: str | None = None
+    ) -> "PySpyRun":
         """stdin, stdout and stderr are the target's own. Raises PySpyUnavailable, before the target has run a
         line, when py-spy is missing or cannot attach (no ptrace permission, a container without it)."""
         if len(popen_args) < 3 or popen_args[1] != "-m":
@@ -74,8 +77,12 @@ class PySpyRun:
         out_dir.mkdir(parents=True, exist_ok=True)
         gate_r, gate_w = os.pipe()
         try:
-            proc = subprocess.Popen([popen_args[0], "-c", _GATE_CODE, *popen_args[2:]], cwd=cwd,
-                                    pass_fds=(gate_r,), env=dict(env, **{GATE_ENV: str(gate_r)}))
+            proc = subprocess.Popen(
+                [popen_args[0], "-c", _GATE_CODE, *popen_args[2:]],
+                cwd=cwd,
+                pass_fds=(gate_r,),
+                env=dict(env, **{GATE_ENV: str(gate_r)}),
+            )
         finally:
             os.close(gate_r)
         recorders: list = []
@@ -104,11 +111,20 @@ class PySpyRun:
         root_main = sum(s.count for s in every if s.pids[-1:] in ((), (pid,)) and s.tid == pid)
         sample_s = min(2.0, max(0.5, wall * rate / root_main)) / rate if root_main else 1.0 / rate
         target = self.popen_args[3:]
-        if len(target) > 1 and target[0] == "-m":      # `-m gzip`: gzip's own functions are the hotspots here too
+        if len(target) > 1 and target[0] == "-m":  # `-m gzip`: gzip's own functions are the hotspots here too
             from gilscope.agent import target as target_mod
+
             target_mod._profile_if_library(target[1])  # the agent's own rule, applied here
-        processes = combine(every, active, gil, sample_s=sample_s, root_pid=pid, source_line=_source_line,
-                            first_line=_first_line, is_user=_is_user)
+        processes = combine(
+            every,
+            active,
+            gil,
+            sample_s=sample_s,
+            root_pid=pid,
+            source_line=_source_line,
+            first_line=_first_line,
+            is_user=_is_user,
+        )
         notes = _notes(self.recorders, rate)
         if len(target) > 1 and target[0] == "-m":
             notes += [n for n in target_mod.NOTES if n not in notes]
@@ -127,9 +143,27 @@ class _Recorder:
         self.lines: list[str] = []
         self._ready = threading.Event()
         self.proc = subprocess.Popen(
-            [exe, "record", "--format", "raw", "--threads", "--subprocesses", "--full-filenames",
-             "--rate", str(rate), *flags, "--pid", str(pid), "-o", str(path)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [
+                exe,
+                "record",
+                "--format",
+                "raw",
+                "--threads",
+                "--subprocesses",
+                "--full-filenames",
+                "--rate",
+                str(rate),
+                *flags,
+                "--pid",
+                str(pid),
+                "-o",
+                str(path),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self._reader = threading.Thread(target=self._read, name=f"py-spy {name}", daemon=True)
         self._reader.start()
 
@@ -147,7 +181,7 @@ class _Recorder:
     def finish(self, timeout: float = 10.0) -> None:
         try:
             self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:   # the target is gone but a child of it lives on: stop and write
+        except subprocess.TimeoutExpired:  # the target is gone but a child of it lives on: stop and write
             self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(10)
@@ -182,7 +216,7 @@ def _wait(child) -> int:
         try:
             code = child.wait()
             return code if code >= 0 else 128 - code
-        except KeyboardInterrupt:     # Ctrl-C reached the target too; let it end the way it chooses
+        except KeyboardInterrupt:  # Ctrl-C reached the target too; let it end the way it chooses
             continue
 
 
@@ -202,10 +236,12 @@ def _pyspy_executable() -> str:
 
 
 def _notes(recorders, rate) -> list[str]:
-    notes = [f"py-spy sampled {rate} times a second from outside the process, in three recordings of the same "
-             "run (all samples, active ones, the GIL holder's): per call path, their ratios split the time",
-             "py-spy's idle flag is a heuristic: a thread waiting for the GIL counts as idle, and idle time "
-             "on a line that calls nothing known is booked as a GIL wait when other threads held the GIL"]
+    notes = [
+        f"py-spy sampled {rate} times a second from outside the process, in three recordings of the same "
+        "run (all samples, active ones, the GIL holder's): per call path, their ratios split the time",
+        "py-spy's idle flag is a heuristic: a thread waiting for the GIL counts as idle, and idle time "
+        "on a line that calls nothing known is booked as a GIL wait when other threads held the GIL",
+    ]
     errors = [line.split("Errors:")[1].strip() for r in recorders for line in r.lines if "Errors:" in line]
     if any(e not in ("0", "") for e in errors):
         notes.append(f"py-spy failed to read some samples (errors per recording: {', '.join(errors)})")
@@ -218,6 +254,7 @@ def _source_line(filename: str, line: int) -> str:
 
 def _is_user(filename: str) -> bool:
     from gilscope.agent.stacks import is_user_file
+
     return is_user_file(filename)
 
 

@@ -10,6 +10,7 @@ A recording has no per-sample idle or GIL flag: `--idle` keeps every sample, the
   the GIL meanwhile, else "io" on whatever the line calls.
 Pure: source lines, first lines and user-ness come from the caller.
 """
+
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,17 +18,63 @@ from dataclasses import dataclass
 from gilscope.agent.callgraph import SYNC_PARTS, fill_critical, wait_kind
 
 _PROCESS = re.compile(r'process (\d+):"')
-_THREAD = re.compile(r'thread \((0x[0-9a-fA-F]+|\d+)\)(?::\s*(.*))?$')
+_THREAD = re.compile(r"thread \((0x[0-9a-fA-F]+|\d+)\)(?::\s*(.*))?$")
 _FRAME = re.compile(r"^(.*) \((.*?)(?::(\d+))?\)$")
 _CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
 _WITH = re.compile(r"^(?:async\s+)?with\s+([\w.]+)")
-_HOLDS_GIL = {"range", "len", "int", "float", "str", "bytes", "list", "dict", "set", "tuple", "sum", "min", "max",
-              "sorted", "reversed", "enumerate", "zip", "map", "filter", "isinstance", "abs", "round", "divmod",
-              "pow", "hash", "iter", "next", "getattr", "hasattr", "repr", "format", "append", "extend", "pop",
-              "get", "items", "keys", "values", "update", "join", "split", "strip", "replace", "bool", "any",
-              "all", "type", "super", "print"}
+_HOLDS_GIL = {
+    "range",
+    "len",
+    "int",
+    "float",
+    "str",
+    "bytes",
+    "list",
+    "dict",
+    "set",
+    "tuple",
+    "sum",
+    "min",
+    "max",
+    "sorted",
+    "reversed",
+    "enumerate",
+    "zip",
+    "map",
+    "filter",
+    "isinstance",
+    "abs",
+    "round",
+    "divmod",
+    "pow",
+    "hash",
+    "iter",
+    "next",
+    "getattr",
+    "hasattr",
+    "repr",
+    "format",
+    "append",
+    "extend",
+    "pop",
+    "get",
+    "items",
+    "keys",
+    "values",
+    "update",
+    "join",
+    "split",
+    "strip",
+    "replace",
+    "bool",
+    "any",
+    "all",
+    "type",
+    "super",
+    "print",
+}
 _IO_FILES = ("/selectors.py", "/socket.py", "/ssl.py", "/subprocess.py", "/http/", "/urllib/", "/asyncio/")
-OWN_THREAD_FILES = ("/gilscope/agent/sampler.py", "/gilscope/agent/sigterm_rescue.py")   # gilscope's threads
+OWN_THREAD_FILES = ("/gilscope/agent/sampler.py", "/gilscope/agent/sigterm_rescue.py")  # gilscope's threads
 
 
 @dataclass(frozen=True)
@@ -38,7 +85,7 @@ class Sample:
     cmdline: str
     tid: int
     thread: str
-    frames: tuple[tuple[str, str, int], ...]    # (function, file, current line)
+    frames: tuple[tuple[str, str, int], ...]  # (function, file, current line)
     count: int
 
 
@@ -50,12 +97,12 @@ def parse_raw(text: str) -> list[Sample]:
             continue
         pids, cmdline = [], ""
         while match := _PROCESS.match(stack):
-            rest = stack[match.end():]
+            rest = stack[match.end() :]
             ends = [i for i in (rest.find('";process '), rest.find('";thread (')) if i >= 0]
             end = min(ends) if ends else (rest.find('";') if '";' in rest else len(rest))
             pids.append(int(match.group(1)))
             cmdline = rest[:end]
-            stack = rest[end + 2:]
+            stack = rest[end + 2 :]
         parts = stack.split(";") if stack else []
         tid, name = 0, ""
         if parts and (thread := _THREAD.match(parts[0])):
@@ -64,7 +111,9 @@ def parse_raw(text: str) -> list[Sample]:
         frames = []
         for part in parts:
             match = _FRAME.match(part)
-            frames.append((match.group(1), match.group(2), int(match.group(3) or 0)) if match else (part, "", 0))
+            frames.append(
+                (match.group(1), match.group(2), int(match.group(3) or 0)) if match else (part, "", 0)
+            )
         out.append(Sample(tuple(pids), cmdline, tid, name, tuple(frames), int(count)))
     return out
 
@@ -76,7 +125,7 @@ def leaf_wait(function: str, filename: str, text: str) -> tuple[str | None, str 
     call that may release the GIL (not `range(`, `len(`, ...), or None: what native time or a wait was in."""
     norm = filename.replace("\\", "/")
     if norm.endswith("/selectors.py") and function.endswith(".select"):
-        return "io", "idle"              # an event loop or server with nothing to do, as the sampler says
+        return "io", "idle"  # an event loop or server with nothing to do, as the sampler says
     calls = _CALL.findall(text)
     for call in calls:
         kind = wait_kind(call, receiver_needed=True)
@@ -99,11 +148,19 @@ def leaf_wait(function: str, filename: str, text: str) -> tuple[str | None, str 
     return None, (native or other or [None])[0]
 
 
-def combine(every: list[Sample], active: list[Sample], gil: list[Sample], *, sample_s: float, root_pid: int,
-            source_line: Callable[[str, int], str], first_line: Callable[[str, str, int], int],
-            is_user: Callable[[str], bool]) -> dict[int, dict]:
+def combine(
+    every: list[Sample],
+    active: list[Sample],
+    gil: list[Sample],
+    *,
+    sample_s: float,
+    root_pid: int,
+    source_line: Callable[[str, int], str],
+    first_line: Callable[[str, str, int], int],
+    is_user: Callable[[str], bool],
+) -> dict[int, dict]:
     """The three recordings (`--idle`, default, `--gil`) of one run -> {pid: data dict}."""
-    groups: dict = {}                # (pid, tid, call path) -> [all lines {lines: n}, active n, gil n]
+    groups: dict = {}  # (pid, tid, call path) -> [all lines {lines: n}, active n, gil n]
     names: dict = {}
     cmdlines: dict = {}
     for which, samples in enumerate((every, active, gil)):
@@ -115,22 +172,25 @@ def combine(every: list[Sample], active: list[Sample], gil: list[Sample], *, sam
             if s.thread:
                 names[(pid, s.tid)] = s.thread
             group = groups.setdefault((pid, s.tid, tuple(f[:2] for f in s.frames)), [{}, {}, 0, 0])
-            if which == 0 or not group[0]:       # line variants: from --idle, else from the others
+            if which == 0 or not group[0]:  # line variants: from --idle, else from the others
                 variants, key = group[min(which, 1)], tuple(f[2] for f in s.frames)
                 variants[key] = variants.get(key, 0) + s.count
             if which:
                 group[which + 1] += s.count
-    held: dict[int, dict[int, int]] = {}   # pid -> {tid: GIL-holding samples}
+    held: dict[int, dict[int, int]] = {}  # pid -> {tid: GIL-holding samples}
     for (pid, tid, _), g in groups.items():
         held.setdefault(pid, {}).setdefault(tid, 0)
         held[pid][tid] += g[3]
     out: dict = {}
     for (pid, tid, path), (lines_all, lines_active, n_active, n_gil) in groups.items():
-        data = out.get(pid) or out.setdefault(pid, _new_process(pid, root_pid, cmdlines.get(pid, ""), sample_s))
+        data = out.get(pid) or out.setdefault(
+            pid, _new_process(pid, root_pid, cmdlines.get(pid, ""), sample_s)
+        )
         ti = _thread_index(data, pid, tid, names)
         others_held = sum(n for t, n in held[pid].items() if t != tid)
-        for lines, state, blocker, n in _split(path, lines_all or lines_active, n_active, n_gil, others_held,
-                                                source_line):
+        for lines, state, blocker, n in _split(
+            path, lines_all or lines_active, n_active, n_gil, others_held, source_line
+        ):
             _book(data, ti, path, lines, state, blocker, n, sample_s, first_line, is_user)
     for data in out.values():
         _finish(data)
@@ -157,7 +217,9 @@ def _split(path, lines_all, n_active, n_gil, others_held, source_line):
     act_b = active - act_rest
     gil_share = n_gil / active if active else 0.0
     for lines, n, kind, call in variants:
-        pool, idle_part, act_part = (blocking, idle_b, act_b) if kind else (total - blocking, idle_rest, act_rest)
+        pool, idle_part, act_part = (
+            (blocking, idle_b, act_b) if kind else (total - blocking, idle_rest, act_rest)
+        )
         if pool <= 0:
             continue
         if idle_part:
@@ -169,24 +231,49 @@ def _split(path, lines_all, n_active, n_gil, others_held, source_line):
                 yield lines, "io", call or "unknown wait", n * idle_part / pool
         if act_part:
             yield lines, "cpu", None, n * act_part / pool * gil_share
-            if native:       # on a CPU without the GIL: C code that released it (a thread waiting for the GIL
+            if native:  # on a CPU without the GIL: C code that released it (a thread waiting for the GIL
                 # sleeps in a futex, which py-spy reads as idle), whatever the line calls: zlib under a write(...)
                 yield lines, "native", call or "native code", n * act_part / pool * (1 - gil_share)
 
 
 def _new_process(pid, root_pid, cmdline, sample_s) -> dict:
-    return {"pid": pid, "role": "main" if pid == root_pid else "child", "argv": cmdline.split(),
-            "engine": "pyspy", "interval_s": sample_s, "gil_measured": True, "samples": 0, "frames": [],
-            "threads": [], "stacks": [], "stalls": [], "calls": {}, "notes": [], "_frame_ids": {},
-            "_threads": {}, "_stacks": {}, "_pool": False}
+    return {
+        "pid": pid,
+        "role": "main" if pid == root_pid else "child",
+        "argv": cmdline.split(),
+        "engine": "pyspy",
+        "interval_s": sample_s,
+        "gil_measured": True,
+        "samples": 0,
+        "frames": [],
+        "threads": [],
+        "stacks": [],
+        "stalls": [],
+        "calls": {},
+        "notes": [],
+        "_frame_ids": {},
+        "_threads": {},
+        "_stacks": {},
+        "_pool": False,
+    }
 
 
 def _thread_index(data, pid, tid, names) -> int:
     if tid not in data["_threads"]:
         data["_threads"][tid] = len(data["threads"])
         default = "MainThread" if tid == pid else f"Thread {tid}"
-        data["threads"].append({"tid": tid, "name": names.get((pid, tid), default), "is_main": tid == pid,
-                                "daemon": False, "wall_s": 0.0, "cpu_s": 0.0, "states": {}, "segments": []})
+        data["threads"].append(
+            {
+                "tid": tid,
+                "name": names.get((pid, tid), default),
+                "is_main": tid == pid,
+                "daemon": False,
+                "wall_s": 0.0,
+                "cpu_s": 0.0,
+                "states": {},
+                "segments": [],
+            }
+        )
     return data["_threads"][tid]
 
 
@@ -203,8 +290,9 @@ def _book(data, ti, path, lines, state, blocker, n, sample_s, first_line, is_use
         ids.append(data["_frame_ids"][frame_key])
         if data["frames"][ids[-1]][3]:
             line = current
-        data["_pool"] |= ((function == "worker" and filename.endswith("multiprocessing/pool.py"))
-                          or (function == "_process_worker" and filename.endswith("concurrent/futures/process.py")))
+        data["_pool"] |= (function == "worker" and filename.endswith("multiprocessing/pool.py")) or (
+            function == "_process_worker" and filename.endswith("concurrent/futures/process.py")
+        )
     key = (ti, tuple(ids), line, state, blocker)
     agg = data["_stacks"].setdefault(key, [0.0, 0.0, 0.0])
     seconds = n * sample_s
@@ -218,8 +306,10 @@ def _book(data, ti, path, lines, state, blocker, n, sample_s, first_line, is_use
 
 
 def _finish(data) -> None:
-    data["stacks"] = [[k[0], list(k[1]), k[2], k[3], k[4], int(round(v[0])), v[1], v[2], 0.0]
-                      for k, v in data.pop("_stacks").items()]
+    data["stacks"] = [
+        [k[0], list(k[1]), k[2], k[3], k[4], int(round(v[0])), v[1], v[2], 0.0]
+        for k, v in data.pop("_stacks").items()
+    ]
     data["samples"] = int(round(sum(s[5] for s in data["stacks"])))
     if data.pop("_pool") and data["role"] == "child":
         data["role"] = "pool worker"

@@ -3,6 +3,7 @@
 `gilscope.engine.evaluate` is the module with evaluate_rules(); the condition matcher
 is conditions.evaluate(), exported here as evaluate_condition.
 """
+
 from gilscope.engine.conditions import Cond, Match, describe, facts_read, parse_condition
 from gilscope.engine.conditions import evaluate as evaluate_condition
 from gilscope.engine.docs import rule_markdown
@@ -12,7 +13,23 @@ from gilscope.engine.rule import Rule, RuleDocs, RuleTest
 from gilscope.engine.speedup import estimate
 
 __all__ = [
-    "Cond", "Match", "Rule", "RuleDocs", "RuleTest", "builtin_rules_dir", "describe", "estimate",
-    "evaluate_condition", "evaluate_rules", "facts_read", "fingerprint", "load_rule_file", "load_rules",
-    "make_finding", "parse_condition", "parse_rule", "rule_markdown", "run_rule_tests",
+    "Cond",
+    "Match",
+    "Rule",
+    "RuleDocs",
+    "RuleTest",
+    "builtin_rules_dir",
+    "describe",
+    "estimate",
+    "evaluate_condition",
+    "evaluate_rules",
+    "facts_read",
+    "fingerprint",
+    "load_rule_file",
+    "load_rules",
+    "make_finding",
+    "parse_condition",
+    "parse_rule",
+    "rule_markdown",
+    "run_rule_tests",
 ]

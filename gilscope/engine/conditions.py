@@ -5,6 +5,7 @@
 The ops are eq ne lt lte gt gte in glob. Nothing here calls eval or exec: evaluation is a
 `match` over four node types that reads Facts fields by names validated at load.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -24,12 +25,21 @@ OPS_FOR = {
     "number": {"eq", "ne", "lt", "lte", "gt", "gte", "in"},
     "str": {"eq", "ne", "in", "glob"},
     "bool": {"eq", "ne"},
-    "enum": {"eq", "ne", "in"},     # a fixed vocabulary (role, kind, scope): compare with its members only
+    "enum": {"eq", "ne", "in"},  # a fixed vocabulary (role, kind, scope): compare with its members only
 }
 # Text for each op, and for each op's negation (used under `not`).
 _ASCII = {"eq": "==", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 _PRETTY = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
-_NEGATE = {"eq": "ne", "ne": "eq", "lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt", "in": "!in", "glob": "!glob"}
+_NEGATE = {
+    "eq": "ne",
+    "ne": "eq",
+    "lt": "gte",
+    "lte": "gt",
+    "gt": "lte",
+    "gte": "lt",
+    "in": "!in",
+    "glob": "!glob",
+}
 
 
 class ConditionError(RuleLoadError):
@@ -73,7 +83,7 @@ class Match(NamedTuple):
 
 class FactType(NamedTuple):
     kind: Literal["number", "str", "bool", "enum"]
-    choices: tuple[str, ...] = ()     # an enum fact's values, the only ones code produces
+    choices: tuple[str, ...] = ()  # an enum fact's values, the only ones code produces
 
 
 def fact_type(name: str) -> FactType:
@@ -114,6 +124,7 @@ def _choices(annotation: Any) -> tuple[str, ...]:
 
 # --- parsing -------------------------------------------------------------------------------------
 
+
 def parse_condition(data: object, path: str = "when") -> Cond:
     """Check a condition table from a rule file and return its parsed form; raise ConditionError."""
     return _parse(data, path, 1)
@@ -146,15 +157,18 @@ def _parse_leaf(data: dict, path: str) -> Leaf:
         raise ConditionError(f"{path}.fact", f"unknown fact {fact!r}{hint}")
     ops = [key for key in data if key != "fact"]
     if len(ops) != 1:
-        raise ConditionError(path, f"expected exactly one operator ({' '.join(OPS)}) beside 'fact', got {len(ops)}")
+        raise ConditionError(
+            path, f"expected exactly one operator ({' '.join(OPS)}) beside 'fact', got {len(ops)}"
+        )
     op = ops[0]
     if op not in OPS:
         raise ConditionError(f"{path}.{op}", f"unknown operator {op!r}; use one of {' '.join(OPS)}")
     ftype = fact_type(fact)
     if op not in OPS_FOR[ftype.kind]:
         allowed = f"; use eq, ne or in with one of {_listed(ftype.choices)}" if ftype.kind == "enum" else ""
-        raise ConditionError(f"{path}.{op}", f"operator '{op}' does not apply to the {ftype.kind} fact '{fact}'"
-                                             f"{allowed}")
+        raise ConditionError(
+            f"{path}.{op}", f"operator '{op}' does not apply to the {ftype.kind} fact '{fact}'{allowed}"
+        )
     value = data[op]
     if op != "in":
         _check_value(fact, ftype, value, f"{path}.{op}")
@@ -177,8 +191,9 @@ def _check_value(fact: str, ftype: FactType, value: object, path: str) -> None:
         wanted = "str" if ftype.kind == "enum" else ftype.kind
         raise ConditionError(path, f"expected a {wanted} value, got {value!r}")
     if ftype.choices and value not in ftype.choices:
-        raise ConditionError(path, f"{value!r} is not a value of the fact '{fact}'; it is one of "
-                                   f"{_listed(ftype.choices)}")
+        raise ConditionError(
+            path, f"{value!r} is not a value of the fact '{fact}'; it is one of {_listed(ftype.choices)}"
+        )
 
 
 def _listed(choices: tuple[str, ...]) -> str:
@@ -186,6 +201,7 @@ def _listed(choices: tuple[str, ...]) -> str:
 
 
 # --- evaluation ----------------------------------------------------------------------------------
+
 
 def evaluate(cond: Cond, facts: Facts) -> Match:
     """Match a parsed condition against facts; `because` lists the satisfied leaves."""
@@ -259,6 +275,7 @@ def fmt(value: Any) -> str:
 
 
 # --- describing ----------------------------------------------------------------------------------
+
 
 def describe(cond: Cond) -> str:
     """English for a condition, e.g. "kind is gil AND busy_threads ≥ 2"."""

@@ -1,4 +1,5 @@
 """Rule documentation in ruff's shape; the one source for `rules show`, SARIF help and HTML details."""
+
 from __future__ import annotations
 
 from gilscope.engine.conditions import describe
@@ -7,13 +8,15 @@ from gilscope.engine.rule import Rule
 
 def rule_markdown(rule: Rule) -> str:
     docs = rule.docs
-    meta = " · ".join([
-        f"category: {rule.category}",
-        f"severity: {rule.severity.value}",
-        f"confidence: {rule.confidence}",
-        f"strategy: {rule.strategy.value}",
-        f"since: {rule.since}",
-    ])
+    meta = " · ".join(
+        [
+            f"category: {rule.category}",
+            f"severity: {rule.severity.value}",
+            f"confidence: {rule.confidence}",
+            f"strategy: {rule.strategy.value}",
+            f"since: {rule.since}",
+        ]
+    )
     references = "\n".join(f"- [{ref.title}]({ref.url})" for ref in docs.references)
     sections = [
         f"# {rule.id} {rule.name}",

@@ -1,4 +1,5 @@
 """Evaluate rules against Facts and turn matches into sorted Findings."""
+
 from __future__ import annotations
 
 import hashlib

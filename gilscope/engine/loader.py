@@ -3,6 +3,7 @@
 The checks double as the lint for the rules folder: TOML syntax, the Rule model (facts, ops,
 docs, inline tests), unique ids and names, file name = ID-name.toml and folder = category.
 """
+
 from __future__ import annotations
 
 import re
@@ -66,7 +67,9 @@ def load_rule_file(path: Path, root: Path | None = None, builtin: bool = False) 
     if path.name != expected:
         raise _error(where, rule.id, "name", f"file should be named {expected}")
     if path.parent != root and path.parent.name != rule.category:
-        raise _error(where, rule.id, "category", f"is '{rule.category}' but the file is in folder '{path.parent.name}'")
+        raise _error(
+            where, rule.id, "category", f"is '{rule.category}' but the file is in folder '{path.parent.name}'"
+        )
     return rule
 
 
@@ -108,7 +111,9 @@ def _toml_error(path: Path, where: str, exc: Exception) -> RuleLoadError:
     if at and 0 < int(at.group(1)) <= len(lines):
         key = re.match(r"\s*[\[{]*\s*([A-Za-z_][\w.-]*)", lines[int(at.group(1)) - 1])
     if key is None:
-        return RuleLoadError(f"{where}: rule {rule_id}: invalid TOML: {exc}" if rule_id else f"{where}: invalid TOML: {exc}")
+        return RuleLoadError(
+            f"{where}: rule {rule_id}: invalid TOML: {exc}" if rule_id else f"{where}: invalid TOML: {exc}"
+        )
     return _error(where, rule_id, key.group(1), f"invalid TOML: {exc}")
 
 

@@ -1,4 +1,5 @@
 """The Rule model: one TOML file under rules/<category>/<ID>-<name>.toml, validated at load."""
+
 from __future__ import annotations
 
 import ast
@@ -135,7 +136,9 @@ class Rule(BaseModel):
     def _both_outcomes(cls, tests: list[RuleTest]) -> list[RuleTest]:
         missing = {"fires", "quiet"} - {test.expect for test in tests}
         if missing:
-            raise ValueError(f"needs at least one 'fires' and one 'quiet' test (no {' or '.join(sorted(missing))})")
+            raise ValueError(
+                f"needs at least one 'fires' and one 'quiet' test (no {' or '.join(sorted(missing))})"
+            )
         return tests
 
     def render_message(self, facts: Facts) -> str:

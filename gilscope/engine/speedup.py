@@ -9,26 +9,27 @@ change adds (a process pool's start, an import). n is what the change really ove
 - a lock held across slow work: the threads that queued on it, if that work can overlap (I/O, native code).
 Every estimate states its formula with the numbers in it and the assumptions in words.
 """
+
 from __future__ import annotations
 
 import math
 
 from gilscope.model import Facts, Speedup, Strategy
 
-STARTUP_S = 0.02            # interpreter start-up and exit, outside the profiled wall time
-PER_TASK_S = 0.0002         # assumed pickling + IPC cost per task sent to a process pool
-POOL_START_S = 0.01         # measured: ProcessPoolExecutor/Pool start + shutdown with fork, 2-4 workers
+STARTUP_S = 0.02  # interpreter start-up and exit, outside the profiled wall time
+PER_TASK_S = 0.0002  # assumed pickling + IPC cost per task sent to a process pool
+POOL_START_S = 0.01  # measured: ProcessPoolExecutor/Pool start + shutdown with fork, 2-4 workers
 POOL_START_PER_WORKER_S = 0.001
-THREAD_POOL_S = 0.01        # measured: importing concurrent.futures and starting a thread pool
-ASYNCIO_IMPORT_S = 0.02     # importing asyncio and starting an event loop, for code that had none
-CYTHON_FACTOR = 10.0        # assumed gain of compiled code on the pure-Python part
-IO_POOL_WORKERS = 10        # threads the I/O advice proposes (gilscope/advice writes this max_workers)
-IO_OVERLAP_CAP = 32         # at most this many waits are assumed to overlap when no pool size is known
-BATCHING_CAP = 0.99         # batching removes at most this share of the run
-LOCK_WAIT_CUT = 0.5         # without a measured holder: share of lock waiting a narrower critical section removes
-WAIT_OVERCOUNT = 1.15      # measured waits may exceed the real ones by this factor (see rounds())
-CONTENDED = 0.85           # a CPU-bound run that got less of a core than this was sharing the machine
-WORTH_IT = 1.10             # below this gain a finding is at most info: not worth the change
+THREAD_POOL_S = 0.01  # measured: importing concurrent.futures and starting a thread pool
+ASYNCIO_IMPORT_S = 0.02  # importing asyncio and starting an event loop, for code that had none
+CYTHON_FACTOR = 10.0  # assumed gain of compiled code on the pure-Python part
+IO_POOL_WORKERS = 10  # threads the I/O advice proposes (gilscope/advice writes this max_workers)
+IO_OVERLAP_CAP = 32  # at most this many waits are assumed to overlap when no pool size is known
+BATCHING_CAP = 0.99  # batching removes at most this share of the run
+LOCK_WAIT_CUT = 0.5  # without a measured holder: share of lock waiting a narrower critical section removes
+WAIT_OVERCOUNT = 1.15  # measured waits may exceed the real ones by this factor (see rounds())
+CONTENDED = 0.85  # a CPU-bound run that got less of a core than this was sharing the machine
+WORTH_IT = 1.10  # below this gain a finding is at most info: not worth the change
 
 
 def estimate(strategy: Strategy, facts: Facts, concurrency: int | None = None) -> Speedup | None:
@@ -62,8 +63,14 @@ def amdahl(p: float, n: float, overhead: float = 0.0) -> float:
     return max(1.0, 1.0 / ((1.0 - p) + p / n + overhead))
 
 
-def _speedup(p: float, n: float, assumptions: list[str], facts: Facts | None = None, added_s: float = 0.0,
-             added: str = "") -> Speedup | None:
+def _speedup(
+    p: float,
+    n: float,
+    assumptions: list[str],
+    facts: Facts | None = None,
+    added_s: float = 0.0,
+    added: str = "",
+) -> Speedup | None:
     """Share p of the run divided by n, plus added_s seconds; in seconds when the run's length is known."""
     if p <= 0:
         return None
@@ -71,16 +78,22 @@ def _speedup(p: float, n: float, assumptions: list[str], facts: Facts | None = N
     n = max(n, 1.0)
     if facts is None or facts.run_wall_s <= 0:
         factor = round(amdahl(p, n), 2)
-        return Speedup(factor=factor, formula=f"1 / ((1 - {p:.2f}) + {p:.2f} / {n:.3g}) = {factor:.2f}",
-                       assumptions=assumptions)
+        return Speedup(
+            factor=factor,
+            formula=f"1 / ((1 - {p:.2f}) + {p:.2f} / {n:.3g}) = {factor:.2f}",
+            assumptions=assumptions,
+        )
     before = facts.run_wall_s + STARTUP_S
     part = p * facts.run_wall_s
     after = before - part + part / n + added_s
     factor = round(max(1.0, before / after), 2)
     extra = f" + {added_s:.3f}" if added_s else ""
     formula = f"{before:.3f} s / ({before:.3f} - {part:.3f} + {part:.3f} / {n:.3g}{extra}) s = {factor:.2f}"
-    assumptions = [*assumptions, f"the run takes {facts.run_wall_s:.2f} s profiled + an assumed {STARTUP_S:.2f} s "
-                   "of interpreter start-up, which no change shortens"]
+    assumptions = [
+        *assumptions,
+        f"the run takes {facts.run_wall_s:.2f} s profiled + an assumed {STARTUP_S:.2f} s "
+        "of interpreter start-up, which no change shortens",
+    ]
     if added:
         assumptions.append(added)
     return Speedup(factor=factor, formula=formula, assumptions=assumptions)
@@ -124,20 +137,30 @@ def idle_cores_cap(speedup: Speedup | None, facts: Facts) -> Speedup | None:
     cap = round(max(1.0, facts.cpu_count / max(facts.process_cpu_cores, 1.0)), 2)
     if speedup.factor <= cap:
         return speedup
-    return Speedup(factor=cap, formula=f"min({speedup.formula}, {facts.cpu_count} cores / "
-                   f"{facts.process_cpu_cores:.2f} in use) = {cap:.2f}",
-                   assumptions=[*speedup.assumptions, f"capped: the run already used {facts.process_cpu_cores:.2f} "
-                                f"of {facts.cpu_count} cores, so parallel work gains at most {cap:.2f}x"])
+    return Speedup(
+        factor=cap,
+        formula=f"min({speedup.formula}, {facts.cpu_count} cores / "
+        f"{facts.process_cpu_cores:.2f} in use) = {cap:.2f}",
+        assumptions=[
+            *speedup.assumptions,
+            f"capped: the run already used {facts.process_cpu_cores:.2f} "
+            f"of {facts.cpu_count} cores, so parallel work gains at most {cap:.2f}x",
+        ],
+    )
 
 
 def _gc(facts: Facts) -> Speedup | None:
     if facts.gc_share <= 0:
         return None
-    return _removed(min(facts.gc_share, BATCHING_CAP), [
-        f"garbage collection took a measured {facts.gc_share:.0%} of the run",
-        "upper bound: the collections' time is removed entirely (gc.freeze() after start-up leaves little for "
-        "full collections to walk; raising thresholds makes them rarer)",
-    ], facts)
+    return _removed(
+        min(facts.gc_share, BATCHING_CAP),
+        [
+            f"garbage collection took a measured {facts.gc_share:.0%} of the run",
+            "upper bound: the collections' time is removed entirely (gc.freeze() after start-up leaves little for "
+            "full collections to walk; raising thresholds makes them rarer)",
+        ],
+        facts,
+    )
 
 
 def _contended(n: int, cores: int, facts: Facts) -> tuple[float, str]:
@@ -152,8 +175,10 @@ def _contended(n: int, cores: int, facts: Facts) -> tuple[float, str]:
         return n, ""
     others = cores / a - 1
     n_eff = n * (others + 1) / (others + n)
-    return n_eff, (f"other processes kept the machine busy: the run got {a:.2f} of a core while it wanted one, "
-                   f"about {others:.1f} other busy tasks on {cores} cores, so {n} workers act like {n_eff:.2f}")
+    return n_eff, (
+        f"other processes kept the machine busy: the run got {a:.2f} of a core while it wanted one, "
+        f"about {others:.1f} other busy tasks on {cores} cores, so {n} workers act like {n_eff:.2f}"
+    )
 
 
 def _native_threads(facts: Facts, concurrency: int | None) -> Speedup | None:
@@ -161,10 +186,20 @@ def _native_threads(facts: Facts, concurrency: int | None) -> Speedup | None:
     p = min(facts.share_of_wall * native, 1.0)
     cores = max(facts.cpu_count, 1)
     n = min(cores, concurrency) if concurrency else cores
-    return idle_cores_cap(_speedup(p, n, [
-        f"{p:.0%} of wall time is native code that releases the GIL (share of wall × native share)",
-        f"{n} threads at once, at most one per available core; memory bandwidth limits ignored",
-    ], facts, THREAD_POOL_S, f"a thread pool costs about {THREAD_POOL_S * 1e3:.0f} ms to import and start"), facts)
+    return idle_cores_cap(
+        _speedup(
+            p,
+            n,
+            [
+                f"{p:.0%} of wall time is native code that releases the GIL (share of wall × native share)",
+                f"{n} threads at once, at most one per available core; memory bandwidth limits ignored",
+            ],
+            facts,
+            THREAD_POOL_S,
+            f"a thread pool costs about {THREAD_POOL_S * 1e3:.0f} ms to import and start",
+        ),
+        facts,
+    )
 
 
 def rounds(waits: int, workers: int) -> tuple[int, float]:
@@ -198,11 +233,17 @@ def _overlap_io(strategy: Strategy, facts: Facts, concurrency: int | None) -> Sp
     if facts.io_share <= 0:
         assumptions.append("I/O share not measured: all of the hotspot's time assumed to be waiting")
     if threads:
-        added_s, added = THREAD_POOL_S, f"a thread pool costs about {THREAD_POOL_S * 1e3:.0f} ms to import and start"
+        added_s, added = (
+            THREAD_POOL_S,
+            f"a thread pool costs about {THREAD_POOL_S * 1e3:.0f} ms to import and start",
+        )
     elif facts.in_event_loop:
         added_s, added = 0.0, ""
     else:
-        added_s, added = ASYNCIO_IMPORT_S, f"asyncio costs about {ASYNCIO_IMPORT_S * 1e3:.0f} ms to import and start a loop"
+        added_s, added = (
+            ASYNCIO_IMPORT_S,
+            f"asyncio costs about {ASYNCIO_IMPORT_S * 1e3:.0f} ms to import and start a loop",
+        )
     return _speedup(p, n, assumptions, facts, added_s, added)
 
 
@@ -225,18 +266,27 @@ def _offload(facts: Facts, concurrency: int | None) -> Speedup | None:
         workers = default_executor_workers(facts.cpu_count)
         how = f"in asyncio's default thread pool of {workers} threads (min(32, cores + 4))"
     r, n = rounds(stalls, workers)
-    return _speedup(p, n, [
-        f"the event loop was stalled {facts.loop_stall_s:.2f} s of {facts.run_wall_s:.2f} s ({p:.0%})",
-        f"offloaded {how}, the {facts.loop_stalls} stalls take {r} round(s) next to the loop",
-    ], facts)
+    return _speedup(
+        p,
+        n,
+        [
+            f"the event loop was stalled {facts.loop_stall_s:.2f} s of {facts.run_wall_s:.2f} s ({p:.0%})",
+            f"offloaded {how}, the {facts.loop_stalls} stalls take {r} round(s) next to the loop",
+        ],
+        facts,
+    )
 
 
 def _cython(facts: Facts) -> Speedup | None:
     p = min(facts.share_of_wall * facts.python_share, 1.0)
-    return _speedup(p, CYTHON_FACTOR, [
-        f"{p:.0%} of wall time is pure-Python bytecode (share of wall × Python share)",
-        f"assumption: compiled, typed code runs that part ~{CYTHON_FACTOR:g}x faster (real gains vary, 2-100x)",
-    ])
+    return _speedup(
+        p,
+        CYTHON_FACTOR,
+        [
+            f"{p:.0%} of wall time is pure-Python bytecode (share of wall × Python share)",
+            f"assumption: compiled, typed code runs that part ~{CYTHON_FACTOR:g}x faster (real gains vary, 2-100x)",
+        ],
+    )
 
 
 def _batching(facts: Facts) -> Speedup | None:
@@ -244,7 +294,8 @@ def _batching(facts: Facts) -> Speedup | None:
         scope = facts.share_of_wall if facts.scope == "hotspot" and facts.share_of_wall > 0 else 1.0
         p = facts.ipc_share * scope
         measured = f"inter-process traffic took a measured {facts.ipc_share:.0%} of the workers' time" + (
-            f", during the {scope:.0%} of the run spent in the pool" if scope < 1 else "")
+            f", during the {scope:.0%} of the run spent in the pool" if scope < 1 else ""
+        )
     elif facts.tasks and facts.run_wall_s:
         p = facts.tasks * PER_TASK_S / facts.run_wall_s
         measured = f"{facts.tasks} tasks at an assumed {PER_TASK_S * 1e6:.0f} µs each are {p:.0%} of the run"
@@ -253,8 +304,12 @@ def _batching(facts: Facts) -> Speedup | None:
     assumptions = [measured, "bigger chunks remove nearly all of that per-task cost; the pool's start stays"]
     if p > BATCHING_CAP:
         assumptions.append(f"capped at {BATCHING_CAP:.0%} of the run")
-    return _removed(min(p, BATCHING_CAP), assumptions, facts,
-                    POOL_START_S + POOL_START_PER_WORKER_S * max(facts.cpu_count, 1))
+    return _removed(
+        min(p, BATCHING_CAP),
+        assumptions,
+        facts,
+        POOL_START_S + POOL_START_PER_WORKER_S * max(facts.cpu_count, 1),
+    )
 
 
 def _lock_scope(facts: Facts) -> Speedup | None:
@@ -263,20 +318,36 @@ def _lock_scope(facts: Facts) -> Speedup | None:
         p = min(facts.lock_held_share, 1.0)
         held = f"threads held the lock doing {facts.lock_held_kind or 'unknown'} work {p:.0%} of the run"
         if facts.lock_held_kind in ("cpu", "gil"):
-            return Speedup(factor=1.0, formula="1 (CPU-bound Python work does not overlap under the GIL)",
-                           assumptions=[held, "moved out of the lock, that work still takes turns for the GIL"])
+            return Speedup(
+                factor=1.0,
+                formula="1 (CPU-bound Python work does not overlap under the GIL)",
+                assumptions=[held, "moved out of the lock, that work still takes turns for the GIL"],
+            )
         cap = max(facts.cpu_count, 1) if facts.lock_held_kind == "native" else IO_OVERLAP_CAP
         n = min(threads, cap)
-        return _speedup(p, n, [held, f"moved out of the lock, the {threads} threads overlap it ({n} at once); "
-                               "only the shared-state update stays locked"], facts)
+        return _speedup(
+            p,
+            n,
+            [
+                held,
+                f"moved out of the lock, the {threads} threads overlap it ({n} at once); "
+                "only the shared-state update stays locked",
+            ],
+            facts,
+        )
     p = min(facts.share_of_wall * facts.lock_share, 1.0) * LOCK_WAIT_CUT
-    return _removed(p, [
-        "lock waiting is share of wall × lock share",
-        f"assumption: holding the lock for less time removes about {LOCK_WAIT_CUT:.0%} of that waiting",
-    ])
+    return _removed(
+        p,
+        [
+            "lock waiting is share of wall × lock share",
+            f"assumption: holding the lock for less time removes about {LOCK_WAIT_CUT:.0%} of that waiting",
+        ],
+    )
 
 
-def _removed(p: float, assumptions: list[str], facts: Facts | None = None, added_s: float = 0.0) -> Speedup | None:
+def _removed(
+    p: float, assumptions: list[str], facts: Facts | None = None, added_s: float = 0.0
+) -> Speedup | None:
     """Speedup when a share p of the run is taken away: 1 / (1 - p), or in seconds when the run is known."""
     if p <= 0:
         return None
@@ -284,9 +355,15 @@ def _removed(p: float, assumptions: list[str], facts: Facts | None = None, added
         before = facts.run_wall_s + STARTUP_S
         part = p * facts.run_wall_s
         factor = round(max(1.0, before / (before - part + added_s)), 2)
-        return Speedup(factor=factor, formula=f"{before:.3f} s / ({before:.3f} - {part:.3f} + {added_s:.3f}) s = "
-                       f"{factor:.2f}", assumptions=[*assumptions, f"interpreter start-up ({STARTUP_S:.2f} s, assumed) "
-                                                     f"and the pool's start ({added_s * 1e3:.0f} ms) remain"])
+        return Speedup(
+            factor=factor,
+            formula=f"{before:.3f} s / ({before:.3f} - {part:.3f} + {added_s:.3f}) s = {factor:.2f}",
+            assumptions=[
+                *assumptions,
+                f"interpreter start-up ({STARTUP_S:.2f} s, assumed) "
+                f"and the pool's start ({added_s * 1e3:.0f} ms) remain",
+            ],
+        )
     factor = round(amdahl(p, float("inf")), 2)
     return Speedup(factor=factor, formula=f"1 / (1 - {p:.2f}) = {factor:.2f}", assumptions=assumptions)
 

@@ -1,4 +1,5 @@
 """Pydantic models at the seams of the pipeline: no I/O, no heuristics."""
+
 from gilscope.model.common import Engine, Format, Kind, Ratio, Role, Scope, Seconds, Severity, State, Strategy
 from gilscope.model.facts import Facts
 from gilscope.model.profile import (
@@ -23,8 +24,31 @@ from gilscope.model.report import (
 )
 
 __all__ = [
-    "Engine", "Evidence", "Facts", "Finding", "Format", "Frame", "GcGeneration", "Hotspot", "Kind", "Location", "LoopStall",
-    "ProcessProfile", "Profile", "Ratio", "Report", "Role", "RunInfo", "Scope", "Seconds", "Severity", "Speedup",
-    "StackCount", "State",
-    "Strategy", "ThreadProfile", "ThreadSummary", "TimeSplit",
+    "Engine",
+    "Evidence",
+    "Facts",
+    "Finding",
+    "Format",
+    "Frame",
+    "GcGeneration",
+    "Hotspot",
+    "Kind",
+    "Location",
+    "LoopStall",
+    "ProcessProfile",
+    "Profile",
+    "Ratio",
+    "Report",
+    "Role",
+    "RunInfo",
+    "Scope",
+    "Seconds",
+    "Severity",
+    "Speedup",
+    "StackCount",
+    "State",
+    "Strategy",
+    "ThreadProfile",
+    "ThreadSummary",
+    "TimeSplit",
 ]

@@ -2,6 +2,7 @@
 
 Every field's description is the documentation a rule author sees (`gilscope rules facts`).
 """
+
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,19 +20,25 @@ class Facts(BaseModel):
     function: str = Field("", description="the hotspot's function (qualified name)")
     file: str = Field("", description="the hotspot's file")
     line: int = Field(0, description="the line the function is defined on")
-    kind: Kind | NoKind = Field("", description="the hotspot's kind: cpu, native, io, gil, lock or mixed "
-                                "(\"\" at run scope)")
-    role: Role = Field(Role.main, description="where it ran: main, worker thread, daemon thread, pool worker "
-                       "or child")
+    kind: Kind | NoKind = Field(
+        "", description='the hotspot\'s kind: cpu, native, io, gil, lock or mixed ("" at run scope)'
+    )
+    role: Role = Field(
+        Role.main, description="where it ran: main, worker thread, daemon thread, pool worker or child"
+    )
     share_of_wall: float = Field(0.0, description="the hotspot's share of the run's wall time (0-1)")
     wall_s: float = Field(0.0, description="wall seconds the hotspot was on the stack of its threads")
     cpu_s: float = Field(0.0, description="CPU seconds used while in the hotspot")
     cpu_share: float = Field(0.0, description="cpu_s / wall_s of the hotspot")
     python_share: float = Field(0.0, description="share of the hotspot's time on CPU holding the GIL")
     native_share: float = Field(0.0, description="share of the hotspot's time on CPU with the GIL released")
-    io_share: float = Field(0.0, description="share of the hotspot's time blocked on I/O, sleep or a subprocess")
+    io_share: float = Field(
+        0.0, description="share of the hotspot's time blocked on I/O, sleep or a subprocess"
+    )
     gil_share: float = Field(0.0, description="share of the hotspot's time runnable but waiting for the GIL")
-    lock_share: float = Field(0.0, description="share of the hotspot's time waiting on a lock, queue, event or join")
+    lock_share: float = Field(
+        0.0, description="share of the hotspot's time waiting on a lock, queue, event or join"
+    )
     blocker: str = Field("", description="the blocking call most of the waiting went to, e.g. time.sleep")
     threads: int = Field(0, description="how many threads ran the hotspot")
     busy_threads: int = Field(0, description="threads that wanted the CPU (running or waiting for the GIL)")
@@ -43,47 +50,89 @@ class Facts(BaseModel):
     loop_stall_s: float = Field(0.0, description="seconds the event loop was stalled by this hotspot")
     loop_stalls: int = Field(0, description="how many separate stalls of the event loop it caused")
     in_child_process: bool = Field(False, description="the hotspot ran in a worker or child process")
-    ipc_share: float = Field(0.0, description="share of the worker processes' task-loop time spent outside the "
-                             "task code (receiving, unpickling, waiting to be fed); 0 without worker processes")
+    ipc_share: float = Field(
+        0.0,
+        description="share of the worker processes' task-loop time spent outside the "
+        "task code (receiving, unpickling, waiting to be fed); 0 without worker processes",
+    )
     tasks: int = Field(0, description="tasks sent to worker processes (not measured yet: always 0)")
-    mean_task_s: float = Field(0.0, description="mean worker-side seconds per task sent to processes (not "
-                               "measured yet: always 0)")
+    mean_task_s: float = Field(
+        0.0, description="mean worker-side seconds per task sent to processes (not measured yet: always 0)"
+    )
     lock_holder: str = Field("", description="the function that held the lock waited on, when known")
-    lock_held_share: float = Field(0.0, description="share of the run's wall time threads spent inside this lock-"
-                                   "taking function not waiting for the lock: the work done holding it (lock hotspots)")
-    lock_held_kind: Kind | NoKind = Field("", description="what that work was: io, cpu, native, gil or mixed (lock hotspots)")
-    lock_held_threads: int = Field(0, description="threads that ran this lock-taking function, waiting or holding")
+    lock_held_share: float = Field(
+        0.0,
+        description="share of the run's wall time threads spent inside this lock-"
+        "taking function not waiting for the lock: the work done holding it (lock hotspots)",
+    )
+    lock_held_kind: Kind | NoKind = Field(
+        "", description="what that work was: io, cpu, native, gil or mixed (lock hotspots)"
+    )
+    lock_held_threads: int = Field(
+        0, description="threads that ran this lock-taking function, waiting or holding"
+    )
     free_threaded: bool = Field(False, description="the interpreter is a free-threaded build")
     gil_enabled: bool = Field(True, description="the GIL was enabled during the run")
     gil_measured: bool = Field(True, description="the engine measured GIL holding and waiting")
     run_wall_s: float = Field(0.0, description="the run's wall seconds")
     samples: int = Field(0, description="samples behind the hotspot (or the run, at run scope)")
-    estimated_speedup: float = Field(1.0, description="the whole-program speedup the hotspot's strategy could give")
-    gil_reenabled_by: str = Field("", description="the module that turned the GIL back on (free-threaded builds)")
+    estimated_speedup: float = Field(
+        1.0, description="the whole-program speedup the hotspot's strategy could give"
+    )
+    gil_reenabled_by: str = Field(
+        "", description="the module that turned the GIL back on (free-threaded builds)"
+    )
     exit_code: int = Field(0, description="the target's exit status")
-    bytecode_share: float = Field(0.0, description="share of the hotspot's time running Python bytecode (holding "
-                                  "the GIL, outside C functions)")
-    own_bytecode_share: float = Field(0.0, description="share of the hotspot's time running bytecode of the "
-                                      "user's own code (not of library Python it calls, which compiling the "
-                                      "user's code leaves as it is)")
-    c_share: float = Field(0.0, description="share of the hotspot's time inside C code that held the GIL "
-                           "(json.dumps, re, pickle, big-integer operators...)")
+    bytecode_share: float = Field(
+        0.0,
+        description="share of the hotspot's time running Python bytecode (holding "
+        "the GIL, outside C functions)",
+    )
+    own_bytecode_share: float = Field(
+        0.0,
+        description="share of the hotspot's time running bytecode of the "
+        "user's own code (not of library Python it calls, which compiling the "
+        "user's code leaves as it is)",
+    )
+    c_share: float = Field(
+        0.0,
+        description="share of the hotspot's time inside C code that held the GIL "
+        "(json.dumps, re, pickle, big-integer operators...)",
+    )
     c_function: str = Field("", description="the C function most of that time went to, as the code calls it")
-    native_io_share: float = Field(0.0, description="share of the hotspot's native time spent in I/O calls (write, "
-                                   "read, send, recv...): system calls on one stream, not computation that threads "
-                                   "could spread over cores")
-    gc_share: float = Field(0.0, description="share of the run's wall time spent collecting garbage (all generations)")
-    gc_gen2_share: float = Field(0.0, description="share of the run's wall time spent in full (generation 2) "
-                                 "collections")
+    native_io_share: float = Field(
+        0.0,
+        description="share of the hotspot's native time spent in I/O calls (write, "
+        "read, send, recv...): system calls on one stream, not computation that threads "
+        "could spread over cores",
+    )
+    gc_share: float = Field(
+        0.0, description="share of the run's wall time spent collecting garbage (all generations)"
+    )
+    gc_gen2_share: float = Field(
+        0.0, description="share of the run's wall time spent in full (generation 2) collections"
+    )
     gc_collections: int = Field(0, description="garbage collections during the run, all generations")
     planned_stop: bool = Field(False, description="gilscope stopped the target after --duration, as asked")
-    other_load_share: float = Field(0.0, description="share of the machine's cores other processes kept busy "
-                                    "during the run (/proc/stat less the run's own CPU time)")
-    machine_busy: bool = Field(False, description="the run's threads mostly waited for cores that other work kept "
-                               "busy (core_wait_share >= 0.4, and other processes used a quarter of the machine or "
-                               "more where that was measured): CPU and parallelism advice would not hold")
-    waits_in_flight: float = Field(0.0, description="how many of the hotspot's waits were in progress at once, on "
-                                   "average, while it was on the program's critical path (1: one after another)")
-    core_wait_share: float = Field(0.0, description="share of the main process's runnable time its threads spent "
-                                   "waiting for a free core rather than running (the machine was busy); measured as "
-                                   "1 - process CPU seconds / seconds the sampler saw threads running or runnable")
+    other_load_share: float = Field(
+        0.0,
+        description="share of the machine's cores other processes kept busy "
+        "during the run (/proc/stat less the run's own CPU time)",
+    )
+    machine_busy: bool = Field(
+        False,
+        description="the run's threads mostly waited for cores that other work kept "
+        "busy (core_wait_share >= 0.4, and other processes used a quarter of the machine or "
+        "more where that was measured): CPU and parallelism advice would not hold",
+    )
+    waits_in_flight: float = Field(
+        0.0,
+        description="how many of the hotspot's waits were in progress at once, on "
+        "average, while it was on the program's critical path (1: one after another)",
+    )
+    core_wait_share: float = Field(
+        0.0,
+        description="share of the main process's runnable time its threads spent "
+        "waiting for a free core rather than running (the machine was busy); measured as "
+        "1 - process CPU seconds / seconds the sampler saw threads running or runnable",
+    )

@@ -2,6 +2,7 @@
 
 It is saved inside the JSON report so that reports can be re-rendered without running the target again.
 """
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from gilscope.model.common import Role, Seconds, State
@@ -15,33 +16,33 @@ class Frame(BaseModel):
     model_config = _FROZEN
     function: str
     file: str
-    line: int = Field(ge=0)          # the line the function is defined on
-    user: bool                       # the user's own code, not stdlib or site-packages
+    line: int = Field(ge=0)  # the line the function is defined on
+    user: bool  # the user's own code, not stdlib or site-packages
 
 
 class StackCount(BaseModel):
     """Samples that shared one thread, stack and state, summed."""
 
     model_config = _FROZEN
-    thread: int                      # index into Profile.threads
-    frames: tuple[int, ...]          # indexes into Profile.frames, outermost first
-    line: int = 0                    # the line executing in the innermost frame
+    thread: int  # index into Profile.threads
+    frames: tuple[int, ...]  # indexes into Profile.frames, outermost first
+    line: int = 0  # the line executing in the innermost frame
     state: State
-    blocker: str | None = None       # the blocking call, e.g. "time.sleep", "socket.recv", "Lock.acquire"
+    blocker: str | None = None  # the blocking call, e.g. "time.sleep", "socket.recv", "Lock.acquire"
     samples: int = Field(ge=0)
     wall_s: Seconds
     cpu_s: Seconds
-    critical_s: Seconds = 0.0        # wall time during which the program's main thread waited on this thread
-    waits: int = Field(0, ge=0)      # blocking waits that ended (the thread was scheduled in again), if known
-    c_function: str | None = None    # cpu state only: the C function running while holding the GIL
-                                     # (e.g. "json.dumps"); None means Python bytecode
+    critical_s: Seconds = 0.0  # wall time during which the program's main thread waited on this thread
+    waits: int = Field(0, ge=0)  # blocking waits that ended (the thread was scheduled in again), if known
+    c_function: str | None = None  # cpu state only: the C function running while holding the GIL
+    # (e.g. "json.dumps"); None means Python bytecode
 
 
 class ThreadProfile(BaseModel):
     model_config = _FROZEN
-    tid: int                         # native (OS) thread id
+    tid: int  # native (OS) thread id
     name: str
-    process: int = 0                 # index into Profile.processes
+    process: int = 0  # index into Profile.processes
     is_main: bool = False
     daemon: bool = False
     wall_s: Seconds = 0.0
@@ -56,9 +57,9 @@ class LoopStall(BaseModel):
 
     model_config = _FROZEN
     thread: int
-    frames: tuple[int, ...]          # the stack of the user code that stalled the loop (outermost first)
-    state: State                     # what the stalling code did: io (blocking call), cpu or native
-    count: int = Field(ge=0)         # how many separate stalls
+    frames: tuple[int, ...]  # the stack of the user code that stalled the loop (outermost first)
+    state: State  # what the stalling code did: io (blocking call), cpu or native
+    count: int = Field(ge=0)  # how many separate stalls
     total_s: Seconds
     max_s: Seconds
 
@@ -76,7 +77,7 @@ class GcGeneration(BaseModel):
 class ProcessProfile(BaseModel):
     model_config = _FROZEN
     pid: int
-    role: Role = Role.main           # main, pool worker or child
+    role: Role = Role.main  # main, pool worker or child
     argv: list[str] = Field(default_factory=list)
     wall_s: Seconds = 0.0
     cpu_s: Seconds = 0.0
@@ -91,18 +92,20 @@ class Profile(BaseModel):
     wall_s: Seconds
     cpu_s: Seconds
     samples: int = 0
-    gil_measured: bool = True        # False when the engine cannot see the GIL (or there is none)
+    gil_measured: bool = True  # False when the engine cannot see the GIL (or there is none)
     frames: list[Frame] = Field(default_factory=list)
     threads: list[ThreadProfile] = Field(default_factory=list)
     processes: list[ProcessProfile] = Field(default_factory=list)
     stacks: list[StackCount] = Field(default_factory=list)
     loop_stalls: list[LoopStall] = Field(default_factory=list)
-    calls: dict[int, int] = Field(default_factory=dict)   # frame index -> exact call count (deterministic engines)
+    calls: dict[int, int] = Field(
+        default_factory=dict
+    )  # frame index -> exact call count (deterministic engines)
     # frame index -> separate calls of that function the sampler saw running (a lower bound on its call count)
     invocations: dict[int, int] = Field(default_factory=dict)
     gil_reenabled_by: list[str] = Field(default_factory=list)
-    ipc: dict[str, float] = Field(default_factory=dict)   # inter-process counters: tasks, pickled_bytes, ...
-    notes: list[str] = Field(default_factory=list)        # collector caveats, shown in the report
+    ipc: dict[str, float] = Field(default_factory=dict)  # inter-process counters: tasks, pickled_bytes, ...
+    notes: list[str] = Field(default_factory=list)  # collector caveats, shown in the report
     gc: list[GcGeneration] = Field(default_factory=list)  # per generation; empty when not measured
-    rounds: int = 0                  # times the sampler read the stacks (samples counts intervals covered)
-    gil_wait_s: Seconds = 0.0        # time the main process's sampler waited for the GIL after its sleeps
+    rounds: int = 0  # times the sampler read the stacks (samples counts intervals covered)
+    gil_wait_s: Seconds = 0.0  # time the main process's sampler waited for the GIL after its sleeps

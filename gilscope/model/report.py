@@ -1,4 +1,5 @@
 """The report: what every renderer reads and what `--json` writes."""
+
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +17,7 @@ class Evidence(BaseModel):
     model_config = _FROZEN
     metric: str
     value: float | str
-    source: str          # the engine or signal that produced it, e.g. "sampler:/proc schedstat"
+    source: str  # the engine or signal that produced it, e.g. "sampler:/proc schedstat"
     detail: str = ""
 
 
@@ -43,7 +44,7 @@ class Location(BaseModel):
     file: str
     line: int
     function: str = ""
-    code: str = ""        # the source line(s), for context
+    code: str = ""  # the source line(s), for context
 
 
 class Hotspot(BaseModel):
@@ -54,7 +55,7 @@ class Hotspot(BaseModel):
     kind: Kind
     wall_s: Seconds
     cpu_s: Seconds
-    share: Ratio                    # share of the run's wall time the program spent here (critical path)
+    share: Ratio  # share of the run's wall time the program spent here (critical path)
     split: TimeSplit
     role: Role = Role.main
     threads: list[str] = Field(default_factory=list)
@@ -63,7 +64,7 @@ class Hotspot(BaseModel):
     c_functions: dict[str, Seconds] = Field(default_factory=dict)
     # seconds running without the GIL (part of split.native_s), by the call it was in, where known
     native_calls: dict[str, Seconds] = Field(default_factory=dict)
-    own_bytecode_s: Seconds = 0.0   # bytecode in the function's own frames, not in library Python it calls
+    own_bytecode_s: Seconds = 0.0  # bytecode in the function's own frames, not in library Python it calls
     samples: int = 0
     calls: int = 0
     confidence: Literal["low", "medium", "high"] = "medium"
@@ -81,8 +82,8 @@ class Speedup(BaseModel):
 
 class Finding(BaseModel):
     model_config = _FROZEN
-    rule: str                       # stable id, e.g. GS101
-    name: str                       # kebab-case slug
+    rule: str  # stable id, e.g. GS101
+    name: str  # kebab-case slug
     title: str
     severity: Severity
     confidence: Literal["low", "medium", "high"] = "medium"
@@ -95,10 +96,12 @@ class Finding(BaseModel):
     because: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
     estimated_speedup: Speedup | None = None
-    change_at: Location | None = None   # the construct to change, found in the source (may differ from the hotspot)
+    change_at: Location | None = (
+        None  # the construct to change, found in the source (may differ from the hotspot)
+    )
     before: str = ""
     after: str = ""
-    diff: str = ""                      # a unified diff built from the user's own lines, never applied
+    diff: str = ""  # a unified diff built from the user's own lines, never applied
     # when no diff is shown because its safety could not be shown: what must hold for the change to be safe
     change_requires: list[str] = Field(default_factory=list)
 
@@ -112,7 +115,7 @@ class ThreadSummary(BaseModel):
     wall_s: Seconds
     cpu_s: Seconds
     split: TimeSplit
-    gil_held: Ratio | None = None     # share of the thread's time on CPU holding the GIL (None: not measured)
+    gil_held: Ratio | None = None  # share of the thread's time on CPU holding the GIL (None: not measured)
     gil_wait: Ratio | None = None
     native: Ratio | None = None
     idle: Ratio = 0.0
@@ -133,8 +136,8 @@ class RunInfo(BaseModel):
     engine: str
     samples: int = 0
     interval_s: Seconds = 0.0
-    interrupted: str | None = None     # "SIGINT", "SIGTERM" or "timeout" when the run was cut short; "duration"
-                                       # when --duration stopped it as planned
+    interrupted: str | None = None  # "SIGINT", "SIGTERM" or "timeout" when the run was cut short; "duration"
+    # when --duration stopped it as planned
     cwd: str = ""
     platform: str = ""
     started_at: str = ""

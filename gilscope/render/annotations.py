@@ -3,6 +3,7 @@
 GitHub shows 10 error, 10 warning and 10 notice annotations per step, so the most severe and biggest findings
 become annotations and the rest go to Markdown for $GITHUB_STEP_SUMMARY.
 """
+
 from __future__ import annotations
 
 import os
@@ -60,9 +61,14 @@ def render_annotations(report: Report, root: str | os.PathLike[str] | None = Non
 def _overflow(rest: list[Finding], report: Report) -> str:
     if not rest:
         return ""
-    lines = [f"### {len(rest)} more gilscope finding{'s' if len(rest) != 1 else ''}", "",
-             f"GitHub shows at most {PER_LEVEL} annotations per level in a step; these did not fit:", "",
-             "| severity | rule | where | message |", "|---|---|---|---|"]
+    lines = [
+        f"### {len(rest)} more gilscope finding{'s' if len(rest) != 1 else ''}",
+        "",
+        f"GitHub shows at most {PER_LEVEL} annotations per level in a step; these did not fit:",
+        "",
+        "| severity | rule | where | message |",
+        "|---|---|---|---|",
+    ]
     for f in rest:
         place = md_code(where(f.file, f.line, report), table=True)
         lines.append(f"| {f.severity.value} | {f.rule} | {place} | {md_text(f.message)} |")

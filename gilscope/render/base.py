@@ -2,6 +2,7 @@
 
 Renderers are pure: `Report` in, `str` out. They never detect a TTY or write files (the CLI does).
 """
+
 from __future__ import annotations
 
 import os
@@ -17,13 +18,19 @@ from gilscope.formats import Format  # defined there so the CLI can import it ch
 from gilscope.model import Evidence, Finding, Report, Severity
 
 INFORMATION_URI = "https://pypi.org/project/gilscope/"
-TOP_HOTSPOTS = 5   # hotspots the terminal report shows unless verbose
-STATES = ("cpu", "native", "io", "gil", "lock")   # the order of every split, chart and legend
+TOP_HOTSPOTS = 5  # hotspots the terminal report shows unless verbose
+STATES = ("cpu", "native", "io", "gil", "lock")  # the order of every split, chart and legend
 
 
 _SUFFIXES = {
-    ".txt": Format.text, ".text": Format.text, ".md": Format.md, ".markdown": Format.md,
-    ".html": Format.html, ".htm": Format.html, ".sarif": Format.sarif, ".json": Format.json,
+    ".txt": Format.text,
+    ".text": Format.text,
+    ".md": Format.md,
+    ".markdown": Format.md,
+    ".html": Format.html,
+    ".htm": Format.html,
+    ".sarif": Format.sarif,
+    ".json": Format.json,
 }
 
 
@@ -59,10 +66,10 @@ class RenderOptions:
     """How much a report shows, decided by the CLI (renderers never look at the terminal themselves)."""
 
     color: bool = False
-    width: int = 100              # terminal columns (text format)
-    verbose: bool = False         # conditions, evidence, assumptions and every finding's diff
-    threads: bool = False         # one row per thread instead of groups by role and name pattern
-    top: int = TOP_HOTSPOTS       # hotspots listed in the terminal (all of them when verbose)
+    width: int = 100  # terminal columns (text format)
+    verbose: bool = False  # conditions, evidence, assumptions and every finding's diff
+    threads: bool = False  # one row per thread instead of groups by role and name pattern
+    top: int = TOP_HOTSPOTS  # hotspots listed in the terminal (all of them when verbose)
 
 
 @dataclass(frozen=True)
@@ -83,16 +90,30 @@ def _as_rule_doc(rule: Any) -> RuleDoc:
     summary = getattr(docs, "summary", "") or rule.title
     try:
         from gilscope.engine.docs import rule_markdown
+
         markdown = rule_markdown(rule)
-    except (ImportError, AttributeError, TypeError):   # no engine, or a rule-like object it cannot document
+    except (ImportError, AttributeError, TypeError):  # no engine, or a rule-like object it cannot document
         markdown = f"# {rule.id} {rule.name}\n\n{clean(summary)}\n"
-    return SimpleRuleDoc(id=rule.id, name=rule.name, title=rule.title, severity=Severity(_value(rule.severity)),
-                         summary=summary, markdown=markdown, category=str(_value(getattr(rule, "category", ""))))
+    return SimpleRuleDoc(
+        id=rule.id,
+        name=rule.name,
+        title=rule.title,
+        severity=Severity(_value(rule.severity)),
+        summary=summary,
+        markdown=markdown,
+        category=str(_value(getattr(rule, "category", ""))),
+    )
 
 
 def _from_finding(f: Finding) -> RuleDoc:
-    return SimpleRuleDoc(id=f.rule, name=f.name, title=f.title, severity=f.severity, summary=f.title,
-                         markdown=f"# {f.rule} {f.name}\n\n{clean(f.title)}\n")
+    return SimpleRuleDoc(
+        id=f.rule,
+        name=f.name,
+        title=f.title,
+        severity=f.severity,
+        summary=f.title,
+        markdown=f"# {f.rule} {f.name}\n\n{clean(f.title)}\n",
+    )
 
 
 def rule_docs(rules: Iterable[Any] | None, findings: Iterable[Finding] = ()) -> list[RuleDoc]:
@@ -131,8 +152,17 @@ def clean_block(text: str) -> str:
 def sorted_findings(report: Report) -> list[Finding]:
     """Most severe first, then by the hotspot's share of the run, then by rule and place."""
     share = {(h.file, h.function): h.share for h in report.hotspots}
-    return sorted(report.findings, key=lambda f: (-f.severity.rank, -share.get((f.file, f.function), 0.0),
-                                                  f.rule, f.file, f.line, f.function))
+    return sorted(
+        report.findings,
+        key=lambda f: (
+            -f.severity.rank,
+            -share.get((f.file, f.function), 0.0),
+            f.rule,
+            f.file,
+            f.line,
+            f.function,
+        ),
+    )
 
 
 def user_change(f: Finding) -> tuple[str, str, str]:
@@ -231,4 +261,4 @@ def json_report(report: Report) -> str:
     is one compact line: a third of the size and of the time (benchmarks/scale.py)."""
     head = report.model_dump_json(indent=2, exclude={"profile"})
     body = "null" if report.profile is None else report.profile.model_dump_json()
-    return f'{head[:-2]},\n  "profile": {body}\n}}\n'   # the profile is the last field, as in the model
+    return f'{head[:-2]},\n  "profile": {body}\n}}\n'  # the profile is the last field, as in the model

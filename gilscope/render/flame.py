@@ -5,6 +5,7 @@ Each frame is as wide as the thread time spent in it and coloured by what its th
 greyed frame named after its innermost function. Frames too narrow to see are merged into "other", and the
 depth is capped, so a big profile gives a picture of bounded size.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from gilscope.render.base import STATES, clean
 from gilscope.render.svg import COLORS, LABELS
 
 WIDTH, ROW_H, FONT_PX, CHAR_PX = 1000, 20, 12, 7.0
-MIN_FRACTION = 0.002       # frames under 0.2% of the total (2 px) are merged into "other"
+MIN_FRACTION = 0.002  # frames under 0.2% of the total (2 px) are merged into "other"
 MAX_DEPTH = 40
 MAX_NODES = 1500
 
@@ -25,9 +26,9 @@ MAX_NODES = 1500
 @dataclass
 class Node:
     label: str
-    detail: str                          # the tooltip's first line: where the frame is
+    detail: str  # the tooltip's first line: where the frame is
     user: bool
-    key: tuple[str, str] | None          # (file, function) of a user frame: what hotspots and findings link to
+    key: tuple[str, str] | None  # (file, function) of a user frame: what hotspots and findings link to
     total: float = 0.0
     states: dict[str, float] = field(default_factory=dict)
     children: dict[object, Node] = field(default_factory=dict)
@@ -84,9 +85,11 @@ def _path(indexes: tuple[int, ...], frames: list) -> list[tuple[object, Callable
         inner = run[-1]
         label = names[-1] + (f" +{len(run) - 1}" if len(run) > 1 else "")
         shown = names if len(names) <= 6 else names[:2] + ["…"] + names[-3:]
-        detail = (f"library: {' → '.join(shown)} ({PurePath(clean(inner.file)).name})")
+        detail = f"library: {' → '.join(shown)} ({PurePath(clean(inner.file)).name})"
         key = ("lib",) + tuple((f.file, f.function) for f in run)
-        out.append((key, lambda label=label, detail=detail: Node(label=label, detail=detail, user=False, key=None)))
+        out.append(
+            (key, lambda label=label, detail=detail: Node(label=label, detail=detail, user=False, key=None))
+        )
         run.clear()
 
     for i in indexes:
@@ -98,9 +101,14 @@ def _path(indexes: tuple[int, ...], frames: list) -> list[tuple[object, Callable
             continue
         fold()
         detail = f"{clean(f.function)} ({clean(f.file)}:{f.line})"
-        out.append(((f.file, f.function, f.line),
-                    lambda f=f, detail=detail: Node(label=clean(f.function), detail=detail, user=True,
-                                                    key=(f.file, f.function))))
+        out.append(
+            (
+                (f.file, f.function, f.line),
+                lambda f=f, detail=detail: Node(
+                    label=clean(f.function), detail=detail, user=True, key=(f.file, f.function)
+                ),
+            )
+        )
     fold()
     return out
 
@@ -157,8 +165,11 @@ def _anchor(boxes: list[_Box], wanted: set[tuple[str, str]]) -> None:
 
 
 def _tooltip(node: Node, total: float) -> str:
-    parts = " · ".join(f"{LABELS[s]} {node.states[s] / node.total:.0%}" for s in (*STATES,)
-                       if node.states.get(s, 0) > 0 and node.total)
+    parts = " · ".join(
+        f"{LABELS[s]} {node.states[s] / node.total:.0%}"
+        for s in (*STATES,)
+        if node.states.get(s, 0) > 0 and node.total
+    )
     return f"{node.detail}\n{node.total:.3f} s, {node.total / total:.1%} of all threads' time\n{parts}"
 
 
@@ -171,22 +182,29 @@ def flame_svg(report: Report) -> str:
     if root.total <= 0:
         return '<p class="muted">No flame graph: the stacks hold no time.</p>'
     boxes = _layout(root)
-    _anchor(boxes, {(h.file, h.function) for h in report.hotspots} | {(f.file, f.function) for f in report.findings})
+    _anchor(
+        boxes,
+        {(h.file, h.function) for h in report.hotspots} | {(f.file, f.function) for f in report.findings},
+    )
     depth = max(b.depth for b in boxes) + 1
     height = depth * ROW_H
     title = "Flame graph (icicle): where the threads spent their time, outermost call at the top"
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="flame" role="img" viewBox="0 0 {WIDTH} {height}" '
-           f'preserveAspectRatio="xMinYMin meet" aria-label="{escape(title)}"><title>{escape(title)}</title>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="flame" role="img" viewBox="0 0 {WIDTH} {height}" '
+        f'preserveAspectRatio="xMinYMin meet" aria-label="{escape(title)}"><title>{escape(title)}</title>'
+    ]
     for b in boxes:
         n = b.node
         y = b.depth * ROW_H
         css = "frame user" if n.user else "frame lib"
         ident = f' id="{b.anchor}"' if b.anchor else ""
         label = _fit(n.label, b.w)
-        text = (f'<text x="{b.x + 4:.1f}" y="{y + ROW_H - 6}">{escape(label)}</text>' if label else "")
-        out.append(f'<g class="{css} {n.dominant}"{ident}><title>{escape(_tooltip(n, root.total))}</title>'
-                   f'<rect x="{b.x:.2f}" y="{y}" width="{max(b.w - 0.5, 0.5):.2f}" height="{ROW_H - 1}" '
-                   f'fill="{COLORS[n.dominant]}"/>{text}</g>')
+        text = f'<text x="{b.x + 4:.1f}" y="{y + ROW_H - 6}">{escape(label)}</text>' if label else ""
+        out.append(
+            f'<g class="{css} {n.dominant}"{ident}><title>{escape(_tooltip(n, root.total))}</title>'
+            f'<rect x="{b.x:.2f}" y="{y}" width="{max(b.w - 0.5, 0.5):.2f}" height="{ROW_H - 1}" '
+            f'fill="{COLORS[n.dominant]}"/>{text}</g>'
+        )
     out.append("</svg>")
     return "\n".join(out)
 
@@ -195,4 +213,4 @@ def _fit(label: str, width: float) -> str:
     chars = int((width - 6) / CHAR_PX)
     if chars < 3:
         return ""
-    return label if len(label) <= chars else label[:chars - 1] + "…"
+    return label if len(label) <= chars else label[: chars - 1] + "…"

@@ -1,4 +1,5 @@
 """Markdown for a PR comment or $GITHUB_STEP_SUMMARY: summary, top hotspots, findings with evidence and code."""
+
 from __future__ import annotations
 
 import re
@@ -57,7 +58,8 @@ def _summary(report: Report) -> list[str]:
     build = ", free-threaded build" if run.free_threaded_build else ""
     exit_ = "not recorded" if run.exit_code is None else str(run.exit_code)
     return [
-        f"## gilscope: {_counts(report)}", "",
+        f"## gilscope: {_counts(report)}",
+        "",
         f"- **Command:** {md_code(' '.join(run.argv))}",
         f"- **Python:** {md_text(run.implementation)} {md_text(run.python_version)} ({gil}{build})",
         f"- **Time:** wall {seconds(run.wall_s)} s, cpu {seconds(run.cpu_s)} s, "
@@ -71,11 +73,18 @@ def _summary(report: Report) -> list[str]:
 def _hotspots(report: Report) -> list[str]:
     if not report.hotspots:
         return []
-    lines = ["", "### Top hotspots", "", "| # | function | file:line | kind | cpu / wall | share |",
-             "|---:|---|---|---|---|---:|"]
+    lines = [
+        "",
+        "### Top hotspots",
+        "",
+        "| # | function | file:line | kind | cpu / wall | share |",
+        "|---:|---|---|---|---|---:|",
+    ]
     for i, h in enumerate(report.hotspots[:TOP_HOTSPOTS], 1):
-        lines.append(f"| {i} | {md_code(h.function, table=True)} | {md_code(where(h.file, h.line, report), table=True)}"
-                     f" | {h.kind.value} | {seconds(h.cpu_s)} s / {seconds(h.wall_s)} s | {h.share * 100:.1f}% |")
+        lines.append(
+            f"| {i} | {md_code(h.function, table=True)} | {md_code(where(h.file, h.line, report), table=True)}"
+            f" | {h.kind.value} | {seconds(h.cpu_s)} s / {seconds(h.wall_s)} s | {h.share * 100:.1f}% |"
+        )
     if len(report.hotspots) > TOP_HOTSPOTS:
         lines += ["", f"…and {len(report.hotspots) - TOP_HOTSPOTS} more in the full report."]
     return lines
@@ -83,28 +92,50 @@ def _hotspots(report: Report) -> list[str]:
 
 def finding_markdown(f: Finding, report: Report) -> list[str]:
     loc = md_code(where(f.file, f.line, report)) + (f" in {md_code(f.function)}" if f.function else "")
-    lines = ["", f"#### {f.severity.value}: {f.rule} {md_text(f.title)}", "",
-             f"{md_code(f.name)} at {loc} (confidence {f.confidence}, strategy {f.strategy.value})", "",
-             md_text(f.message)]
+    lines = [
+        "",
+        f"#### {f.severity.value}: {f.rule} {md_text(f.title)}",
+        "",
+        f"{md_code(f.name)} at {loc} (confidence {f.confidence}, strategy {f.strategy.value})",
+        "",
+        md_text(f.message),
+    ]
     details = [f"- {md_text(line)}" for line in finding_facts(f)]
     if details:
         lines += ["", *details]
     if f.estimated_speedup:
         s = f.estimated_speedup
-        lines += ["", f"**Estimated gain:** {s.factor:.2f}x for the whole program ({md_code(s.formula)}), assuming:",
-                  *(f"- {md_text(a)}" for a in s.assumptions)]
-    _, _, diff = user_change(f)   # the user's own code, never the rule docs' generic example
+        lines += [
+            "",
+            f"**Estimated gain:** {s.factor:.2f}x for the whole program ({md_code(s.formula)}), assuming:",
+            *(f"- {md_text(a)}" for a in s.assumptions),
+        ]
+    _, _, diff = user_change(f)  # the user's own code, never the rule docs' generic example
     if f.change_at:
         c = f.change_at
-        lines += ["", f"**Change at** {md_code(where(c.file, c.line, report))}"
-                  + (f" in {md_code(c.function)}" if c.function else "")]
+        lines += [
+            "",
+            f"**Change at** {md_code(where(c.file, c.line, report))}"
+            + (f" in {md_code(c.function)}" if c.function else ""),
+        ]
         if c.code and not diff:
             lines += ["", md_block(c.code, "python")]
     if f.change_requires:
-        lines += ["", "**No diff:** the change is safe only if", "", *(f"- {md_text(r)}" for r in f.change_requires)]
+        lines += [
+            "",
+            "**No diff:** the change is safe only if",
+            "",
+            *(f"- {md_text(r)}" for r in f.change_requires),
+        ]
     if diff:
-        lines += ["", "<details><summary>Suggested change to your code</summary>", "", md_block(diff, "diff"),
-                  "", "</details>"]
+        lines += [
+            "",
+            "<details><summary>Suggested change to your code</summary>",
+            "",
+            md_block(diff, "diff"),
+            "",
+            "</details>",
+        ]
     return lines
 
 

@@ -2,6 +2,7 @@
 
 Everything is escaped first; only the constructs above are turned back into tags.
 """
+
 from __future__ import annotations
 
 import re

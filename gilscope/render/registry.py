@@ -4,6 +4,7 @@ It sits above the renderer modules, and base.py (their shared helpers) below the
 the module that imports it. A renderer is imported the first time its format is asked for (the HTML and
 terminal ones cost tens of milliseconds), so `gilscope profile --json` never loads rich.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,26 +19,31 @@ from gilscope.render.base import RenderOptions, json_report
 
 def _text(report: Report, opts: RenderOptions, rules: Iterable[Any] | None, root: Any) -> str:
     from gilscope.render.terminal import render_text
+
     return render_text(report, options=opts)
 
 
 def _markdown(report: Report, opts: RenderOptions, rules: Iterable[Any] | None, root: Any) -> str:
     from gilscope.render.markdown import render_markdown
+
     return render_markdown(report)
 
 
 def _html(report: Report, opts: RenderOptions, rules: Iterable[Any] | None, root: Any) -> str:
     from gilscope.render.html import render_html
+
     return render_html(report, rules=rules)
 
 
 def _sarif(report: Report, opts: RenderOptions, rules: Iterable[Any] | None, root: Any) -> str:
     from gilscope.render.sarif import render_sarif
+
     return render_sarif(report, rules=rules, root=root)
 
 
 def _speedscope(report: Report, opts: RenderOptions, rules: Iterable[Any] | None, root: Any) -> str:
     from gilscope.render.speedscope import render_speedscope
+
     return render_speedscope(report)
 
 
@@ -48,22 +54,34 @@ def _json(report: Report, opts: RenderOptions, rules: Iterable[Any] | None, root
 # Format -> its renderer: (report, options, rules, root) -> str. A new format is a Format member, a module
 # with its render function, and a line here.
 RENDERERS: dict[Format, Callable[[Report, RenderOptions, Iterable[Any] | None, Any], str]] = {
-    Format.text: _text, Format.md: _markdown, Format.html: _html, Format.sarif: _sarif,
-    Format.speedscope: _speedscope, Format.json: _json,
+    Format.text: _text,
+    Format.md: _markdown,
+    Format.html: _html,
+    Format.sarif: _sarif,
+    Format.speedscope: _speedscope,
+    Format.json: _json,
 }
 assert set(RENDERERS) == set(Format)
 
 
 @without_gc
-def render(report: Report, fmt: Format | str, *, color: bool = False, width: int = 100,
-           rules: Iterable[Any] | None = None, root: str | os.PathLike[str] | None = None,
-           options: RenderOptions | None = None) -> str:
+def render(
+    report: Report,
+    fmt: Format | str,
+    *,
+    color: bool = False,
+    width: int = 100,
+    rules: Iterable[Any] | None = None,
+    root: str | os.PathLike[str] | None = None,
+    options: RenderOptions | None = None,
+) -> str:
     """Render `report` as `fmt`.
 
     `rules` (engine Rules or RuleDocs) feed SARIF descriptors and HTML rule docs; `root` makes SARIF paths relative.
     `options` (verbosity, thread rows, width, colour) wins over `color` and `width`.
     """
     from pydantic_core import PydanticSerializationError
+
     opts = options or RenderOptions(color=color, width=width)
     try:
         text = _render(report, fmt, opts, rules=rules, root=root)
@@ -80,11 +98,12 @@ def _check_utf8(text: str, chunk: int = 1 << 20) -> None:
     if text.isascii():
         return
     for start in range(0, len(text), chunk):
-        text[start:start + chunk].encode("utf-8")
+        text[start : start + chunk].encode("utf-8")
 
 
 def encodable(report: Report) -> Report:
     """A copy of `report` in which every string encodes as UTF-8: lone surrogates become `\\udcff` escapes."""
+
     def fix(value: Any) -> Any:
         if isinstance(value, str):
             try:
@@ -97,9 +116,16 @@ def encodable(report: Report) -> Report:
         if isinstance(value, (list, tuple)):
             return type(value)(fix(v) for v in value)
         return value
+
     return Report.model_validate(fix(report.model_dump()))
 
 
-def _render(report: Report, fmt: Format | str, opts: RenderOptions, *, rules: Iterable[Any] | None,
-            root: str | os.PathLike[str] | None) -> str:
+def _render(
+    report: Report,
+    fmt: Format | str,
+    opts: RenderOptions,
+    *,
+    rules: Iterable[Any] | None,
+    root: str | os.PathLike[str] | None,
+) -> str:
     return RENDERERS[Format(fmt)](report, opts, rules, root)

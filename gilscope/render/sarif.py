@@ -1,4 +1,5 @@
 """SARIF 2.1.0 for GitHub code scanning: one descriptor per rule (stable order), one result per finding."""
+
 from __future__ import annotations
 
 import json
@@ -41,10 +42,12 @@ def _fallback_file(report: Report) -> str:
 
 
 def _location(file: str, line: int, root: Any, run_cwd: str, message: str = "") -> dict[str, Any]:
-    loc: dict[str, Any] = {"physicalLocation": {
-        "artifactLocation": {"uri": artifact_uri(file, root, run_cwd=run_cwd)},
-        "region": {"startLine": max(1, line)},
-    }}
+    loc: dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": artifact_uri(file, root, run_cwd=run_cwd)},
+            "region": {"startLine": max(1, line)},
+        }
+    }
     if message:
         loc["message"] = {"text": message}
     return loc
@@ -54,7 +57,9 @@ def _message(f: Finding) -> str:
     text = f.message
     if f.estimated_speedup:
         s = f.estimated_speedup
-        text += f" Estimated whole-program speedup {s.factor:.2f}x ({s.formula}), assuming: " + "; ".join(s.assumptions)
+        text += f" Estimated whole-program speedup {s.factor:.2f}x ({s.formula}), assuming: " + "; ".join(
+            s.assumptions
+        )
     return text
 
 
@@ -71,37 +76,47 @@ def _result(f: Finding, index: int, report: Report, root: Any) -> dict[str, Any]
             "strategy": f.strategy.value,
             "function": f.function,
             "because": list(f.because),
-            "evidence": [{"metric": e.metric, "value": value_text(e.value), "source": e.source} for e in f.evidence],
+            "evidence": [
+                {"metric": e.metric, "value": value_text(e.value), "source": e.source} for e in f.evidence
+            ],
         },
     }
     if f.estimated_speedup:
         result["properties"]["estimatedSpeedup"] = f.estimated_speedup.factor
     if f.change_at:
         c = f.change_at
-        result["relatedLocations"] = [dict(id=1, **_location(c.file, c.line, root, report.run.cwd, "change here"))]
+        result["relatedLocations"] = [
+            dict(id=1, **_location(c.file, c.line, root, report.run.cwd, "change here"))
+        ]
     return result
 
 
-def sarif_log(report: Report, *, rules: Iterable[Any] | None = None,
-              root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+def sarif_log(
+    report: Report, *, rules: Iterable[Any] | None = None, root: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
     docs = rule_docs(rules, report.findings)
     index = {d.id: i for i, d in enumerate(docs)}
     findings = sorted(report.findings, key=lambda f: (f.rule, f.file, f.line, f.function, f.fingerprint))
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "gilscope",
-                "version": report.version or __version__,
-                "informationUri": INFORMATION_URI,
-                "rules": [_descriptor(d) for d in docs],
-            }},
-            "results": [_result(f, index[f.rule], report, root) for f in findings],
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "gilscope",
+                        "version": report.version or __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [_descriptor(d) for d in docs],
+                    }
+                },
+                "results": [_result(f, index[f.rule], report, root) for f in findings],
+            }
+        ],
     }
 
 
-def render_sarif(report: Report, *, rules: Iterable[Any] | None = None,
-                 root: str | os.PathLike[str] | None = None) -> str:
+def render_sarif(
+    report: Report, *, rules: Iterable[Any] | None = None, root: str | os.PathLike[str] | None = None
+) -> str:
     return json.dumps(sarif_log(report, rules=rules, root=root), indent=2, ensure_ascii=False) + "\n"

@@ -3,6 +3,7 @@
 Samples that were not running Python (waiting on I/O, a lock or the GIL, or in native code) get a leaf frame
 named after their state, e.g. "[io] socket.recv", so the flame graph shows where waiting happened.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,8 +18,12 @@ SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 def speedscope_document(report: Report, name: str = "") -> dict[str, Any]:
     profile = report.profile
     if profile is None:
-        raise UsageError("the report has no saved profile (stacks), so there is nothing to export to speedscope")
-    frames: list[dict[str, Any]] = [{"name": f.function, "file": f.file, "line": f.line} for f in profile.frames]
+        raise UsageError(
+            "the report has no saved profile (stacks), so there is nothing to export to speedscope"
+        )
+    frames: list[dict[str, Any]] = [
+        {"name": f.function, "file": f.file, "line": f.line} for f in profile.frames
+    ]
     synthetic: dict[str, int] = {}
 
     def state_frame(label: str) -> int:
@@ -27,7 +32,7 @@ def speedscope_document(report: Report, name: str = "") -> dict[str, Any]:
             frames.append({"name": label})
         return synthetic[label]
 
-    by_thread: dict[int, list] = {}      # one pass over the stacks, not one per thread
+    by_thread: dict[int, list] = {}  # one pass over the stacks, not one per thread
     for stack in profile.stacks:
         by_thread.setdefault(stack.thread, []).append(stack)
     state_names = {state: state.value for state in State}
@@ -37,20 +42,22 @@ def speedscope_document(report: Report, name: str = "") -> dict[str, Any]:
         for stack in by_thread.get(index, ()):
             state = state_names[stack.state]
             if state == "cpu":
-                samples.append(stack.frames)    # a tuple: serialised as the array it is
+                samples.append(stack.frames)  # a tuple: serialised as the array it is
             else:
                 leaf = state_frame(f"[{state}] {stack.blocker}" if stack.blocker else f"[{state}]")
                 samples.append((*stack.frames, leaf))
             weights.append(stack.wall_s)
-        profiles.append({
-            "type": "sampled",
-            "name": f"{thread.name} (tid {thread.tid})",
-            "unit": "seconds",
-            "startValue": 0,
-            "endValue": round(sum(weights), 9),
-            "samples": samples,
-            "weights": weights,
-        })
+        profiles.append(
+            {
+                "type": "sampled",
+                "name": f"{thread.name} (tid {thread.tid})",
+                "unit": "seconds",
+                "startValue": 0,
+                "endValue": round(sum(weights), 9),
+                "samples": samples,
+                "weights": weights,
+            }
+        )
     return {
         "$schema": SCHEMA,
         "shared": {"frames": frames},
@@ -70,4 +77,5 @@ def render_speedscope(report: Report) -> str:
     # pydantic_core's serialiser: compact UTF-8 JSON like json.dumps(separators=(",", ":"), ensure_ascii=False),
     # three times faster on a long run's hundred thousand stacks
     from pydantic_core import to_json
+
     return to_json(speedscope_document(report)).decode("utf-8") + "\n"

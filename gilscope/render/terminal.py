@@ -1,6 +1,7 @@
 """The terminal report, one screen by default: a header line, the top hotspots, the threads grouped, one line per
 finding and the most important finding's diff. Verbose adds each finding's conditions, evidence, assumptions and
 diff. Every line fits the width; names and paths are shortened, never split."""
+
 from __future__ import annotations
 
 from io import StringIO
@@ -24,8 +25,16 @@ from gilscope.render.terminal_findings import finding_details, finding_line
 from gilscope.render.textfit import Lines, fit_end, fit_middle, fit_name, fit_path
 from gilscope.render.threadgroups import group_threads
 
-KIND_STYLE = {"cpu": "magenta", "native": "blue", "io": "green", "gil": "red", "lock": "yellow", "mixed": "white"}
-MAX_THREAD_ROWS = 12     # thread groups shown before "N more" (all of them with --threads)
+KIND_STYLE = {
+    "cpu": "magenta",
+    "native": "blue",
+    "io": "green",
+    "gil": "red",
+    "lock": "yellow",
+    "mixed": "white",
+}
+MAX_THREAD_ROWS = 12  # thread groups shown before "N more" (all of them with --threads)
+
 
 def split_text(split: TimeSplit) -> str:
     total = split.total_s
@@ -41,12 +50,15 @@ def _header(report: Report, out: Lines) -> None:
     build = ", free-threaded" if run.free_threaded_build else ""
     command = fit_middle(clean(" ".join(run.argv)) or "?", max(20, out.width // 2))
     exit_ = "exit ?" if run.exit_code is None else f"exit {run.exit_code}"
-    items = [f"gilscope {report.version}".strip() + f": {command}",
-             f"{seconds(run.wall_s)} s wall, {cores(report):.2f} of {run.cpu_count} cores",
-             f"{clean(run.implementation)} {clean(run.python_version)} ({gil}{build})",
-             f"{run.samples} samples ({clean(run.engine)})", exit_]
+    items = [
+        f"gilscope {report.version}".strip() + f": {command}",
+        f"{seconds(run.wall_s)} s wall, {cores(report):.2f} of {run.cpu_count} cores",
+        f"{clean(run.implementation)} {clean(run.python_version)} ({gil}{build})",
+        f"{run.samples} samples ({clean(run.engine)})",
+        exit_,
+    ]
     line = ""
-    for item in items:   # one line, or broken between items when it does not fit
+    for item in items:  # one line, or broken between items when it does not fit
         if line and cell_len(line) + 3 + cell_len(item) > out.width:
             out.add((line, "bold"))
             line = "  "
@@ -61,26 +73,30 @@ def _hotspots(report: Report, out: Lines, opts: RenderOptions) -> None:
     if not report.hotspots:
         out.add("No hotspots.")
         return
-    shown = report.hotspots if opts.verbose else report.hotspots[:opts.top]
+    shown = report.hotspots if opts.verbose else report.hotspots[: opts.top]
     n = len(report.hotspots)
     out.add((f"Hotspots (top {len(shown)} of {n})" if len(shown) < n else "Hotspots", "bold"))
     names = [clean(h.function) for h in shown]
     places = [clean(where(h.file, h.line, report)) for h in shown]
     splits = [split_text(h.split) for h in shown]
-    fixed = 2 + 6 + 2 + 6 + 2 + 7 + 2 + 7 + 2          # share, kind, wall s, cpu s and their gaps
+    fixed = 2 + 6 + 2 + 6 + 2 + 7 + 2 + 7 + 2  # share, kind, wall s, cpu s and their gaps
     split_w = max(cell_len(s) for s in splits + ["time split"])
     inline = out.width - fixed - split_w - 4 >= 36
     room = out.width - fixed - 2 - (split_w + 2 if inline else 0)
-    name_w, place_w = _share_room(room, max(cell_len(s) for s in names + ["function"]),
-                                  max(cell_len(s) for s in places + ["location"]))
+    name_w, place_w = _share_room(
+        room, max(cell_len(s) for s in names + ["function"]), max(cell_len(s) for s in places + ["location"])
+    )
     head = f"  {'share':>6}  {'kind':6}  {'wall s':>7}  {'cpu s':>7}  {'function':{name_w}}  {'location':{place_w}}"
     out.add((head + ("  time split" if inline else ""), "dim"))
     for h, name, place, split in zip(shown, names, places, splits):
         name, place = fit_name(name, name_w), fit_path(place, place_w)
         row: list[tuple[str, str] | str] = [
-            f"  {h.share * 100:5.1f}%  ", (f"{h.kind.value:6}", KIND_STYLE[h.kind.value]),
+            f"  {h.share * 100:5.1f}%  ",
+            (f"{h.kind.value:6}", KIND_STYLE[h.kind.value]),
             f"  {seconds(h.wall_s):>7}  {seconds(h.cpu_s):>7}  ",
-            (name + " " * (name_w - cell_len(name)), "bold"), f"  {place}"]
+            (name + " " * (name_w - cell_len(name)), "bold"),
+            f"  {place}",
+        ]
         if inline:
             row.append(" " * (place_w - cell_len(place)) + f"  {split}")
         out.add(*row)
@@ -89,7 +105,9 @@ def _hotspots(report: Report, out: Lines, opts: RenderOptions) -> None:
     if opts.verbose:
         for h in shown:
             if h.blockers:
-                blockers = ", ".join(f"{k} {v:.3f} s" for k, v in sorted(h.blockers.items(), key=lambda kv: -kv[1]))
+                blockers = ", ".join(
+                    f"{k} {v:.3f} s" for k, v in sorted(h.blockers.items(), key=lambda kv: -kv[1])
+                )
                 out.say(f"{h.function} blocked in: {blockers}", 2, "dim", hang=4)
     if len(shown) < n:
         out.add((f"  … {n - len(shown)} more (-v lists them all)", "dim"))
@@ -117,8 +135,11 @@ def _threads(report: Report, out: Lines, opts: RenderOptions) -> None:
     n = len(report.threads)
     title = f"Threads ({n})" if opts.threads or len(groups) == n else f"Threads ({n} in {len(groups)} groups)"
     out.add((title, "bold"))
-    numbers = f"  {'wall s':>8}" + (f"  {'cpu s':>8}" if wide else "") + \
-        f"  {'GIL held':>8}  {'GIL wait':>8}  {'native':>6}  {'idle':>5}"
+    numbers = (
+        f"  {'wall s':>8}"
+        + (f"  {'cpu s':>8}" if wide else "")
+        + f"  {'GIL held':>8}  {'GIL wait':>8}  {'native':>6}  {'idle':>5}"
+    )
     role_w = min(17, max(cell_len(clean(g.role)) for g in shown)) if wide else 0
     name_w = out.width - 2 - cell_len(numbers) - (role_w + 2 if wide else 0)
     labels = [_group_label(g.name, g.count, name_w) for g in shown]
@@ -129,9 +150,12 @@ def _threads(report: Report, out: Lines, opts: RenderOptions) -> None:
         if wide:
             role = fit_end(clean(g.role), role_w)
             row.append("  " + role + " " * (role_w - cell_len(role)))
-        row.append(f"  {seconds(g.wall_s):>8}" + (f"  {seconds(g.cpu_s):>8}" if wide else "")
-                   + f"  {_pct(g.ratio('gil_held')):>8}  {_pct(g.ratio('gil_wait')):>8}"
-                   f"  {_pct(g.ratio('native')):>6}  {_pct(g.ratio('idle')):>5}")
+        row.append(
+            f"  {seconds(g.wall_s):>8}"
+            + (f"  {seconds(g.cpu_s):>8}" if wide else "")
+            + f"  {_pct(g.ratio('gil_held')):>8}  {_pct(g.ratio('gil_wait')):>8}"
+            f"  {_pct(g.ratio('native')):>6}  {_pct(g.ratio('idle')):>5}"
+        )
         out.add(*row)
     if len(shown) < len(groups):
         out.add((f"  … {len(groups) - len(shown)} more groups (--threads lists every thread)", "dim"))
@@ -186,13 +210,18 @@ def _caveats(report: Report, out: Lines) -> None:
             out.say(f"- {c}", 2, "yellow")
 
 
-def render_text(report: Report, *, options: RenderOptions | None = None, color: bool = False,
-                width: int = 100) -> str:
+def render_text(
+    report: Report, *, options: RenderOptions | None = None, color: bool = False, width: int = 100
+) -> str:
     opts = options or RenderOptions(color=color, width=width)
     out = Lines(opts.width)
     _header(report, out)
-    for section in (lambda: _hotspots(report, out, opts), lambda: _threads(report, out, opts),
-                    lambda: _findings(report, out, opts), lambda: _caveats(report, out)):
+    for section in (
+        lambda: _hotspots(report, out, opts),
+        lambda: _threads(report, out, opts),
+        lambda: _findings(report, out, opts),
+        lambda: _caveats(report, out),
+    ):
         before = len(out.lines)
         out.blank()
         section()
@@ -203,9 +232,17 @@ def render_text(report: Report, *, options: RenderOptions | None = None, color: 
 
 def _print(out: Lines, opts: RenderOptions) -> str:
     buf = StringIO()
-    console = Console(file=buf, width=opts.width, color_system="standard" if opts.color else None,
-                      force_terminal=opts.color, highlight=False, emoji=False, markup=False, soft_wrap=True,
-                      legacy_windows=False)
+    console = Console(
+        file=buf,
+        width=opts.width,
+        color_system="standard" if opts.color else None,
+        force_terminal=opts.color,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        soft_wrap=True,
+        legacy_windows=False,
+    )
     for line in out.lines:
         console.print(Text.assemble(*line) if line else Text(""), crop=False)
     return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"

@@ -1,5 +1,6 @@
 """A finding in the terminal: one line (severity, rule, location, message, estimated gain), and with -v its
 conditions and evidence (each fact once), the gain's assumptions and the change to the user's code."""
+
 from __future__ import annotations
 
 from gilscope.model import Finding, Report
@@ -7,7 +8,7 @@ from gilscope.render.base import clean, finding_facts, user_change, where
 from gilscope.render.textfit import NBSP, Lines, fit_path
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-DETAIL_INDENT = 8      # verbose details sit under the message, after the severity column
+DETAIL_INDENT = 8  # verbose details sit under the message, after the severity column
 
 
 def finding_line(f: Finding, report: Report, out: Lines) -> None:
@@ -35,7 +36,9 @@ def finding_details(f: Finding, report: Report, out: Lines) -> None:
             out.say(f"assumes {a}", pad + 2, "dim")
     _, _, diff = user_change(f)
     if c := f.change_at:
-        out.say(f"change at {where(c.file, c.line, report)}" + (f" in {c.function}" if c.function else ""), pad)
+        out.say(
+            f"change at {where(c.file, c.line, report)}" + (f" in {c.function}" if c.function else ""), pad
+        )
         if c.code and not diff:
             out.block(c.code.strip("\n"), pad, "dim")
     if f.change_requires:

@@ -1,4 +1,5 @@
 """Fitting text into terminal columns without splitting a word: shortened names and paths, word wrapping."""
+
 from __future__ import annotations
 
 from rich.cells import cell_len
@@ -6,7 +7,7 @@ from rich.cells import cell_len
 from gilscope.render.base import clean, clean_block
 
 ELLIPSIS = "…"
-Segments = list[tuple[str, str]]   # (text, style) pieces of one line
+Segments = list[tuple[str, str]]  # (text, style) pieces of one line
 
 
 def fit_end(text: str, width: int) -> str:
@@ -60,7 +61,7 @@ def fit_name(name: str, width: int) -> str:
     return fit_end(name, width)
 
 
-NBSP = "\u00a0"   # joins words that must stay on one line ("gain ~1.44x"); printed as a space
+NBSP = "\u00a0"  # joins words that must stay on one line ("gain ~1.44x"); printed as a space
 
 
 def wrap(text: str, width: int, indent: int = 0, hang: int = 2, prefix: str = "") -> list[str]:

@@ -1,4 +1,5 @@
 """Threads grouped by role and name pattern ("ThreadPoolExecutor-0_* ×8"), with summed figures."""
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,7 @@ def name_pattern(name: str) -> str:
 
 @dataclass
 class ThreadGroup:
-    name: str                      # the pattern, or the one thread's own name
+    name: str  # the pattern, or the one thread's own name
     role: str
     threads: list[ThreadSummary] = field(default_factory=list)
 

@@ -3,6 +3,7 @@
 Messages are JSON separated by NUL bytes. Only what the browser test needs: open a page in a fresh target,
 collect its network requests, console messages, exceptions and log entries, evaluate JS, take a screenshot.
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,9 +19,18 @@ from typing import Any
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
     "--remote-debugging-pipe",
 ]
@@ -46,12 +56,18 @@ class Chromium:
         cmd_r, res_w = (_high(fd) for fd in (cmd_r, res_w))
         argv = [str(CHROMIUM), *FLAGS, f"--user-data-dir={self._user_data.name}", "about:blank"]
 
-        def on_fds_3_and_4() -> None:   # runs in the child before exec; close_fds runs after it
+        def on_fds_3_and_4() -> None:  # runs in the child before exec; close_fds runs after it
             os.dup2(cmd_r, 3)
             os.dup2(res_w, 4)
 
-        self.proc = subprocess.Popen(argv, pass_fds=(3, 4), preexec_fn=on_fds_3_and_4, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            argv,
+            pass_fds=(3, 4),
+            preexec_fn=on_fds_3_and_4,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(cmd_r)
         os.close(res_w)
         self._buf = b""
@@ -96,7 +112,9 @@ class Chromium:
         raw, self._buf = self._buf.split(b"\0", 1)
         return json.loads(raw)
 
-    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> dict[str, Any]:
+    def send(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None
+    ) -> dict[str, Any]:
         self._next_id += 1
         msg: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
         if session:
@@ -127,8 +145,11 @@ class Chromium:
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Network", "Runtime", "Log"):
             self.send(f"{domain}.enable", session=session)
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session,
+        )
         self.events.clear()
         self.send("Page.navigate", {"url": url}, session)
         self.wait_for("Page.loadEventFired", session)
@@ -140,12 +161,16 @@ class Page:
         self.browser, self.session = browser, session
 
     def _events(self, method: str) -> list[dict[str, Any]]:
-        return [e["params"] for e in self.browser.events
-                if e.get("method") == method and e.get("sessionId") == self.session]
+        return [
+            e["params"]
+            for e in self.browser.events
+            if e.get("method") == method and e.get("sessionId") == self.session
+        ]
 
     def evaluate(self, expression: str) -> Any:
-        result = self.browser.send("Runtime.evaluate", {"expression": expression, "returnByValue": True},
-                                   self.session)
+        result = self.browser.send(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True}, self.session
+        )
         if "exceptionDetails" in result:
             raise DevToolsError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -155,25 +180,34 @@ class Page:
 
     def console(self) -> list[str]:
         """Console calls, uncaught exceptions and browser log entries (CSP violations, failed loads)."""
-        out = [f"console.{e['type']}: " + " ".join(str(a.get("value", a.get("description", "")))
-                                                    for a in e.get("args", []))
-               for e in self._events("Runtime.consoleAPICalled")]
-        out += [f"exception: {e['exceptionDetails'].get('text', '')} "
-                f"{e['exceptionDetails'].get('exception', {}).get('description', '')}"
-                for e in self._events("Runtime.exceptionThrown")]
+        out = [
+            f"console.{e['type']}: "
+            + " ".join(str(a.get("value", a.get("description", ""))) for a in e.get("args", []))
+            for e in self._events("Runtime.consoleAPICalled")
+        ]
+        out += [
+            f"exception: {e['exceptionDetails'].get('text', '')} "
+            f"{e['exceptionDetails'].get('exception', {}).get('description', '')}"
+            for e in self._events("Runtime.exceptionThrown")
+        ]
         out += [f"log.{e['entry']['level']}: {e['entry']['text']}" for e in self._events("Log.entryAdded")]
         return out
 
     def errors(self) -> list[str]:
-        return [m for m in self.console() if m.startswith(("console.error", "exception", "log.error",
-                                                           "log.warning"))]
+        return [
+            m
+            for m in self.console()
+            if m.startswith(("console.error", "exception", "log.error", "log.warning"))
+        ]
 
     def screenshot(self, path: Path, *, full_page: bool = False) -> None:
         if full_page:
             height = self.evaluate("Math.ceil(document.documentElement.scrollHeight)")
             width = self.evaluate("Math.ceil(document.documentElement.scrollWidth)")
-            self.browser.send("Emulation.setDeviceMetricsOverride",
-                              {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-                              self.session)
+            self.browser.send(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+                self.session,
+            )
         data = self.browser.send("Page.captureScreenshot", {"format": "png"}, self.session)["data"]
         path.write_bytes(base64.b64decode(data))

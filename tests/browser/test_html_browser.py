@@ -4,6 +4,7 @@ Checks that the page renders, its charts are drawn, nothing logs an error and no
 that the flame graph and the timeline of a real run are there and readable.
 `--update-golden` also refreshes docs/report.png.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,14 +17,24 @@ from devtools_pipe import CHROMIUM, Chromium
 from gilscope.model import Severity
 from gilscope.render import Format, SimpleRuleDoc, render
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed "
-                                "(apt-get install chromium); the HTML report is not checked in a browser")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"{CHROMIUM} is not installed "
+    "(apt-get install chromium); the HTML report is not checked in a browser",
+)
 
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "report.png"
-RULES = [SimpleRuleDoc(id="GS301", name="threads-serialised-by-gil", title="Threads serialised by the GIL",
-                       severity=Severity.warning, summary="Flags threads that queue for the GIL.",
-                       markdown="# GS301 threads-serialised-by-gil\n\n## What it does\n\nFlags threads.\n\n"
-                                "## References\n\n- [PEP 703](https://peps.python.org/pep-0703/)\n")]
+RULES = [
+    SimpleRuleDoc(
+        id="GS301",
+        name="threads-serialised-by-gil",
+        title="Threads serialised by the GIL",
+        severity=Severity.warning,
+        summary="Flags threads that queue for the GIL.",
+        markdown="# GS301 threads-serialised-by-gil\n\n## What it does\n\nFlags threads.\n\n"
+        "## References\n\n- [PEP 703](https://peps.python.org/pep-0703/)\n",
+    )
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +67,21 @@ def test_report_renders_without_errors_or_network(page):
 
 def test_charts_are_drawn(page):
     page, _, report = page
-    charts = page.evaluate("Array.from(document.querySelectorAll('svg.chart')).map(s => "
-                           "[s.querySelectorAll('rect').length, s.getBoundingClientRect().width])")
-    assert len(charts) == 1          # the hotspots' bars (the threads' picture is the timeline now)
-    parts = sum(1 for h in report.hotspots for s in ("cpu", "native", "io", "gil", "lock")
-                if getattr(h.split, f"{s}_s") > 0)
+    charts = page.evaluate(
+        "Array.from(document.querySelectorAll('svg.chart')).map(s => "
+        "[s.querySelectorAll('rect').length, s.getBoundingClientRect().width])"
+    )
+    assert len(charts) == 1  # the hotspots' bars (the threads' picture is the timeline now)
+    parts = sum(
+        1
+        for h in report.hotspots
+        for s in ("cpu", "native", "io", "gil", "lock")
+        if getattr(h.split, f"{s}_s") > 0
+    )
     assert charts[0][0] == parts and charts[0][1] > 300
-    widths = page.evaluate("Array.from(document.querySelectorAll('svg.chart rect')).map(r => r.getBBox().width)")
+    widths = page.evaluate(
+        "Array.from(document.querySelectorAll('svg.chart rect')).map(r => r.getBBox().width)"
+    )
     assert all(w > 0 for w in widths)
 
 
@@ -79,35 +98,43 @@ def test_pictures_are_there_and_readable(gil_page):
     page, report = gil_page
     assert page.console() == []
     order = page.evaluate("Array.from(document.querySelectorAll('main > section')).map(s => s.id)")
-    assert order[:4] == ["run", "findings", "flame", "timeline"]        # findings first, then the pictures
+    assert order[:4] == ["run", "findings", "flame", "timeline"]  # findings first, then the pictures
     boxes = page.evaluate("""Array.from(document.querySelectorAll('svg.flame, svg.timeline')).map(s => {
         const r = s.getBoundingClientRect();
         return [s.getAttribute('class'), r.width, r.height, r.right, document.documentElement.clientWidth]; })""")
     assert [b[0] for b in boxes] == ["flame", "timeline"]
     for cls, width, height, right, viewport in boxes:
-        assert width > 600 and height > 60 and right <= viewport, (cls, width, right, viewport)   # no overflow
+        assert width > 600 and height > 60 and right <= viewport, (cls, width, right, viewport)  # no overflow
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     # every label drawn is big enough to read and stays inside its box or the picture
     sizes = page.evaluate("""Array.from(document.querySelectorAll('svg.flame text, svg.timeline text'))
         .map(t => [parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getScreenCTM().a,
                    t.getBoundingClientRect().right <= t.ownerSVGElement.getBoundingClientRect().right + 1])""")
     assert sizes and all(px >= 11 for px, _ in sizes) and all(inside for _, inside in sizes)
-    flame = page.evaluate("Array.from(document.querySelectorAll('svg.flame g.user text')).map(t => t.textContent)")
+    flame = page.evaluate(
+        "Array.from(document.querySelectorAll('svg.flame g.user text')).map(t => t.textContent)"
+    )
     assert "checksum" in flame and "checksum_all" in flame
-    for f in page.evaluate("Array.from(document.querySelectorAll('svg.flame g.frame')).map(g => "
-                           "g.querySelector('text') ? [g.querySelector('text').getComputedTextLength(), "
-                           "g.querySelector('rect').getBBox().width] : [0, 1])"):
-        assert f[0] <= f[1], f             # a frame's label fits in the frame
+    for f in page.evaluate(
+        "Array.from(document.querySelectorAll('svg.flame g.frame')).map(g => "
+        "g.querySelector('text') ? [g.querySelector('text').getComputedTextLength(), "
+        "g.querySelector('rect').getBBox().width] : [0, 1])"
+    ):
+        assert f[0] <= f[1], f  # a frame's label fits in the frame
     # the timeline shows each worker's turns at the GIL: several cpu and gil intervals per worker row
     rows = page.evaluate("""Array.from(document.querySelectorAll('svg.timeline g.thread')).map(g => [
         g.querySelector('text').textContent, g.querySelectorAll('rect.seg.cpu').length,
         g.querySelectorAll('rect.seg.gil').length])""")
     workers = [r for r in rows if r[0].startswith("ThreadPoolExecutor")]
     assert len(workers) == 4 and all(cpu >= 3 and gil >= 3 for _, cpu, gil in workers), rows
-    ticks = page.evaluate("Array.from(document.querySelectorAll('svg.timeline .axis text')).map(t => t.textContent)")
+    ticks = page.evaluate(
+        "Array.from(document.querySelectorAll('svg.timeline .axis text')).map(t => t.textContent)"
+    )
     assert len(ticks) >= 4 and ticks[0] == "0.0 s"
     # the top finding links to its hotspot's frame in the flame graph, and the anchor exists
-    href = page.evaluate("document.querySelector('#findings article a[href^=\"#flame-\"]').getAttribute('href')")
+    href = page.evaluate(
+        "document.querySelector('#findings article a[href^=\"#flame-\"]').getAttribute('href')"
+    )
     assert page.evaluate(f"document.querySelector('svg.flame {href}') !== null")
     title = page.evaluate(f"document.querySelector('svg.flame {href} > title').textContent")
     assert "checksum" in title and "of all threads' time" in title
@@ -128,8 +155,11 @@ def test_screenshot(gil_page, tmp_path, update_golden):
 def test_the_harness_sees_requests_and_errors(browser, tmp_path):
     """A control page proves that the checks above would catch a load and a console error."""
     control = tmp_path / "control.html"
-    control.write_text('<!DOCTYPE html><title>c</title><img src="http://example.test/x.png">'
-                       '<script>console.error("boom"); missingFunction();</script>', encoding="utf-8")
+    control.write_text(
+        '<!DOCTYPE html><title>c</title><img src="http://example.test/x.png">'
+        '<script>console.error("boom"); missingFunction();</script>',
+        encoding="utf-8",
+    )
     page = browser.open(control.as_uri())
     assert "http://example.test/x.png" in page.requests()
     errors = page.errors()

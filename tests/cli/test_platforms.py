@@ -1,5 +1,6 @@
 """macOS and Windows, SIMULATED on Linux (sys.platform and /proc are patched; each test's name says so): the
 default engine gives way to py-spy, else cProfile, with a caveat, and nothing crashes for want of /proc."""
+
 import subprocess
 import sys
 
@@ -20,7 +21,9 @@ def no_procfs(request, monkeypatch):
 def _without_pyspy(monkeypatch):
     monkeypatch.setattr("shutil.which", lambda name: None)
     real_exists = launch.os.path.exists
-    monkeypatch.setattr(launch.os.path, "exists", lambda p: False if str(p).endswith("py-spy") else real_exists(p))
+    monkeypatch.setattr(
+        launch.os.path, "exists", lambda p: False if str(p).endswith("py-spy") else real_exists(p)
+    )
 
 
 def test_simulated_platform_without_proc_takes_py_spy_with_a_caveat(no_procfs, monkeypatch):
@@ -60,9 +63,18 @@ def test_simulated_macos_run_falls_back_to_cprofile_and_still_profiles(tmp_path,
 
 def test_simulated_windows_agent_imports_without_os_uname():
     """Windows has no os.uname: the agent (every engine imports procfs through the session) must still load."""
-    done = subprocess.run([sys.executable, "-c", "import os; del os.uname; import gilscope.agent.session, "
-                           "gilscope.agent.deterministic; print('ok')"], capture_output=True, text=True, env=_env(),
-                          cwd=ROOT)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os; del os.uname; import gilscope.agent.session, "
+            "gilscope.agent.deterministic; print('ok')",
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+    )
     assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr
 
 

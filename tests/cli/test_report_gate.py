@@ -1,4 +1,5 @@
 """gilscope.gate: loading reports, gating on findings with a baseline, diffing two runs."""
+
 import json
 
 import pytest
@@ -8,15 +9,24 @@ from gilscope.gate import diff, gate, hotspot_key, load_report
 from gilscope.model import Kind, Severity
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{not json", "is not valid JSON: Expecting property name enclosed in double quotes at line 1 column 2"),
-    ("[1, 2]", "is not a gilscope report"),
-    ('{"version": "2.1.0", "runs": []}', "is not a gilscope report"),
-    ('{"schema_version": 1, "tool": "other"}', "is not a gilscope report"),
-    ('{"schema_version": 99}', "has schema_version 99; this gilscope reads schema_version 1"),
-    ('{"schema_version": 1, "run": {}}', "is not a valid gilscope report: run.argv: Field required (and "),
-    ("", "is not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            "{not json",
+            "is not valid JSON: Expecting property name enclosed in double quotes at line 1 column 2",
+        ),
+        ("[1, 2]", "is not a gilscope report"),
+        ('{"version": "2.1.0", "runs": []}', "is not a gilscope report"),
+        ('{"schema_version": 1, "tool": "other"}', "is not a gilscope report"),
+        ('{"schema_version": 99}', "has schema_version 99; this gilscope reads schema_version 1"),
+        (
+            '{"schema_version": 1, "run": {}}',
+            "is not a valid gilscope report: run.argv: Field required (and ",
+        ),
+        ("", "is not valid JSON"),
+    ],
+)
 def test_load_report_errors_are_one_line_and_name_the_file(tmp_path, content, message):
     path = tmp_path / "bad.json"
     path.write_text(content, encoding="utf-8")
@@ -39,7 +49,7 @@ def test_load_report_round_trip(fixture_path, load_report_fixture):
 
 
 def test_gate_thresholds(load_report_fixture):
-    report = load_report_fixture("rich")   # 1 error, 2 warnings, 2 info
+    report = load_report_fixture("rich")  # 1 error, 2 warnings, 2 info
     assert [len(gate(report, s)[1]) for s in (Severity.info, Severity.warning, Severity.error)] == [5, 3, 1]
     assert gate(report, Severity.error)[0] == 1
     assert gate(report, None) == (0, report.findings)
@@ -64,8 +74,13 @@ def slowed(report, function, factor=1.0, share=None, kind=None):
     hotspots = []
     for h in report.hotspots:
         if h.function == function:
-            h = h.model_copy(update={"wall_s": h.wall_s * factor, "share": share if share is not None else h.share,
-                                     "kind": kind or h.kind})
+            h = h.model_copy(
+                update={
+                    "wall_s": h.wall_s * factor,
+                    "share": share if share is not None else h.share,
+                    "kind": kind or h.kind,
+                }
+            )
         hotspots.append(h)
     return report.model_copy(update={"hotspots": hotspots})
 
@@ -80,7 +95,7 @@ def test_diff_slower_by_wall_or_share(load_report_fixture):
     old = load_report_fixture("rich")
     result = diff(old, slowed(old, "fetch", factor=1.5), 10)
     (change,) = result.slower
-    assert change.key == ("net & \"io\".py", "fetch") and change.wall_pct == pytest.approx(50)
+    assert change.key == ('net & "io".py', "fetch") and change.wall_pct == pytest.approx(50)
     assert change.exceeds and result.exit_code == 1 and result.regressions == [change]
     assert diff(old, slowed(old, "fetch", factor=1.05), 10).exit_code == 0
     assert diff(old, slowed(old, "fetch", factor=1.5), 60).exit_code == 0
@@ -92,15 +107,21 @@ def test_diff_slower_by_wall_or_share(load_report_fixture):
 
 def test_diff_matches_on_basename_so_moved_checkouts_still_match(load_report_fixture):
     old = load_report_fixture("rich")
-    moved = old.model_copy(update={"hotspots": [h.model_copy(update={"file": "/ci/build/" + hotspot_key(h)[0]})
-                                                for h in old.hotspots]})
+    moved = old.model_copy(
+        update={
+            "hotspots": [
+                h.model_copy(update={"file": "/ci/build/" + hotspot_key(h)[0]}) for h in old.hotspots
+            ]
+        }
+    )
     assert diff(old, moved, 10).slower == [] and diff(old, moved, 10).new == []
 
 
 def test_diff_new_gone_and_kind_changed(load_report_fixture):
     old = load_report_fixture("rich")
-    renamed = [h.model_copy(update={"function": "fresh"}) if h.function == "score" else h
-               for h in old.hotspots]
+    renamed = [
+        h.model_copy(update={"function": "fresh"}) if h.function == "score" else h for h in old.hotspots
+    ]
     result = diff(old, old.model_copy(update={"hotspots": renamed}), 10)
     assert [c.key[1] for c in result.new] == ["fresh"] and [c.key[1] for c in result.gone] == ["score"]
     assert result.new[0].regression_pct == pytest.approx(45) and result.exit_code == 1
@@ -111,7 +132,10 @@ def test_diff_new_gone_and_kind_changed(load_report_fixture):
 
 def test_diff_ignores_noise_under_min_share(load_report_fixture):
     old = load_report_fixture("rich")
-    assert diff(old, slowed(old, "weird%name\nline2 [bold]x[/bold] | pipe", factor=3), 10, min_share=0.05).slower == []
+    assert (
+        diff(old, slowed(old, "weird%name\nline2 [bold]x[/bold] | pipe", factor=3), 10, min_share=0.05).slower
+        == []
+    )
     assert diff(old, slowed(old, "weird%name\nline2 [bold]x[/bold] | pipe", factor=3), 10).exit_code == 1
 
 

@@ -15,8 +15,8 @@ def test_write_atomic_creates_and_replaces(tmp_path):
     os.chmod(target, 0o640)
     write_atomic(target, "two é\n")
     assert target.read_text(encoding="utf-8") == "two é\n"
-    assert stat.S_IMODE(target.stat().st_mode) == 0o640     # keeps the file's mode
-    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]   # no temp file left
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # keeps the file's mode
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temp file left
 
 
 def test_write_atomic_error_names_the_path(tmp_path):

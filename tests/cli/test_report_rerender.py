@@ -1,4 +1,5 @@
 """`gilscope report` re-renders every format from a saved JSON report, pictures included (issue 16)."""
+
 import json
 
 import pytest
@@ -34,7 +35,7 @@ def test_every_format_from_a_saved_report(saved, fmt):
     result = run("report", saved, "--format", fmt.value, "--no-color")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip()
-    if fmt is Format.html:   # the pictures come back from the saved profile
+    if fmt is Format.html:  # the pictures come back from the saved profile
         assert 'class="flame"' in result.stdout and 'class="timeline"' in result.stdout
         assert "ThreadPoolExecutor-0_1" in result.stdout.split('class="timeline"')[1]
     if fmt in (Format.json, Format.sarif, Format.speedscope):

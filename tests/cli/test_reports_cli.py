@@ -1,4 +1,5 @@
 """`gilscope report|check|diff` through typer's CliRunner on a small app they register into."""
+
 import json
 
 import pytest
@@ -46,14 +47,17 @@ def test_report_defaults_to_text_on_stdout(rich):
     assert result.stdout.startswith("gilscope 0.1.0: app.py") and "\x1b[" not in result.stdout
 
 
-@pytest.mark.parametrize("name, check", [
-    ("out.sarif", lambda t: json.loads(t)["version"] == "2.1.0"),
-    ("out.html", lambda t: t.startswith("<!DOCTYPE html>")),
-    ("out.md", lambda t: t.startswith("## gilscope:")),
-    ("out.json", lambda t: json.loads(t)["schema_version"] == 1),
-    ("out.speedscope.json", lambda t: json.loads(t)["profiles"][0]["type"] == "sampled"),
-    ("out.txt", lambda t: t.startswith("gilscope 0.1.0: ")),
-])
+@pytest.mark.parametrize(
+    "name, check",
+    [
+        ("out.sarif", lambda t: json.loads(t)["version"] == "2.1.0"),
+        ("out.html", lambda t: t.startswith("<!DOCTYPE html>")),
+        ("out.md", lambda t: t.startswith("## gilscope:")),
+        ("out.json", lambda t: json.loads(t)["schema_version"] == 1),
+        ("out.speedscope.json", lambda t: json.loads(t)["profiles"][0]["type"] == "sampled"),
+        ("out.txt", lambda t: t.startswith("gilscope 0.1.0: ")),
+    ],
+)
 def test_report_guesses_format_from_output_name_and_writes_atomically(tmp_path, rich, name, check):
     result = run("report", rich, "-o", tmp_path / name)
     assert result.exit_code == 0, result.output
@@ -134,12 +138,14 @@ def test_diff_exit_codes(tmp_path, rich, load_report_fixture):
     report = load_report_fixture("rich")
     same = run("diff", rich, rich)
     assert same.exit_code == 0 and "gilscope diff: OK" in same.stdout
-    slower = [h.model_copy(update={"wall_s": h.wall_s * 1.5}) if h.function == "fetch" else h
-              for h in report.hotspots]
+    slower = [
+        h.model_copy(update={"wall_s": h.wall_s * 1.5}) if h.function == "fetch" else h
+        for h in report.hotspots
+    ]
     new = save(tmp_path, report.model_copy(update={"hotspots": slower}))
     result = run("diff", rich, new)
     assert result.exit_code == 1
-    assert "fetch (net & \"io\".py): wall 1.000 -> 1.500 s (+50.0%)" in result.stdout
+    assert 'fetch (net & "io".py): wall 1.000 -> 1.500 s (+50.0%)' in result.stdout
     assert "REGRESSION" in result.stdout and "FAIL: 1 hotspot slower by more than 10%" in result.stdout
     assert run("diff", rich, new, "--max-regression", "60").exit_code == 0
     assert run("diff", rich, new, "--max-regression", "-1").exit_code == 2

@@ -3,6 +3,7 @@
 Each example is run at most once bare and once under `gilscope profile --json` per test
 session, however many tests read the result.
 """
+
 import json
 import os
 import subprocess
@@ -14,16 +15,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-CASES = {name: label for name, label in json.loads((EXAMPLES / "expected.json").read_text()).items()
-         if not name.startswith("_")}
-PAIRS = {name: pair for name, pair in json.loads((EXAMPLES / "after" / "pairs.json").read_text()).items()
-         if not name.startswith("_")}
+CASES = {
+    name: label
+    for name, label in json.loads((EXAMPLES / "expected.json").read_text()).items()
+    if not name.startswith("_")
+}
+PAIRS = {
+    name: pair
+    for name, pair in json.loads((EXAMPLES / "after" / "pairs.json").read_text()).items()
+    if not name.startswith("_")
+}
 PROFILE_TIMEOUT_S = 300
 BARE_TIMEOUT_S = 60
 
 requires_cli = pytest.mark.skipif(
     not ((ROOT / "gilscope" / "cli.py").exists() or (ROOT / "gilscope" / "cli" / "__init__.py").exists()),
-    reason="gilscope.cli does not exist yet")
+    reason="gilscope.cli does not exist yet",
+)
 
 
 def last(name):
@@ -44,7 +52,7 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
-    report: dict | None     # the --json report, None for bare runs or when none was written
+    report: dict | None  # the --json report, None for bare runs or when none was written
 
 
 class Runs:
@@ -57,16 +65,18 @@ class Runs:
             cwd = self._tmp.mktemp(key[0].replace("/", "_").removesuffix(".py"))
             out = cwd / out if out else None
             argv = [a.replace("{OUT}", str(out)) for a in argv]
-            proc = subprocess.run(argv, cwd=cwd, env=child_env(), capture_output=True, text=True,
-                                  timeout=timeout)
+            proc = subprocess.run(
+                argv, cwd=cwd, env=child_env(), capture_output=True, text=True, timeout=timeout
+            )
             report = json.loads(out.read_text()) if out and out.exists() else None
             self._cache[key] = Run(argv, proc.returncode, proc.stdout, proc.stderr, report)
         return self._cache[key]
 
     def bare(self, script, args=()):
         """`python examples/SCRIPT ARGS` in a fresh directory."""
-        return self._run((script, "bare"), [sys.executable, str(EXAMPLES / script), *args], None,
-                         BARE_TIMEOUT_S)
+        return self._run(
+            (script, "bare"), [sys.executable, str(EXAMPLES / script), *args], None, BARE_TIMEOUT_S
+        )
 
     def profiled(self, script, args=()):
         """`python -m gilscope profile --json OUT examples/SCRIPT ARGS` in a fresh directory."""

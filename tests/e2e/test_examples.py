@@ -3,15 +3,22 @@
 Everything is asserted as sets (kinds, strategies, flagged functions), never as numbers or
 timings. Names match on their last dotted part. Each example is profiled once per session.
 """
+
 import pytest
 from examples_support import CASES, last, requires_cli
 
 pytestmark = [pytest.mark.e2e, requires_cli]
 
-EXPECTED = [pytest.param(case, exp, id=f"{case}:{exp['function']}")
-            for case, label in CASES.items() for exp in label.get("expect", [])]
-FORBIDDEN = [pytest.param(case, fn, id=f"{case}:{fn}")
-             for case, label in CASES.items() for fn in label.get("forbid", [])]
+EXPECTED = [
+    pytest.param(case, exp, id=f"{case}:{exp['function']}")
+    for case, label in CASES.items()
+    for exp in label.get("expect", [])
+]
+FORBIDDEN = [
+    pytest.param(case, fn, id=f"{case}:{fn}")
+    for case, label in CASES.items()
+    for fn in label.get("forbid", [])
+]
 
 
 def _report(runs, case):
@@ -24,8 +31,10 @@ def _report(runs, case):
 
 def _context(report):
     hotspots = [(last(h.get("function")), h.get("kind")) for h in report.get("hotspots", [])]
-    findings = [(last(f.get("function")), f.get("rule"), f.get("strategy"), f.get("severity"))
-                for f in report.get("findings", [])]
+    findings = [
+        (last(f.get("function")), f.get("rule"), f.get("strategy"), f.get("severity"))
+        for f in report.get("findings", [])
+    ]
     return f"hotspots={hotspots[:12]} findings={findings[:12]} caveats={report.get('caveats', [])[:5]}"
 
 
@@ -35,23 +44,30 @@ def test_expected_function_is_a_hotspot_of_an_accepted_kind(runs, case, exp):
     kinds = {h.get("kind") for h in report.get("hotspots", []) if last(h.get("function")) == exp["function"]}
     assert kinds, f"{exp['function']} is not a hotspot; {_context(report)}"
     if exp.get("kind"):
-        assert kinds & set(exp["kind"]), \
+        assert kinds & set(exp["kind"]), (
             f"{exp['function']}: kinds {sorted(kinds)}, want one of {exp['kind']}; {_context(report)}"
+        )
 
 
 @pytest.mark.parametrize("case, exp", [p for p in EXPECTED if p.values[1].get("strategy")])
 def test_findings_give_an_expected_strategy(runs, case, exp):
     report = _report(runs, case)
-    strategies = {f.get("strategy") for f in report.get("findings", []) if last(f.get("function")) == exp["function"]}
-    assert strategies & set(exp["strategy"]), \
+    strategies = {
+        f.get("strategy") for f in report.get("findings", []) if last(f.get("function")) == exp["function"]
+    }
+    assert strategies & set(exp["strategy"]), (
         f"{exp['function']}: strategies {sorted(map(str, strategies))}, want one of {exp['strategy']}; {_context(report)}"
+    )
 
 
 @pytest.mark.parametrize("case, fn", FORBIDDEN)
 def test_forbidden_function_gets_no_warning(runs, case, fn):
     report = _report(runs, case)
-    flagged = [(f.get("rule"), f.get("severity")) for f in report.get("findings", [])
-               if last(f.get("function")) == fn and f.get("severity") in ("warning", "error")]
+    flagged = [
+        (f.get("rule"), f.get("severity"))
+        for f in report.get("findings", [])
+        if last(f.get("function")) == fn and f.get("severity") in ("warning", "error")
+    ]
     assert not flagged, f"{fn} is idle or already-parallel work but was flagged {flagged}"
 
 

@@ -1,5 +1,6 @@
 """The examples themselves, under plain python: the exit status expected.json promises, and the
 same stdout from each after/ version as from its before-version. Needs no gilscope; no timings."""
+
 import pytest
 from examples_support import CASES, EXAMPLES, PAIRS
 

@@ -2,6 +2,7 @@
 (loopback only, bounded in time), a process pool, a process that exits during the attach, a PID that is not
 Python, and a user who may not trace the process. The remote_exec path (PEP 768) needs CPython 3.14+: Debian
 sid's, run through its own loader (see test_other_pythons.py); it is marked skipped where that is absent."""
+
 import json
 import os
 import signal
@@ -59,8 +60,14 @@ class Load:
 
 def _start(cmd, tmp_path, env=None, ready_port=None, ready_file=None):
     # files, not pipes: an http.server logs every request to stderr and would block on a full pipe
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=open(tmp_path / "out.txt", "w"),
-                            stderr=open(tmp_path / "err.txt", "w"), text=True, env={**_env(), **(env or {})})
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        stdout=open(tmp_path / "out.txt", "w"),
+        stderr=open(tmp_path / "err.txt", "w"),
+        text=True,
+        env={**_env(), **(env or {})},
+    )
     proc.tmp = tmp_path
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -102,25 +109,26 @@ def _output(proc):
 
 def test_http_server_under_load_through_py_spy(tmp_path):
     port = _free_port()
-    server = _start([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"], tmp_path,
-                    ready_port=port)
+    server = _start(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"], tmp_path, ready_port=port
+    )
     try:
         with Load(port, 8) as load:
             done, report = _attach(server.pid, tmp_path, "--duration", "2")
         assert done.returncode == 0, done.stderr
         assert "Traceback" not in done.stderr
-        assert load.count > 0 and _get(port) == 200                    # it kept serving, and still does
+        assert load.count > 0 and _get(port) == 200  # it kept serving, and still does
         assert report["run"]["engine"] == "pyspy"
         assert report["run"]["python_version"].startswith(f"{sys.version_info[0]}.{sys.version_info[1]}")
         assert any(c.startswith("attached with py-spy from outside") for c in report["caveats"])
-        assert any("/task:" in c for c in report["caveats"])            # the outside /proc readings
-        assert hotspots(report), report["caveats"]                      # `-m http.server`: that module's code
+        assert any("/task:" in c for c in report["caveats"])  # the outside /proc readings
+        assert hotspots(report), report["caveats"]  # `-m http.server`: that module's code
         assert all("http/" in h["file"] or "socketserver" in h["file"] for h in report["hotspots"])
     finally:
         _stop(server)
 
 
-DETACH = '''
+DETACH = """
 import http.server, signal, sys, threading
 
 def report(signum, frame):
@@ -131,7 +139,7 @@ signal.signal(signal.SIGUSR1, report)
 server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), http.server.SimpleHTTPRequestHandler)
 print("serving", flush=True)
 server.serve_forever()
-'''
+"""
 
 
 def _py314(tmp_path_factory, version="3.15"):
@@ -141,7 +149,9 @@ def _py314(tmp_path_factory, version="3.15"):
     return str(wrapper)
 
 
-def test_remote_exec_attach_leaves_threads_signal_handlers_and_stdout_as_they_were(tmp_path, tmp_path_factory):
+def test_remote_exec_attach_leaves_threads_signal_handlers_and_stdout_as_they_were(
+    tmp_path, tmp_path_factory
+):
     python = _py314(tmp_path_factory)
     (tmp_path / "server.py").write_text(DETACH)
     port = _free_port()
@@ -152,13 +162,18 @@ def test_remote_exec_attach_leaves_threads_signal_handlers_and_stdout_as_they_we
             done, report = _attach(server.pid, tmp_path, "--duration", "2")
         assert done.returncode == 0, done.stderr
         assert report["run"]["engine"] == "sampler" and report["run"]["python_version"].startswith("3.15.")
-        assert "remote_exec" not in " ".join(report["caveats"]) and "py-spy" not in " ".join(report["caveats"])
+        assert "remote_exec" not in " ".join(report["caveats"]) and "py-spy" not in " ".join(
+            report["caveats"]
+        )
         names = {t["name"] for t in report["profile"]["threads"]}
         assert "MainThread" in names and not any(n.startswith("gilscope") for n in names), names
         assert any(h["file"].endswith("server.py") for h in report["hotspots"]), report["hotspots"]
         time.sleep(0.3)
-        tasks = {open(f"/proc/{server.pid}/task/{t}/comm").read().strip() for t in os.listdir(f"/proc/{server.pid}/task")}
-        assert not any("gilscope" in t for t in tasks), tasks            # no thread of ours outlives the attach
+        tasks = {
+            open(f"/proc/{server.pid}/task/{t}/comm").read().strip()
+            for t in os.listdir(f"/proc/{server.pid}/task")
+        }
+        assert not any("gilscope" in t for t in tasks), tasks  # no thread of ours outlives the attach
         server.send_signal(signal.SIGUSR1)
         assert _get(port) == 200
     finally:
@@ -166,11 +181,11 @@ def test_remote_exec_attach_leaves_threads_signal_handlers_and_stdout_as_they_we
     lines = [line for line in out.splitlines()]
     assert lines[0] == "serving"
     before, after = [line for line in lines if line.startswith("threads")][:2]
-    assert before == after == "threads ['MainThread'] handler report", lines   # nothing printed by gilscope
+    assert before == after == "threads ['MainThread'] handler report", lines  # nothing printed by gilscope
     assert "gilscope" not in err and "Traceback" not in err
 
 
-POOL = '''
+POOL = """
 import sys, time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -183,7 +198,7 @@ if __name__ == "__main__":
         end = time.monotonic() + 20
         while time.monotonic() < end:
             list(pool.map(crunch, [300_000] * 4))
-'''
+"""
 
 
 def test_process_pool_workers_are_followed_with_subprocesses(tmp_path):
@@ -204,9 +219,11 @@ def test_process_pool_workers_are_followed_with_subprocesses(tmp_path):
 
 
 def test_a_process_that_exits_during_the_attach_gives_a_partial_report(tmp_path):
-    (tmp_path / "short.py").write_text("import sys, time\nopen(sys.argv[1], 'w').close()\n"
-                                       "def work():\n    end = time.monotonic() + 2\n"
-                                       "    while time.monotonic() < end:\n        sum(range(1000))\nwork()\n")
+    (tmp_path / "short.py").write_text(
+        "import sys, time\nopen(sys.argv[1], 'w').close()\n"
+        "def work():\n    end = time.monotonic() + 2\n"
+        "    while time.monotonic() < end:\n        sum(range(1000))\nwork()\n"
+    )
     ready = tmp_path / "ready"
     proc = _start([sys.executable, "short.py", str(ready)], tmp_path, ready_file=ready)
     done, report = _attach(proc.pid, tmp_path, "--duration", "30")
@@ -219,9 +236,11 @@ def test_a_process_that_exits_during_the_attach_gives_a_partial_report(tmp_path)
 
 def test_remote_exec_attach_to_a_process_that_exits_gives_a_partial_report(tmp_path, tmp_path_factory):
     python = _py314(tmp_path_factory)
-    (tmp_path / "short.py").write_text("import sys, time\nopen(sys.argv[1], 'w').close()\n"
-                                       "def work():\n    end = time.monotonic() + 3\n"
-                                       "    while time.monotonic() < end:\n        sum(range(1000))\nwork()\n")
+    (tmp_path / "short.py").write_text(
+        "import sys, time\nopen(sys.argv[1], 'w').close()\n"
+        "def work():\n    end = time.monotonic() + 3\n"
+        "    while time.monotonic() < end:\n        sum(range(1000))\nwork()\n"
+    )
     ready = tmp_path / "ready"
     proc = _start([python, "short.py", str(ready)], tmp_path, ready_file=ready)
     done, report = _attach(proc.pid, tmp_path, "--duration", "30")
@@ -243,12 +262,16 @@ def test_remote_debugging_disabled_falls_back_to_py_spy_or_says_why_in_one_line(
         done, report = _attach(proc.pid, tmp_path, "--duration", "1")
         if done.returncode == 0:
             assert any("remote debugging is disabled" in c for c in report["caveats"])
-        else:       # py-spy 0.4.3 (this machine's) cannot read 3.14
+        else:  # py-spy 0.4.3 (this machine's) cannot read 3.14
             assert done.returncode == 2 and report is None
             lines = done.stderr.strip().splitlines()
-            assert len(lines) == 1 and "remote debugging is disabled in the target (it runs with -X " \
-                                       "disable-remote-debug), and py-spy could not read it" in lines[0], lines
-        assert proc.poll() is None                  # it keeps running
+            assert (
+                len(lines) == 1
+                and "remote debugging is disabled in the target (it runs with -X "
+                "disable-remote-debug), and py-spy could not read it"
+                in lines[0]
+            ), lines
+        assert proc.poll() is None  # it keeps running
     finally:
         _stop(proc)
 
@@ -265,25 +288,58 @@ def test_a_pid_that_is_not_python_is_refused_in_one_line(tmp_path):
 
 
 def test_a_pid_that_does_not_exist_is_refused_in_one_line(tmp_path):
-    done, report = _attach(2 ** 22 + 12345, tmp_path, "--duration", "1")
-    assert done.returncode == 2 and done.stderr.strip() == f"gilscope: error: no process with PID {2 ** 22 + 12345}"
+    done, report = _attach(2**22 + 12345, tmp_path, "--duration", "1")
+    assert (
+        done.returncode == 2
+        and done.stderr.strip() == f"gilscope: error: no process with PID {2**22 + 12345}"
+    )
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/bin/python3"),
-                    reason="needs root (setpriv) and a system python3 another user can run")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not os.path.exists("/usr/bin/python3"),
+    reason="needs root (setpriv) and a system python3 another user can run",
+)
 def test_another_users_process_without_cap_sys_ptrace_says_what_to_change(tmp_path):
     """Root without CAP_SYS_PTRACE (as in a default container) against a process of uid 65534."""
-    proc = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
-                             "import time; time.sleep(30)"])
+    proc = subprocess.Popen(
+        [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "/usr/bin/python3",
+            "-c",
+            "import time; time.sleep(30)",
+        ]
+    )
     try:
         time.sleep(0.3)
         out = tmp_path / "attach.json"
-        done = subprocess.run(["setpriv", "--bounding-set=-sys_ptrace", sys.executable, "-m", "gilscope", "attach",
-                               str(proc.pid), "-q", "--duration", "1", "--json", str(out)], capture_output=True,
-                              text=True, timeout=60, env=_env())
+        done = subprocess.run(
+            [
+                "setpriv",
+                "--bounding-set=-sys_ptrace",
+                sys.executable,
+                "-m",
+                "gilscope",
+                "attach",
+                str(proc.pid),
+                "-q",
+                "--duration",
+                "1",
+                "--json",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=_env(),
+        )
         assert done.returncode == 2 and not out.exists(), done.stderr
         lines = done.stderr.strip().splitlines()
-        assert len(lines) == 1 and "runs as uid 65534" in lines[0] and "--cap-add SYS_PTRACE" in lines[0], lines
+        assert len(lines) == 1 and "runs as uid 65534" in lines[0] and "--cap-add SYS_PTRACE" in lines[0], (
+            lines
+        )
     finally:
         proc.kill()
         proc.wait()
@@ -292,16 +348,24 @@ def test_another_users_process_without_cap_sys_ptrace_says_what_to_change(tmp_pa
 STATUS = "Uid:\t{uid}\t{uid}\t{uid}\t{uid}\nCapEff:\t{cap}\n"
 
 
-@pytest.mark.parametrize("scope, euid, uid, cap, expected", [
-    (0, 1000, 1000, "0000000000000000", None),
-    (3, 0, 0, "000001ffffffffff", "kernel.yama.ptrace_scope=3"),
-    (0, 0, 1000, "0000000000000000", "add CAP_SYS_PTRACE to the container"),      # root in a container
-    (1, 1000, 1000, "0000000000000000", "sysctl kernel.yama.ptrace_scope=0"),
-    (2, 1000, 1000, "0000000000000000", "kernel.yama.ptrace_scope=2"),
-    (1, 0, 1000, "000001ffffffffff", None),                                       # root with CAP_SYS_PTRACE
-])
+@pytest.mark.parametrize(
+    "scope, euid, uid, cap, expected",
+    [
+        (0, 1000, 1000, "0000000000000000", None),
+        (3, 0, 0, "000001ffffffffff", "kernel.yama.ptrace_scope=3"),
+        (0, 0, 1000, "0000000000000000", "add CAP_SYS_PTRACE to the container"),  # root in a container
+        (1, 1000, 1000, "0000000000000000", "sysctl kernel.yama.ptrace_scope=0"),
+        (2, 1000, 1000, "0000000000000000", "kernel.yama.ptrace_scope=2"),
+        (1, 0, 1000, "000001ffffffffff", None),  # root with CAP_SYS_PTRACE
+    ],
+)
 def test_simulated_ptrace_permission_problems_name_the_fix(scope, euid, uid, cap, expected):
     """SIMULATION: /proc status and Yama's scope are given, not read (this machine has no Yama)."""
-    problem = permission_problem(1, euid=euid, status=STATUS.format(uid=uid, cap="0"),
-                                 self_status=STATUS.format(uid=euid, cap=cap), scope=scope)
+    problem = permission_problem(
+        1,
+        euid=euid,
+        status=STATUS.format(uid=uid, cap="0"),
+        self_status=STATUS.format(uid=euid, cap=cap),
+        scope=scope,
+    )
     assert (problem is None) if expected is None else (expected in problem), problem

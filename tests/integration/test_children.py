@@ -1,9 +1,10 @@
 """Worker processes are profiled and merged, whatever the start method."""
+
 import pytest
 
 from tests.integration.conftest import hotspots
 
-POOL = '''
+POOL = """
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 
@@ -18,7 +19,7 @@ def simulate(n):
 if __name__ == "__main__":
     with ProcessPoolExecutor(2, mp_context=mp.get_context("{method}")) as ex:
         print(sum(ex.map(simulate, [600_000] * 6)))
-'''
+"""
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
@@ -34,10 +35,12 @@ def test_pool_workers_hot_code_is_found_in_the_workers(profile, method):
 
 
 def test_python_subprocess_is_profiled_as_a_child(profile, tmp_path):
-    (tmp_path / "child.py").write_text("def grind():\n    return sum(i * i for i in range(3_000_000))\n"
-                                       "print(grind())\n")
-    proc, report = profile("import subprocess, sys\n"
-                           "subprocess.run([sys.executable, 'child.py'], check=True)\n")
+    (tmp_path / "child.py").write_text(
+        "def grind():\n    return sum(i * i for i in range(3_000_000))\nprint(grind())\n"
+    )
+    proc, report = profile(
+        "import subprocess, sys\nsubprocess.run([sys.executable, 'child.py'], check=True)\n"
+    )
     assert proc.returncode == 0, proc.stderr
     children = [p for p in report["profile"]["processes"] if p["role"] == "child"]
     assert children and any("child.py" in " ".join(p["argv"]) for p in children)
@@ -51,7 +54,8 @@ def test_threads_that_reuse_an_ended_threads_ident_get_records_of_their_own(prof
         "for i in range(20):\n"
         "    t = threading.Thread(target=time.sleep, args=(0.03,), name=f'w{i}')\n"
         "    t.start()\n"
-        "    t.join()\n")
+        "    t.join()\n"
+    )
     assert proc.returncode == 0, proc.stderr
     names = [t["name"] for t in report["profile"]["threads"]]
     assert sorted(n for n in names if n.startswith("w")) == sorted(f"w{i}" for i in range(20)), names

@@ -1,6 +1,7 @@
 """Free-threaded CPython: detection, no GIL metrics, advice that threads scale, and the module that turned the
 GIL back on. A real 3.13t/3.14t is used where one is installed; the rest is a SIMULATION of such a build
 (models and hooks fed what a free-threaded run produces), marked as such in each test's name."""
+
 import shutil
 import subprocess
 import sys
@@ -15,27 +16,72 @@ from gilscope.pipeline import analyse
 from tests.integration.conftest import ROOT, _env
 
 FREE_THREADED = next((p for p in (shutil.which("python3.14t"), shutil.which("python3.13t")) if p), None)
-MESSAGE = ("The global interpreter lock (GIL) has been enabled to load module 'yaml._yaml', which has not "
-           "declared that it can run safely without the GIL. To override this behavior and keep the GIL "
-           "disabled (at your own risk), run with PYTHON_GIL=0 or -Xgil=0.")
+MESSAGE = (
+    "The global interpreter lock (GIL) has been enabled to load module 'yaml._yaml', which has not "
+    "declared that it can run safely without the GIL. To override this behavior and keep the GIL "
+    "disabled (at your own risk), run with PYTHON_GIL=0 or -Xgil=0."
+)
 
 
 def _free_threaded_run(threads: int = 4) -> tuple[Profile, RunInfo]:
-    frames = [Frame(function="<module>", file="/app/t.py", line=1, user=True),
-              Frame(function="spin", file="/app/t.py", line=3, user=True)]
-    thread_profiles = [ThreadProfile(tid=1, name="MainThread", is_main=True, wall_s=1.0, cpu_s=0.0,
-                                     states={"lock": 1.0})]
-    stacks = [StackCount(thread=0, frames=(0,), state="lock", blocker="lock.acquire", samples=200, wall_s=1.0,
-                         cpu_s=0.0, critical_s=0.0)]
+    frames = [
+        Frame(function="<module>", file="/app/t.py", line=1, user=True),
+        Frame(function="spin", file="/app/t.py", line=3, user=True),
+    ]
+    thread_profiles = [
+        ThreadProfile(tid=1, name="MainThread", is_main=True, wall_s=1.0, cpu_s=0.0, states={"lock": 1.0})
+    ]
+    stacks = [
+        StackCount(
+            thread=0,
+            frames=(0,),
+            state="lock",
+            blocker="lock.acquire",
+            samples=200,
+            wall_s=1.0,
+            cpu_s=0.0,
+            critical_s=0.0,
+        )
+    ]
     for t in range(1, threads + 1):
-        thread_profiles.append(ThreadProfile(tid=t + 1, name=f"Thread-{t}", wall_s=1.0, cpu_s=0.98,
-                                             states={"cpu": 1.0}))
-        stacks.append(StackCount(thread=t, frames=(1,), state="cpu", samples=200, wall_s=1.0, cpu_s=0.98,
-                                 critical_s=1.0 / threads))
-    profile = Profile(engine="sampler", interval_s=0.005, wall_s=1.0, cpu_s=3.9, samples=200, gil_measured=False,
-                      frames=frames, threads=thread_profiles, stacks=stacks)
-    run = RunInfo(argv=["/app/t.py"], python_version="3.13.0", gil_enabled=False, free_threaded_build=True,
-                  cpu_count=8, wall_s=1.0, cpu_s=3.9, exit_code=0, engine="sampler", samples=200, interval_s=0.005)
+        thread_profiles.append(
+            ThreadProfile(tid=t + 1, name=f"Thread-{t}", wall_s=1.0, cpu_s=0.98, states={"cpu": 1.0})
+        )
+        stacks.append(
+            StackCount(
+                thread=t,
+                frames=(1,),
+                state="cpu",
+                samples=200,
+                wall_s=1.0,
+                cpu_s=0.98,
+                critical_s=1.0 / threads,
+            )
+        )
+    profile = Profile(
+        engine="sampler",
+        interval_s=0.005,
+        wall_s=1.0,
+        cpu_s=3.9,
+        samples=200,
+        gil_measured=False,
+        frames=frames,
+        threads=thread_profiles,
+        stacks=stacks,
+    )
+    run = RunInfo(
+        argv=["/app/t.py"],
+        python_version="3.13.0",
+        gil_enabled=False,
+        free_threaded_build=True,
+        cpu_count=8,
+        wall_s=1.0,
+        cpu_s=3.9,
+        exit_code=0,
+        engine="sampler",
+        samples=200,
+        interval_s=0.005,
+    )
     return profile, run
 
 
@@ -77,27 +123,41 @@ def test_agent_loads_no_third_party_module_into_the_target(tmp_path):
         "import sys\n"
         "std = set(sys.stdlib_module_names)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] not in std and not m.startswith('gilscope')\n"
-        "             and not m.startswith('_sysconfigdata') and m not in ('__main__', 'sitecustomize')))\n")
-    bare = subprocess.run([sys.executable, str(probe)], cwd=tmp_path, capture_output=True, text=True, env=_env())
+        "             and not m.startswith('_sysconfigdata') and m not in ('__main__', 'sitecustomize')))\n"
+    )
+    bare = subprocess.run(
+        [sys.executable, str(probe)], cwd=tmp_path, capture_output=True, text=True, env=_env()
+    )
     out = tmp_path / "r.json"
-    proc = subprocess.run([sys.executable, "-m", "gilscope", "profile", "-q", "--json", str(out), str(probe)],
-                          cwd=tmp_path, capture_output=True, text=True, env=_env())
+    proc = subprocess.run(
+        [sys.executable, "-m", "gilscope", "profile", "-q", "--json", str(out), str(probe)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == bare.stdout   # nothing beyond what site.py itself loads under plain python
+    assert proc.stdout == bare.stdout  # nothing beyond what site.py itself loads under plain python
 
 
 @pytest.mark.skipif(FREE_THREADED is None, reason="no free-threaded CPython (3.13t/3.14t) installed here")
 def test_real_free_threaded_interpreter(tmp_path):
     script = tmp_path / "t.py"
-    script.write_text("import threading\n"
-                      "def spin():\n    return sum(i % 7 for i in range(2_000_000))\n"
-                      "ts = [threading.Thread(target=spin) for _ in range(4)]\n"
-                      "[t.start() for t in ts]; [t.join() for t in ts]\n")
+    script.write_text(
+        "import threading\n"
+        "def spin():\n    return sum(i % 7 for i in range(2_000_000))\n"
+        "ts = [threading.Thread(target=spin) for _ in range(4)]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+    )
     out = tmp_path / "r.json"
     subprocess.run([FREE_THREADED, "-m", "pip", "install", "-q", "-e", str(ROOT)], check=True)
-    subprocess.run([FREE_THREADED, "-m", "gilscope", "profile", "-q", "--json", str(out), str(script)],
-                   cwd=tmp_path, check=True)
+    subprocess.run(
+        [FREE_THREADED, "-m", "gilscope", "profile", "-q", "--json", str(out), str(script)],
+        cwd=tmp_path,
+        check=True,
+    )
     import json
+
     report = json.loads(out.read_text())
     assert report["run"]["free_threaded_build"] is True
     assert report["run"]["gil_enabled"] is False

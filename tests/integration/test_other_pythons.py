@@ -1,5 +1,6 @@
 """`gilscope profile --python PATH`: gilscope runs here (3.11), the target under another CPython. Real interpreters
 only: each test is marked skipped, with the reason, where its interpreter is not installed on this machine."""
+
 import json
 import os
 import subprocess
@@ -37,7 +38,9 @@ INTERPRETERS = {
     "3.10": lambda f: _pyenv("3.10"),
     "3.12": lambda f: _pyenv("3.12"),
     "3.13": lambda f: _pyenv("3.13"),
-    "3.13t": lambda f: (CACHE / "3.13t/bin/python3.13t") if (CACHE / "3.13t/bin/python3.13t").exists() else None,
+    "3.13t": lambda f: (
+        (CACHE / "3.13t/bin/python3.13t") if (CACHE / "3.13t/bin/python3.13t").exists() else None
+    ),
     "3.15": lambda f: _sid_wrapper(f, "3.15"),
 }
 
@@ -55,14 +58,32 @@ def _profile(tmp_path, source, *args, options=(), python=None, stdin=None, cwd=N
     script.write_text(source)
     out = tmp_path / "report.json"
     extra = ["--python", python] if python else []
-    proc = subprocess.run([sys.executable, "-m", "gilscope", "profile", "-q", "--json", str(out), *extra, *options,
-                           str(script), *args], cwd=cwd or tmp_path, env=_env(), input=stdin, capture_output=True,
-                          text=True, timeout=180)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gilscope",
+            "profile",
+            "-q",
+            "--json",
+            str(out),
+            *extra,
+            *options,
+            str(script),
+            *args,
+        ],
+        cwd=cwd or tmp_path,
+        env=_env(),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     report = json.loads(out.read_text()) if out.exists() else None
     return proc, report
 
 
-KINDS = '''
+KINDS = """
 import threading, time
 
 def crunch():
@@ -76,7 +97,7 @@ def waits():
 
 crunch()
 waits()
-'''
+"""
 
 
 def test_kinds_under_another_python_match_a_local_run(tmp_path, python):
@@ -95,13 +116,13 @@ def test_kinds_under_another_python_match_a_local_run(tmp_path, python):
     else:
         pytest.fail(f"kinds under {version} vs local 3.11 differ: {seen}")
     run = report["run"]
-    assert run["python_version"].startswith(version.rstrip("t") + ".")     # the target's, not gilscope's 3.11
+    assert run["python_version"].startswith(version.rstrip("t") + ".")  # the target's, not gilscope's 3.11
     assert run["implementation"] == "CPython"
     assert run["free_threaded_build"] is version.endswith("t")
     assert run["gil_enabled"] is not version.endswith("t")
 
 
-SEMANTICS = '''
+SEMANTICS = """
 import os, sys
 print(__name__, sys.argv, sys.path[0] == os.path.dirname(os.path.realpath(__file__)), os.getcwd())
 print(sys.stdin.read().upper())
@@ -109,18 +130,24 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("typer", "pydantic", 
 print([p for p in sys.path if "agent-path" in p or "inject" in p])
 sys.stdout.flush()
 sys.exit(5)
-'''
+"""
 
 
 def test_the_target_runs_as_under_that_python_itself(tmp_path, python):
     _, path = python
     proc, report = _profile(tmp_path, SEMANTICS, "a b", "-c", stdin="hello", python=path)
-    bare = subprocess.run([path, str(tmp_path / "target.py"), "a b", "-c"], cwd=tmp_path, input="hello",
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 3 and bare.returncode == 5     # exit 3: the target failed (status 5)
+    bare = subprocess.run(
+        [path, str(tmp_path / "target.py"), "a b", "-c"],
+        cwd=tmp_path,
+        input="hello",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 3 and bare.returncode == 5  # exit 3: the target failed (status 5)
     assert report["run"]["exit_code"] == 5
     assert proc.stdout == bare.stdout, (proc.stdout, bare.stdout)
-    assert "[]\n[]" in proc.stdout                            # no typer/pydantic/rich; no gilscope folder left
+    assert "[]\n[]" in proc.stdout  # no typer/pydantic/rich; no gilscope folder left
 
 
 def test_a_python2_child_of_the_target_notices_nothing(tmp_path, python):
@@ -128,9 +155,11 @@ def test_a_python2_child_of_the_target_notices_nothing(tmp_path, python):
     if py2 is None:
         pytest.skip("python2.7 is not installed here (pyenv)")
     _, path = python
-    source = ("import subprocess\n"
-              f"r = subprocess.run([{str(py2)!r}, '-c', 'import sys; sys.stdout.write(\"ok\")'], capture_output=True)\n"
-              "print(r.returncode, r.stdout, r.stderr)\n")
+    source = (
+        "import subprocess\n"
+        f"r = subprocess.run([{str(py2)!r}, '-c', 'import sys; sys.stdout.write(\"ok\")'], capture_output=True)\n"
+        "print(r.returncode, r.stdout, r.stderr)\n"
+    )
     proc, _ = _profile(tmp_path, source, python=path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "0 b'ok' b''"
@@ -140,10 +169,14 @@ def test_children_running_the_same_python_are_profiled(tmp_path):
     path = INTERPRETERS["3.13"](None)
     if path is None:
         pytest.skip("CPython 3.13 is not installed here (pyenv)")
-    (tmp_path / "child.py").write_text("def grind():\n    return sum(i * i for i in range(2_000_000))\n"
-                                       "print(grind())\n")
-    proc, report = _profile(tmp_path, "import subprocess, sys\n"
-                                      "subprocess.run([sys.executable, 'child.py'], check=True)\n", python=str(path))
+    (tmp_path / "child.py").write_text(
+        "def grind():\n    return sum(i * i for i in range(2_000_000))\nprint(grind())\n"
+    )
+    proc, report = _profile(
+        tmp_path,
+        "import subprocess, sys\nsubprocess.run([sys.executable, 'child.py'], check=True)\n",
+        python=str(path),
+    )
     assert proc.returncode == 0, proc.stderr
     children = [p for p in report["profile"]["processes"] if p["role"] == "child"]
     assert children and any("child.py" in " ".join(p["argv"]) for p in children)
@@ -163,8 +196,12 @@ def test_python_from_tool_gilscope_config(tmp_path):
 
 @pytest.mark.parametrize("case", ["python2.7", "python3.8", "not python", "missing"])
 def test_an_interpreter_the_agent_cannot_run_under_is_refused_in_one_line(tmp_path, case):
-    path = {"python2.7": _pyenv("2.7"), "python3.8": _pyenv("3.8"), "not python": "/bin/ls",
-            "missing": tmp_path / "nope" / "python"}[case]
+    path = {
+        "python2.7": _pyenv("2.7"),
+        "python3.8": _pyenv("3.8"),
+        "not python": "/bin/ls",
+        "missing": tmp_path / "nope" / "python",
+    }[case]
     if path is None:
         pytest.skip(f"{case} is not installed here (pyenv)")
     proc, report = _profile(tmp_path, "print('ran')\n", python=str(path))
@@ -181,6 +218,10 @@ def test_sitecustomize_parses_on_python2():
     if py2 is None:
         pytest.skip("python2.7 is not installed here (pyenv)")
     inject = ROOT / "gilscope" / "agent" / "inject"
-    done = subprocess.run([str(py2), "-c", "import sys; print('ok')"], capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(inject), GILSCOPE_AGENT='{"out": "/nonexistent"}'))
+    done = subprocess.run(
+        [str(py2), "-c", "import sys; print('ok')"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(inject), GILSCOPE_AGENT='{"out": "/nonexistent"}'),
+    )
     assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")

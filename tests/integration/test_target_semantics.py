@@ -1,9 +1,10 @@
 """The target sees what it would see under plain `python`, and its output is untouched."""
+
 import os
 
 from tests.integration.conftest import ROOT, plain
 
-PROBE = '''
+PROBE = """
 import os, sys
 print(__name__)
 print(sys.argv)
@@ -16,7 +17,7 @@ print("gilscope on path", any("gilscope" in p for p in sys.path[1:] if "inject" 
 print(sys.orig_argv)
 print("dont_write_bytecode", sys.dont_write_bytecode)
 print("gilscope's imports", sorted(m for m in ("typer", "rich", "pydantic", "gilscope.cli") if m in sys.modules))
-'''
+"""
 
 
 def test_script_sees_what_python_shows(tmp_path, profile):
@@ -33,15 +34,40 @@ def test_module_mode_sees_what_python_m_shows(tmp_path):
     import sys
 
     from tests.integration.conftest import _env
+
     pkg = tmp_path / "pkg"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    (pkg / "tool.py").write_text("import sys, os\nprint(__name__, sys.argv[1:], sys.path[0] == os.getcwd())\n")
-    bare = subprocess.run([sys.executable, "-m", "pkg.tool", "--flag", "v"], cwd=tmp_path, capture_output=True,
-                          text=True, env=_env())
+    (pkg / "tool.py").write_text(
+        "import sys, os\nprint(__name__, sys.argv[1:], sys.path[0] == os.getcwd())\n"
+    )
+    bare = subprocess.run(
+        [sys.executable, "-m", "pkg.tool", "--flag", "v"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
     out = tmp_path / "r.json"
-    prof = subprocess.run([sys.executable, "-m", "gilscope", "profile", "-q", "--json", str(out), "-m", "pkg.tool",
-                           "--flag", "v"], cwd=tmp_path, capture_output=True, text=True, env=_env())
+    prof = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gilscope",
+            "profile",
+            "-q",
+            "--json",
+            str(out),
+            "-m",
+            "pkg.tool",
+            "--flag",
+            "v",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
     assert prof.returncode == 0, prof.stderr
     assert prof.stdout == bare.stdout == "__main__ ['--flag', 'v'] True\n"
     assert out.exists()
@@ -58,7 +84,7 @@ def test_exit_status_and_exception_are_recorded(profile):
     assert report["run"]["exception"] == "ValueError"
 
 
-EXIT_PROBE = '''
+EXIT_PROBE = """
 import atexit, sys
 log = open("log.txt", "w")          # never closed: the interpreter's shutdown flushes it
 log.write("buffered")
@@ -71,7 +97,7 @@ class Noisy:
 
 keep = Noisy()
 atexit.register(lambda: print("atexit ran"))
-'''
+"""
 
 
 def test_the_target_ends_through_pythons_own_shutdown(tmp_path, profile):
@@ -94,6 +120,7 @@ def test_gilscope_caches_its_own_bytecode_but_not_the_targets(tmp_path, profile,
     import os
 
     import gilscope.agent.sampler as sampler
+
     cached = importlib.util.cache_from_source(sampler.__file__)
     if os.path.exists(cached):
         os.unlink(cached)
@@ -115,9 +142,12 @@ def test_the_agent_is_spawned_when_gilscope_already_runs_a_thread(tmp_path, prof
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(
-        "import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n")
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+    )
     pythonpath = os.pathsep.join((str(site), str(ROOT), os.environ.get("PYTHONPATH", "")))
-    proc, report = profile("import sys\nprint('gilscope.agent' in sys.orig_argv)\n", env={"PYTHONPATH": pythonpath})
+    proc, report = profile(
+        "import sys\nprint('gilscope.agent' in sys.orig_argv)\n", env={"PYTHONPATH": pythonpath}
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "True\n"
     assert report["run"]["exit_code"] == 0

@@ -2,6 +2,7 @@
 given, gilscope.gate.load_report returns a Report or raises ReportLoadError, one line naming the file, and
 nothing else. (The rule condition language has its own property test in tests/unit/engine/
 test_engine_properties.py.)"""
+
 import json
 from pathlib import Path
 
@@ -12,13 +13,23 @@ from gilscope.errors import ReportLoadError
 from gilscope.gate import load_report
 from gilscope.model import Report
 
-RICH = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "reports" / "rich.json").read_text("utf-8"))
+RICH = json.loads(
+    (Path(__file__).resolve().parents[1] / "fixtures" / "reports" / "rich.json").read_text("utf-8")
+)
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
-           | st.text(max_size=20))
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=20)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20)
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20,
+)
 
 
 def load_or_reject(tmp_path: Path, content: bytes) -> Report | None:
@@ -45,8 +56,10 @@ def test_random_json(tmp_path, value):
 
 
 @FUZZ
-@given(value=st.dictionaries(st.sampled_from(sorted(RICH)), json_values, max_size=6),
-       version=st.sampled_from([1, 0, 2, "1", None]))
+@given(
+    value=st.dictionaries(st.sampled_from(sorted(RICH)), json_values, max_size=6),
+    version=st.sampled_from([1, 0, 2, "1", None]),
+)
 def test_random_json_that_claims_to_be_a_report(tmp_path, value, version):
     load_or_reject(tmp_path, json.dumps(dict(value, schema_version=version)).encode())
 
@@ -84,7 +97,13 @@ def test_a_real_report_cut_short(tmp_path, cut):
 
 
 def test_pathological_json(tmp_path):
-    for content in (b"[" * 100_000, b'{"schema_version": ' + b"9" * 5000 + b"}", b"\xef\xbb\xbf{}",
-                    b'{"schema_version": 1, "run": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", b"", b"\x00" * 64,
-                    b'{"schema_version": [' + b"1," * 10_000 + b"1]}"):
+    for content in (
+        b"[" * 100_000,
+        b'{"schema_version": ' + b"9" * 5000 + b"}",
+        b"\xef\xbb\xbf{}",
+        b'{"schema_version": 1, "run": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+        b"",
+        b"\x00" * 64,
+        b'{"schema_version": [' + b"1," * 10_000 + b"1]}",
+    ):
         assert load_or_reject(tmp_path, content) is None

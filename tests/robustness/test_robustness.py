@@ -5,6 +5,7 @@ a one-line error without a traceback from gilscope, and the JSON report wherever
 Every run gets its own TMPDIR, where the CLI keeps the agent's data files: an empty TMPDIR afterwards shows that
 nothing was left behind, and one still empty after a usage error shows that no target was even started.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,9 @@ from gilscope.model import Report
 HERE = Path(__file__).resolve().parent
 TARGETS = HERE / "targets"
 REPO = HERE.parents[1]
-PACKAGE = str(Path(gilscope.__file__).resolve().parent)   # no frame from here may show in a user-facing message
+PACKAGE = str(
+    Path(gilscope.__file__).resolve().parent
+)  # no frame from here may show in a user-facing message
 RICH = REPO / "tests" / "fixtures" / "reports" / "rich.json"
 
 
@@ -44,14 +47,30 @@ def run(tmp_path):
     tmpdir = tmp_path / ".tmp"
     tmpdir.mkdir()
 
-    def run(*args, stdin: bytes = b"", timeout: float = 60, python: str = sys.executable,
-            tmpdir_name: str | None = None) -> Result:
+    def run(
+        *args,
+        stdin: bytes = b"",
+        timeout: float = 60,
+        python: str = sys.executable,
+        tmpdir_name: str | None = None,
+    ) -> Result:
         started = time.perf_counter()
         env = _env(tmpdir) if tmpdir_name is None else dict(_env(tmpdir), TMPDIR=tmpdir_name)
-        proc = subprocess.run([python, "-m", "gilscope", *map(_arg, args)], cwd=tmp_path, env=env,
-                              input=stdin, capture_output=True, timeout=timeout)
-        return Result(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"),
-                      time.perf_counter() - started)
+        proc = subprocess.run(
+            [python, "-m", "gilscope", *map(_arg, args)],
+            cwd=tmp_path,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            timeout=timeout,
+        )
+        return Result(
+            proc.returncode,
+            proc.stdout,
+            proc.stderr.decode("utf-8", "replace"),
+            time.perf_counter() - started,
+        )
+
     return run
 
 
@@ -103,6 +122,7 @@ def hotspot_functions(rep: Report) -> set[str]:
 
 # ---- SCRIPT is missing, is a folder, or is not Python --------------------------------------------------------
 
+
 def _binary(tmp_path: Path) -> str:
     (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     return "image.png"
@@ -114,7 +134,7 @@ def _prose(tmp_path: Path) -> str:
 
 
 def _data(tmp_path: Path) -> str:
-    (tmp_path / "config.json").write_text('{"workers": 4}\n')   # valid Python too: rejected by its name
+    (tmp_path / "config.json").write_text('{"workers": 4}\n')  # valid Python too: rejected by its name
     return "config.json"
 
 
@@ -128,8 +148,11 @@ def _folder(tmp_path: Path) -> str:
     return "pkg"
 
 
-@pytest.mark.parametrize("make", [lambda p: "missing.py", _folder, _binary, _prose, _data, _shell],
-                         ids=["missing", "folder", "binary", "prose", "json", "shell script"])
+@pytest.mark.parametrize(
+    "make",
+    [lambda p: "missing.py", _folder, _binary, _prose, _data, _shell],
+    ids=["missing", "folder", "binary", "prose", "json", "shell script"],
+)
 def test_bad_script_is_a_usage_error_and_nothing_runs(run, tmp_path, make):
     script = make(tmp_path)
     result = run("profile", "--json", "out.json", script, "arg")
@@ -140,12 +163,13 @@ def test_bad_script_is_a_usage_error_and_nothing_runs(run, tmp_path, make):
 
 # ---- the target has a syntax error ---------------------------------------------------------------------------
 
+
 def test_syntax_error_is_pythons_own_message(run, tmp_path):
     (tmp_path / "broken.py").write_text("import os\n\ndef main(:\n    pass\n")
     python = subprocess.run([sys.executable, "broken.py"], cwd=tmp_path, capture_output=True, text=True)
     result = run("profile", "-q", "--json", "out.json", "broken.py")
     assert result.code == 3
-    assert result.err == python.stderr                 # python's message, nothing of gilscope's
+    assert result.err == python.stderr  # python's message, nothing of gilscope's
     assert "SyntaxError" in result.err and "Traceback" not in result.err
     rep = report(tmp_path)
     assert (rep.run.exit_code, rep.run.exception) == (1, "SyntaxError")
@@ -154,11 +178,14 @@ def test_syntax_error_is_pythons_own_message(run, tmp_path):
 
 # ---- the target raises ---------------------------------------------------------------------------------------
 
+
 def test_raising_target_shows_its_traceback_as_python_would(run, tmp_path):
-    python = subprocess.run([sys.executable, target("raises.py")], cwd=tmp_path, capture_output=True, text=True)
+    python = subprocess.run(
+        [sys.executable, target("raises.py")], cwd=tmp_path, capture_output=True, text=True
+    )
     result = run("profile", "-q", "--json", "out.json", target("raises.py"))
     assert result.code == 3
-    assert result.err == python.stderr                 # same frames, same lines, no gilscope frame
+    assert result.err == python.stderr  # same frames, same lines, no gilscope frame
     assert result.out == b"target started\n"
     rep = report(tmp_path)
     assert (rep.run.exit_code, rep.run.exception) == (1, "ValueError")
@@ -167,6 +194,7 @@ def test_raising_target_shows_its_traceback_as_python_would(run, tmp_path):
 
 
 # ---- sys.exit(n) or os._exit(n) ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("how, status, code", [("sys", 7, 3), ("os", 9, 3), ("sys", 0, 0), ("os", 0, 0)])
 def test_exit_status_is_recorded(run, tmp_path, how, status, code):
@@ -180,15 +208,31 @@ def test_exit_status_is_recorded(run, tmp_path, how, status, code):
 
 # ---- SIGINT / SIGTERM during the run -------------------------------------------------------------------------
 
+
 def _interrupt(tmp_path: Path, sig: signal.Signals, *, group: bool, options: tuple = ()) -> Result:
     """Start gilscope on a 30-minute sleep; once the target says "ready", send `sig` to gilscope (or, like a
     terminal's Ctrl-C, to its whole process group)."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "gilscope", "profile", "-q", "--json", "out.json", *options,
-                             target("sleeper.py")], cwd=tmp_path, env=_env(tmp_path / ".tmp"),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    guard = threading.Timer(30, os.killpg, (proc.pid, signal.SIGKILL))   # never hang the suite on a lost line
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gilscope",
+            "profile",
+            "-q",
+            "--json",
+            "out.json",
+            *options,
+            target("sleeper.py"),
+        ],
+        cwd=tmp_path,
+        env=_env(tmp_path / ".tmp"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    guard = threading.Timer(30, os.killpg, (proc.pid, signal.SIGKILL))  # never hang the suite on a lost line
     guard.start()
     try:
         assert proc.stdout.readline() == b"ready\n"
@@ -205,10 +249,16 @@ def _interrupt(tmp_path: Path, sig: signal.Signals, *, group: bool, options: tup
     return Result(proc.returncode, out, err.decode("utf-8", "replace"), time.perf_counter() - started)
 
 
-@pytest.mark.parametrize("sig, code, how", [
-    (signal.SIGINT, 130, "gilscope"), (signal.SIGINT, 130, "group"), (signal.SIGINT, 130, "late start"),
-    (signal.SIGTERM, 143, "gilscope"), (signal.SIGTERM, 143, "late start"),
-])
+@pytest.mark.parametrize(
+    "sig, code, how",
+    [
+        (signal.SIGINT, 130, "gilscope"),
+        (signal.SIGINT, 130, "group"),
+        (signal.SIGINT, 130, "late start"),
+        (signal.SIGTERM, 143, "gilscope"),
+        (signal.SIGTERM, 143, "late start"),
+    ],
+)
 def test_signal_during_the_run_writes_the_partial_report(tmp_path, sig, code, how):
     # "late start": with --rules the target starts only after the full command line is parsed (entry.py)
     (tmp_path / ".tmp").mkdir()
@@ -218,7 +268,7 @@ def test_signal_during_the_run_writes_the_partial_report(tmp_path, sig, code, ho
     assert result.code == code, result.err
     assert result.elapsed < 20
     assert no_gilscope_traceback(result.err), result.err
-    if sig == signal.SIGINT:   # python shows the KeyboardInterrupt in the target's sleep, and so must we
+    if sig == signal.SIGINT:  # python shows the KeyboardInterrupt in the target's sleep, and so must we
         assert result.err.rstrip().endswith("KeyboardInterrupt") and "sleeper.py" in result.err
     rep = report(tmp_path)
     assert rep.run.interrupted == sig.name
@@ -231,7 +281,9 @@ def test_a_sigterm_the_main_thread_misses_still_ends_the_target(run, tmp_path, e
     """Under plain python SIGTERM's default action ends the process even when the main thread is blocked and
     never sees it. gilscope's handler must not turn that into a hang (a Pool.terminate() joining its workers
     did hang, now and then)."""
-    result = run("profile", "-q", "--engine", engine, "--json", "out.json", target("missed_sigterm.py"), timeout=30)
+    result = run(
+        "profile", "-q", "--engine", engine, "--json", "out.json", target("missed_sigterm.py"), timeout=30
+    )
     assert result.code == 143, result.err
     assert result.elapsed < 15
     rep = report(tmp_path)
@@ -243,8 +295,17 @@ def test_a_sigterm_the_main_thread_misses_still_ends_the_target(run, tmp_path, e
 @pytest.mark.parametrize("engine", ["auto", "cprofile", "yappi"])
 def test_a_forked_childs_missed_sigterm_ends_the_child_only(run, tmp_path, engine):
     """The child must not inherit its parent's watch on signals: its SIGTERM would end the parent instead."""
-    result = run("profile", "-q", "--engine", engine, "--json", "out.json", target("missed_sigterm.py"), "fork",
-                 timeout=30)
+    result = run(
+        "profile",
+        "-q",
+        "--engine",
+        engine,
+        "--json",
+        "out.json",
+        target("missed_sigterm.py"),
+        "fork",
+        timeout=30,
+    )
     assert result.code == 0, result.err
     assert result.out.decode().splitlines() == ["child ended by signal 15", "parent done"]
     assert report(tmp_path).run.exit_code == 0
@@ -253,12 +314,13 @@ def test_a_forked_childs_missed_sigterm_ends_the_child_only(run, tmp_path, engin
 
 # ---- --timeout S ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("ignores_sigterm", [False, True], ids=["sleep", "sleep ignoring SIGTERM"])
 def test_timeout_stops_a_30_minute_sleep(run, tmp_path, ignores_sigterm):
     args = ["--ignore-sigterm"] if ignores_sigterm else []
     result = run("profile", "-q", "--timeout", "1", "--json", "out.json", target("sleeper.py"), *args)
     assert result.code == 124, result.err
-    assert result.elapsed < (8 if ignores_sigterm else 5)   # SIGTERM at 1 s; SIGKILL 3 s later if ignored
+    assert result.elapsed < (8 if ignores_sigterm else 5)  # SIGTERM at 1 s; SIGKILL 3 s later if ignored
     assert no_gilscope_traceback(result.err), result.err
     rep = report(tmp_path)
     assert rep.run.interrupted == "timeout"
@@ -269,6 +331,7 @@ def test_timeout_stops_a_30_minute_sleep(run, tmp_path, ignores_sigterm):
 
 
 # ---- an output path in a missing or read-only folder ---------------------------------------------------------
+
 
 def _unwritable_folder(tmp_path: Path) -> Path:
     """A folder this process cannot create files in: a 0555 one, or for root (who may write there anyway)
@@ -309,16 +372,17 @@ def test_unwritable_output_fails_before_the_target_runs(run, tmp_path, where):
 
 # ---- an existing report file: replaced atomically ------------------------------------------------------------
 
+
 def test_existing_report_is_replaced_atomically(run, tmp_path):
     old = '{"an": "older report"}\n'
     out = tmp_path / "out.json"
     out.write_text(old)
     out.chmod(0o640)
-    os.link(out, tmp_path / "kept.json")   # a second name for the old file's inode
+    os.link(out, tmp_path / "kept.json")  # a second name for the old file's inode
     seen: set[str] = set()
     done = threading.Event()
 
-    def watch():   # every read, all through the run, sees either the old file or a whole new report
+    def watch():  # every read, all through the run, sees either the old file or a whole new report
         while not done.is_set():
             text = out.read_text()
             seen.add("old" if text == old else "new" if json.loads(text)["schema_version"] == 1 else text)
@@ -333,13 +397,14 @@ def test_existing_report_is_replaced_atomically(run, tmp_path):
     assert result.code == 0, result.err
     assert seen <= {"old", "new"}
     assert report(tmp_path).run.exit_code == 0
-    assert (tmp_path / "kept.json").read_text() == old        # renamed over, not rewritten in place
+    assert (tmp_path / "kept.json").read_text() == old  # renamed over, not rewritten in place
     assert out.stat().st_ino != (tmp_path / "kept.json").stat().st_ino
     assert out.stat().st_mode & 0o777 == 0o640
     assert_nothing_left(tmp_path)
 
 
 # ---- targets that close or redirect stdout, chdir, start daemon threads, fork, exec, read stdin, print bytes --
+
 
 def _close_stdout(tmp_path, result, rep):
     assert result.out == b"before close\n" and "still running" in result.err
@@ -374,33 +439,55 @@ def _reads_stdin(tmp_path, result, rep):
 def _bad_bytes(tmp_path, result, rep):
     assert result.out == b"not utf-8: \xff\xfe\x80\nargs: [b'\\xff\\xferaw', b'caf\\xe9']\n"
     assert "also on stderr" in result.err
-    for name in ("out.md", "out.html", "out.sarif"):        # every format, valid UTF-8
+    for name in ("out.md", "out.html", "out.sarif"):  # every format, valid UTF-8
         (tmp_path / name).read_text(encoding="utf-8")
-    assert rep.run.argv[1:] == ["\\udcff\\udcferaw", "caf\\udce9"]   # shown escaped, never lost
+    assert rep.run.argv[1:] == ["\\udcff\\udcferaw", "caf\\udce9"]  # shown escaped, never lost
 
 
-UNUSUAL = {"close_stdout": _close_stdout, "redirect_stdout": _redirect_stdout, "chdir": _chdir,
-           "daemon_threads": _daemon_threads, "forks": _forks, "execs": _execs, "reads_stdin": _reads_stdin,
-           "bad_bytes": _bad_bytes}
+UNUSUAL = {
+    "close_stdout": _close_stdout,
+    "redirect_stdout": _redirect_stdout,
+    "chdir": _chdir,
+    "daemon_threads": _daemon_threads,
+    "forks": _forks,
+    "execs": _execs,
+    "reads_stdin": _reads_stdin,
+    "bad_bytes": _bad_bytes,
+}
 
 
 @pytest.mark.parametrize("name", UNUSUAL)
 def test_unusual_target_is_profiled_and_reported(run, tmp_path, name):
     args = [b"\xff\xferaw", b"caf\xe9"] if name == "bad_bytes" else []
     # a relative TMPDIR (where the agent's data goes) must survive the target's chdir
-    result = run("profile", "-q", "--json", "out.json", "--markdown", "out.md", "--html", "out.html",
-                 "--sarif", "out.sarif", target(f"{name}.py"), *args, stdin=b"one\ntwo\nthree\n", timeout=30,
-                 tmpdir_name=".tmp" if name == "chdir" else None)
+    result = run(
+        "profile",
+        "-q",
+        "--json",
+        "out.json",
+        "--markdown",
+        "out.md",
+        "--html",
+        "out.html",
+        "--sarif",
+        "out.sarif",
+        target(f"{name}.py"),
+        *args,
+        stdin=b"one\ntwo\nthree\n",
+        timeout=30,
+        tmpdir_name=".tmp" if name == "chdir" else None,
+    )
     assert result.code == 0, result.err
     assert no_gilscope_traceback(result.err), result.err
     rep = report(tmp_path)
     assert rep.run.exit_code == 0 and rep.run.samples > 0
-    assert "work" in hotspot_functions(rep)                   # the target's own busy function was seen
+    assert "work" in hotspot_functions(rep)  # the target's own busy function was seen
     UNUSUAL[name](tmp_path, result, rep)
     assert_nothing_left(tmp_path)
 
 
 # ---- py-spy cannot attach, or the target exits within milliseconds -------------------------------------------
+
 
 def test_pyspy_on_a_target_that_exits_at_once(run, tmp_path):
     result = run("profile", "-q", "--engine", "pyspy", "--json", "out.json", target("empty.py"))
@@ -418,17 +505,27 @@ def test_pyspy_that_cannot_attach_falls_back_with_a_caveat(run, tmp_path):
     bin_dir = tmp_path / "py" / "bin"
     bin_dir.mkdir(parents=True)
     (bin_dir / "python").symlink_to(sys.executable)
-    if sys.prefix != sys.base_prefix:   # in a venv, the link finds the venv's packages through these two
+    if sys.prefix != sys.base_prefix:  # in a venv, the link finds the venv's packages through these two
         (bin_dir.parent / "pyvenv.cfg").write_text((Path(sys.prefix) / "pyvenv.cfg").read_text())
         (bin_dir.parent / "lib").symlink_to(Path(sys.prefix) / "lib")
     spy = bin_dir / "py-spy"
-    spy.write_text("#!/bin/sh\necho 'Error: Failed to attach: Operation not permitted (os error 1)' >&2\nexit 1\n")
+    spy.write_text(
+        "#!/bin/sh\necho 'Error: Failed to attach: Operation not permitted (os error 1)' >&2\nexit 1\n"
+    )
     spy.chmod(0o755)
-    result = run("profile", "-q", "--engine", "pyspy", "--json", "out.json", target("marker.py"),
-                 python=str(bin_dir / "python"))
+    result = run(
+        "profile",
+        "-q",
+        "--engine",
+        "pyspy",
+        "--json",
+        "out.json",
+        target("marker.py"),
+        python=str(bin_dir / "python"),
+    )
     assert result.code == 0, result.err
     assert no_gilscope_traceback(result.err), result.err
-    assert (tmp_path / "ran.marker").read_text() == "ran\n"       # ran once, not twice
+    assert (tmp_path / "ran.marker").read_text() == "ran\n"  # ran once, not twice
     rep = report(tmp_path)
     assert rep.run.engine != "pyspy" and rep.run.exit_code == 0
     assert any("py-spy could not" in c and "Operation not permitted" in c for c in rep.caveats)
@@ -438,21 +535,49 @@ def test_pyspy_that_cannot_attach_falls_back_with_a_caveat(run, tmp_path):
 # ---- a rules folder with a broken rule file ------------------------------------------------------------------
 
 BASE_RULE = (REPO / "rules" / "meta" / "GS901-too-few-samples.toml").read_text(encoding="utf-8")
-RULE = BASE_RULE.replace('id = "GS901"', 'id = "GS990"').replace('name = "too-few-samples"', 'name = "my-rule"')
+RULE = BASE_RULE.replace('id = "GS901"', 'id = "GS990"').replace(
+    'name = "too-few-samples"', 'name = "my-rule"'
+)
 SUMMARY = next(line for line in RULE.splitlines(keepends=True) if line.startswith("summary = "))
-RULE_CASES = {   # (old, new, file name, field, problem)
+RULE_CASES = {  # (old, new, file name, field, problem)
     "bad TOML": ("[when]", "[when", "GS990-my-rule.toml", "when", "invalid TOML"),
-    "unknown fact": ('fact = "samples"', 'fact = "sampels"', "GS990-my-rule.toml", "when.all[1].any[0].fact",
-                     "unknown fact 'sampels'"),
-    "wrong type": ("lt = 100", 'lt = "many"', "GS990-my-rule.toml", "when.all[1].any[0].lt", "expected a number"),
+    "unknown fact": (
+        'fact = "samples"',
+        'fact = "sampels"',
+        "GS990-my-rule.toml",
+        "when.all[1].any[0].fact",
+        "unknown fact 'sampels'",
+    ),
+    "wrong type": (
+        "lt = 100",
+        'lt = "many"',
+        "GS990-my-rule.toml",
+        "when.all[1].any[0].lt",
+        "expected a number",
+    ),
     "duplicate id": ('id = "GS990"', 'id = "GS901"', "GS901-my-rule.toml", "id", "duplicate id 'GS901'"),
     "missing docs": (SUMMARY, "", "GS990-my-rule.toml", "docs.summary", "missing"),
-    "code in a condition": ('fact = "samples"', "fact = \"__import__('os').system('touch pwned')\"",
-                            "GS990-my-rule.toml", "when.all[1].any[0].fact", "unknown fact"),
-    "nested too deeply": ("[when]", "deep = " + "[" * 100_000 + "]" * 100_000 + "\n[when]", "GS990-my-rule.toml",
-                          None, "invalid TOML: nested too deeply"),
-    "code in the message": ("${samples}", "${__import__('os').system('touch pwned')}", "GS990-my-rule.toml",
-                            "message", ""),
+    "code in a condition": (
+        'fact = "samples"',
+        "fact = \"__import__('os').system('touch pwned')\"",
+        "GS990-my-rule.toml",
+        "when.all[1].any[0].fact",
+        "unknown fact",
+    ),
+    "nested too deeply": (
+        "[when]",
+        "deep = " + "[" * 100_000 + "]" * 100_000 + "\n[when]",
+        "GS990-my-rule.toml",
+        None,
+        "invalid TOML: nested too deeply",
+    ),
+    "code in the message": (
+        "${samples}",
+        "${__import__('os').system('touch pwned')}",
+        "GS990-my-rule.toml",
+        "message",
+        "",
+    ),
 }
 
 
@@ -490,7 +615,11 @@ BAD_REPORTS = {
 def test_bad_report_json_is_a_clear_error(run, tmp_path, command, case):
     content, problem = BAD_REPORTS[case]
     (tmp_path / "bad.json").write_bytes(content)
-    args = {"report": ["report", "bad.json"], "check": ["check", "bad.json"], "diff": ["diff", RICH, "bad.json"]}
+    args = {
+        "report": ["report", "bad.json"],
+        "check": ["check", "bad.json"],
+        "diff": ["diff", RICH, "bad.json"],
+    }
     result = run(*args[command])
     assert_usage_error(result, "bad.json", problem)
     assert result.out == b""
@@ -513,18 +642,44 @@ def test_bad_baseline_is_a_usage_error_before_the_target_runs(run, tmp_path):
 PEAK_RSS_MB = 400
 
 
-@pytest.mark.parametrize("name, args, code, seconds", [
-    ("many_threads.py", (), 0, 60), ("deep_recursion.py", (), 0, 60), ("sleeper.py", ("--timeout", "1"), 124, 5),
-], ids=["1000 threads", "recursion 5000 deep", "30-minute sleep, --timeout 1"])
+@pytest.mark.parametrize(
+    "name, args, code, seconds",
+    [
+        ("many_threads.py", (), 0, 60),
+        ("deep_recursion.py", (), 0, 60),
+        ("sleeper.py", ("--timeout", "1"), 124, 5),
+    ],
+    ids=["1000 threads", "recursion 5000 deep", "30-minute sleep, --timeout 1"],
+)
 def test_bounded_time_and_memory(tmp_path, name, args, code, seconds):
     # through a small parent whose RUSAGE_CHILDREN peak covers gilscope, the agent and the target alone
     (tmp_path / ".tmp").mkdir()
-    probe = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
-             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)")
+    probe = (
+        "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)"
+    )
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "gilscope", "profile", "-q",
-                           *args, "--json", "out.json", target(name)], cwd=tmp_path, env=_env(tmp_path / ".tmp"),
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            probe,
+            sys.executable,
+            "-m",
+            "gilscope",
+            "profile",
+            "-q",
+            *args,
+            "--json",
+            "out.json",
+            target(name),
+        ],
+        cwd=tmp_path,
+        env=_env(tmp_path / ".tmp"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     elapsed = time.perf_counter() - started
     peak_kb, status = map(int, proc.stdout.split()[-2:])
     assert status == code, proc.stderr

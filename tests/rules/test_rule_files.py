@@ -1,4 +1,5 @@
 """Every builtin rule file: the loader's checks, and each inline fires/quiet test (semgrep --test style)."""
+
 import tomllib
 from pathlib import Path
 
@@ -28,10 +29,12 @@ def test_rule_file_passes_the_loader_checks(path):
     assert {test.expect for test in rule.tests} == {"fires", "quiet"}
 
 
-@pytest.mark.parametrize(("path", "index", "expect"), CASES, ids=[f"{rule_id(p)}-{i}-{e}" for p, i, e in CASES])
+@pytest.mark.parametrize(
+    ("path", "index", "expect"), CASES, ids=[f"{rule_id(p)}-{i}-{e}" for p, i, e in CASES]
+)
 def test_inline_test(path, index, expect):
     rule = load_rule_file(path, ROOT, builtin=True)
-    facts = rule.tests[index].facts           # given facts; the rest are Facts() defaults
+    facts = rule.tests[index].facts  # given facts; the rest are Facts() defaults
     match = evaluate(rule.when, facts)
     assert match.ok is (expect == "fires"), f"{rule.id} tests[{index}] {expect}: because={match.because}"
 

@@ -1,4 +1,5 @@
 """The progress line: only on a terminal, never with -q, erased at the end, and it counts processes."""
+
 import io
 import os
 import subprocess
@@ -17,7 +18,7 @@ def test_shown_only_on_a_terminal_and_not_quiet(monkeypatch):
     monkeypatch.setenv("TERM", "xterm")
     assert progress.wanted(False, _Tty())
     assert not progress.wanted(True, _Tty())
-    assert not progress.wanted(False, io.StringIO())       # a pipe or a CI log: nothing
+    assert not progress.wanted(False, io.StringIO())  # a pipe or a CI log: nothing
 
 
 def test_the_line_is_drawn_and_erased(monkeypatch):
@@ -27,8 +28,8 @@ def test_the_line_is_drawn_and_erased(monkeypatch):
         time.sleep(0.15)
     text = out.getvalue()
     assert "gilscope: profiling" in text and "samples" in text
-    assert text.endswith(progress.ERASE)                     # nothing of it stays on the screen
-    assert "\n" not in text                                  # one line, redrawn in place
+    assert text.endswith(progress.ERASE)  # nothing of it stays on the screen
+    assert "\n" not in text  # one line, redrawn in place
 
 
 def test_line_text():

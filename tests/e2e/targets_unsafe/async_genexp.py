@@ -3,6 +3,7 @@
 Wrapping crunch(i) in asyncio.to_thread there would hand a coroutine function to a thread (TypeError/unrun
 coroutine), and `await` cannot go inside the generator expression.
 """
+
 import asyncio
 
 
@@ -14,7 +15,7 @@ async def crunch(i):
 
 
 async def main():
-    results = await asyncio.gather(*(crunch(i) for i in range(6)))   # unsafe: crunch is a coroutine function
+    results = await asyncio.gather(*(crunch(i) for i in range(6)))  # unsafe: crunch is a coroutine function
     print(results)
 
 

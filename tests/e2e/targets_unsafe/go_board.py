@@ -17,7 +17,7 @@ class Board:
         self.score += value % 7
 
     def replay(self, history):
-        for pos in history:          # unsafe: self.move changes self
+        for pos in history:  # unsafe: self.move changes self
             self.move(pos)
 
 

@@ -12,7 +12,7 @@ def square(x):
 
 
 def squares(n):
-    return [square(i) for i in range(n)]      # unsafe: squares() runs 1500 times
+    return [square(i) for i in range(n)]  # unsafe: squares() runs 1500 times
 
 
 def main():

@@ -2,6 +2,7 @@
 
 As multiprocessing.Process the results would land in the children's copies: the parent's list stays empty.
 """
+
 import threading
 
 RESULTS = []
@@ -15,7 +16,9 @@ def crunch(seed):
 
 
 def run_all():
-    threads = [threading.Thread(target=crunch, args=(s,)) for s in range(4)]   # unsafe: crunch appends to RESULTS
+    threads = [
+        threading.Thread(target=crunch, args=(s,)) for s in range(4)
+    ]  # unsafe: crunch appends to RESULTS
     for t in threads:
         t.start()
     for t in threads:

@@ -1,4 +1,5 @@
 """Writes bytes that are not UTF-8 to stdout and stderr, and echoes its (non-UTF-8) arguments as bytes."""
+
 import sys
 
 from busy import work

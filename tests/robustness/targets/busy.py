@@ -1,4 +1,5 @@
 """Shared by the targets (imported through sys.path[0], the script's folder, as python sets it)."""
+
 import time
 
 

@@ -1,4 +1,5 @@
 """Changes folder: into a fresh one that is removed while the run goes on, then into ./sub for good."""
+
 import os
 import tempfile
 

@@ -1,4 +1,5 @@
 """Closes stdout (the Python object and fd 1), then keeps working."""
+
 import os
 import sys
 

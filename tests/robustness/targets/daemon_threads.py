@@ -1,4 +1,5 @@
 """Starts daemon threads that never end (one spinning, one sleeping), works, then leaves the main thread."""
+
 import threading
 import time
 

@@ -1,4 +1,5 @@
 """Recurses 5000 frames deep and spends a while at the bottom."""
+
 import sys
 import time
 

@@ -1,4 +1,5 @@
 """Works a little, then replaces itself with a plain Python child that exits 0."""
+
 import os
 import sys
 

@@ -1,4 +1,5 @@
 """`exits.py sys N` calls sys.exit(N); `exits.py os N` calls os._exit(N) (no atexit, no flush)."""
+
 import os
 import sys
 

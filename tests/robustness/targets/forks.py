@@ -1,4 +1,5 @@
 """Forks twice: one child exits with sys.exit(0) after some work, one with os._exit(0); the parent waits."""
+
 import os
 import sys
 

@@ -1,4 +1,5 @@
 """Starts 1000 threads that each work and sleep a little, and joins them."""
+
 import threading
 import time
 

@@ -2,6 +2,7 @@
 way a signal that lands just before a blocking call is missed. Under plain python the default action ends the
 process; a Python handler (gilscope's) would never run without sigterm_rescue.
 With `fork` a forked child does this, and the parent reports how the child ended."""
+
 import os
 import signal
 import sys
@@ -29,7 +30,7 @@ if "fork" in sys.argv:
         os._exit(0)
     _, status = os.waitpid(pid, 0)
     print("child ended by signal", os.WTERMSIG(status) if os.WIFSIGNALED(status) else None, flush=True)
-    time.sleep(0.2)    # the parent must live on: its rescue must not act on its child's signal
+    time.sleep(0.2)  # the parent must live on: its rescue must not act on its child's signal
     print("parent done", flush=True)
 else:
     miss_a_sigterm()

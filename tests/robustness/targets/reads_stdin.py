@@ -1,4 +1,5 @@
 """Reads all of stdin, works, and says how many lines and bytes it read."""
+
 import sys
 
 from busy import work

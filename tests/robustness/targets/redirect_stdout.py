@@ -1,4 +1,5 @@
 """Redirects stdout twice: contextlib.redirect_stdout to a StringIO, and fd 1 onto a file with os.dup2."""
+
 import contextlib
 import io
 import os

@@ -1,5 +1,6 @@
 """Says "ready" once it runs, then sleeps for 30 minutes (to be interrupted or timed out).
 With `--ignore-sigterm` it ignores SIGTERM first, so only a SIGKILL stops it."""
+
 import signal
 import sys
 import time

@@ -1,4 +1,5 @@
 """Helpers of the advice tests: hand-built findings and hotspots, a source file per snippet, a diff applier."""
+
 import re
 import textwrap
 
@@ -13,16 +14,36 @@ def write(tmp_path, code: str, name: str = "target.py") -> str:
 
 
 def finding(file: str, function: str, strategy: Strategy, **evidence) -> Finding:
-    return Finding(rule="GS000", name="test", title="test", severity=Severity.warning, function=function, file=file,
-                   line=1, strategy=strategy, message="", fingerprint="0" * 16,
-                   evidence=[Evidence(metric=k, value=v, source="facts") for k, v in evidence.items()])
+    return Finding(
+        rule="GS000",
+        name="test",
+        title="test",
+        severity=Severity.warning,
+        function=function,
+        file=file,
+        line=1,
+        strategy=strategy,
+        message="",
+        fingerprint="0" * 16,
+        evidence=[Evidence(metric=k, value=v, source="facts") for k, v in evidence.items()],
+    )
 
 
-def hotspot(file: str, function: str, kind: Kind = Kind.cpu, blockers: dict | None = None,
-            **evidence) -> Hotspot:
-    return Hotspot(function=function, file=file, line=1, kind=kind, wall_s=1.0, cpu_s=1.0, share=0.9,
-                   split=TimeSplit(cpu_s=1.0), blockers=blockers or {},
-                   evidence=[Evidence(metric=k, value=v, source="test") for k, v in evidence.items()])
+def hotspot(
+    file: str, function: str, kind: Kind = Kind.cpu, blockers: dict | None = None, **evidence
+) -> Hotspot:
+    return Hotspot(
+        function=function,
+        file=file,
+        line=1,
+        kind=kind,
+        wall_s=1.0,
+        cpu_s=1.0,
+        share=0.9,
+        split=TimeSplit(cpu_s=1.0),
+        blockers=blockers or {},
+        evidence=[Evidence(metric=k, value=v, source="test") for k, v in evidence.items()],
+    )
 
 
 def line_of(file: str, text: str) -> int:
@@ -33,7 +54,9 @@ def line_of(file: str, text: str) -> int:
 
 def located(file: str, function: str, strategy: Strategy, kind: Kind = Kind.cpu, blockers=None, **evidence):
     """(finding, hotspot, location, source lines) as the pipeline builds them; the construct must be found."""
-    f = finding(file, function, strategy, **{k: v for k, v in evidence.items() if k in ("lock_holder", "waits")})
+    f = finding(
+        file, function, strategy, **{k: v for k, v in evidence.items() if k in ("lock_holder", "waits")}
+    )
     h = hotspot(file, function, kind, blockers, **evidence)
     where = locate(f, h, None)
     assert where is not None, f"no construct found for {function} ({strategy.value})"
@@ -45,6 +68,7 @@ def advise(file: str, function: str, strategy: Strategy, kind: Kind = Kind.cpu, 
     """locate + propose, as the pipeline does: (location, before, after, diff); the after text must compile."""
     f, h, where, lines = located(file, function, strategy, kind, blockers, **evidence)
     from gilscope.advice import clues_for
+
     before, after, diff = propose(f, where, lines, clues_for(f, h))
     new_text = apply_unified(lines, diff)
     compile(new_text, file, "exec")
@@ -63,7 +87,9 @@ def apply_unified(lines: list[str], diff: str) -> str:
         for line in body.splitlines(keepends=True):
             tag, text = line[0], line[1:]
             if tag in " -":
-                assert lines[pos] == text, f"diff does not apply at line {pos + 1}: {lines[pos]!r} != {text!r}"
+                assert lines[pos] == text, (
+                    f"diff does not apply at line {pos + 1}: {lines[pos]!r} != {text!r}"
+                )
                 pos += 1
             if tag in " +":
                 out.append(text)

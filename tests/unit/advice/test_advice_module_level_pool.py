@@ -1,6 +1,7 @@
 """A thread pool at module level, rewritten to a process pool: the constructor change goes inside the
 __main__ guard that the rewrite adds, and the import stays defined (realworld.py found a diff that nested a
 ProcessPoolExecutor around the old ThreadPoolExecutor and dropped its import: NameError)."""
+
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ from gilscope.advice.rewrite import Edit, apply
 from gilscope.model import Strategy
 from tests.unit.advice.advice_support import advise, write
 
-MODULE_LEVEL = '''
+MODULE_LEVEL = """
 from concurrent.futures import ThreadPoolExecutor
 import json
 
@@ -23,7 +24,7 @@ def roundtrip(n):
 with ThreadPoolExecutor(max_workers=4) as pool:
     for value in pool.map(roundtrip, range(6)):
         print(value)
-'''
+"""
 
 
 def test_module_level_pool_is_guarded_and_runs(tmp_path):

@@ -3,6 +3,7 @@
 Each test writes a small program, locates the construct as the pipeline does, and checks that propose()
 refuses (NoRewrite with change_requires sentences), or, for the safe variants, that the diff applies and compiles.
 """
+
 import pytest
 from advice_support import advise, finding, hotspot, line_of, located, write
 
@@ -22,8 +23,10 @@ def refused(file, function, strategy, kind=Kind.cpu, blockers=None, ctx=None, **
 
 
 # ---- processes ---------------------------------------------------------------------------------------------
-def test_bound_method_mutating_self_is_not_sent_to_processes(tmp_path):      # pyperformance go
-    file = write(tmp_path, '''
+def test_bound_method_mutating_self_is_not_sent_to_processes(tmp_path):  # pyperformance go
+    file = write(
+        tmp_path,
+        """
         class Board:
             def __init__(self):
                 self.stones = 0
@@ -41,13 +44,16 @@ def test_bound_method_mutating_self_is_not_sent_to_processes(tmp_path):      # p
         b = Board()
         b.replay(range(50))
         print(b.stones)
-    ''')
+    """,
+    )
     needs = refused(file, "Board.move", S.multiprocessing)
     assert "must not be a bound method" in needs and "never reaches the parent" in needs
 
 
 def test_thread_target_appending_to_a_parent_list_stays_a_thread(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         import threading
 
         RESULTS = []
@@ -70,13 +76,16 @@ def test_thread_target_appending_to_a_parent_list_stays_a_thread(tmp_path):
 
 
         main()
-    ''')
+    """,
+    )
     needs = refused(file, "crunch", S.multiprocessing, Kind.gil)
     assert "RESULTS" in needs and "another process" in needs
 
 
 def test_lambda_nested_def_and_unpicklable_arguments_are_not_sent_to_processes(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         import threading
         from concurrent.futures import ThreadPoolExecutor
         from functools import partial
@@ -99,7 +108,8 @@ def test_lambda_nested_def_and_unpicklable_arguments_are_not_sent_to_processes(t
 
 
         print(run([10, 20]))
-    ''')
+    """,
+    )
     needs = refused(file, "work", S.multiprocessing, Kind.gil)
     assert "not a lambda" in needs
     assert "not one defined inside run()" in needs
@@ -107,7 +117,9 @@ def test_lambda_nested_def_and_unpicklable_arguments_are_not_sent_to_processes(t
 
 
 def test_worker_reading_a_global_set_under_the_main_guard_gets_no_process_pool(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         from concurrent.futures import ThreadPoolExecutor
 
 
@@ -123,12 +135,15 @@ def test_worker_reading_a_global_set_under_the_main_guard_gets_no_process_pool(t
         if __name__ == "__main__":
             FACTOR = 3
             print(run([1, 2]))
-    ''')
+    """,
+    )
     assert "FACTOR must be set at module level" in refused(file, "scale", S.multiprocessing, Kind.gil)
 
 
 def test_thread_pool_whose_tasks_mutate_a_parameter_gets_no_process_pool(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         from concurrent.futures import ThreadPoolExecutor
 
 
@@ -144,12 +159,13 @@ def test_thread_pool_whose_tasks_mutate_a_parameter_gets_no_process_pool(tmp_pat
 
 
         print(len(run([[], []])[0]))
-    ''')
+    """,
+    )
     assert "must not change row (append())" in refused(file, "fill", S.multiprocessing, Kind.gil)
 
 
 # ---- the pool is created once ---------------------------------------------------------------------------
-POOL_PER_CALL = '''
+POOL_PER_CALL = """
     def square(x):
         return x * x
 
@@ -166,7 +182,7 @@ POOL_PER_CALL = '''
 
 
     main()
-'''
+"""
 
 
 def test_no_pool_inside_a_function_called_in_a_loop(tmp_path):
@@ -175,7 +191,7 @@ def test_no_pool_inside_a_function_called_in_a_loop(tmp_path):
     assert "must be created once" in needs and "squares()" in needs and "main()" in needs
 
 
-SQUARES_ONCE = '''
+SQUARES_ONCE = """
         def square(x):
             return x * x
 
@@ -185,12 +201,12 @@ SQUARES_ONCE = '''
 
 
         print(sum(squares(100)))
-'''
+"""
 
 
 def test_no_pool_inside_a_function_measured_to_run_many_times(tmp_path):
     file = write(tmp_path, SQUARES_ONCE)
-    advise(file, "square", S.multiprocessing)           # statically called once: a diff
+    advise(file, "square", S.multiprocessing)  # statically called once: a diff
     needs = refused(file, "square", S.multiprocessing, ctx={"measured": {"squares": (40, False)}})
     assert "squares() ran 40 times in this run" in needs
 
@@ -198,14 +214,18 @@ def test_no_pool_inside_a_function_measured_to_run_many_times(tmp_path):
 def test_measured_invocations_reach_the_check_through_enrich(tmp_path):
     file = write(tmp_path, SQUARES_ONCE)
     frames = [Frame(function="squares", file=file, line=5, user=True)]
-    profile = Profile(engine="auto", interval_s=0.005, wall_s=1.0, cpu_s=1.0, frames=frames, invocations={0: 7})
+    profile = Profile(
+        engine="auto", interval_s=0.005, wall_s=1.0, cpu_s=1.0, frames=frames, invocations={0: 7}
+    )
     (out,) = enrich([finding(file, "square", S.multiprocessing)], [hotspot(file, "square")], profile)
     assert out.change_at is not None and not out.diff
     assert any("ran 7 times" in r for r in out.change_requires)
 
 
 def test_thread_pool_created_per_call_is_not_made_a_process_pool(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         from concurrent.futures import ThreadPoolExecutor
 
 
@@ -220,14 +240,17 @@ def test_thread_pool_created_per_call_is_not_made_a_process_pool(tmp_path):
 
         for k in range(100):
             batch([k, k + 1])
-    ''')
+    """,
+    )
     needs = refused(file, "spin", S.multiprocessing, Kind.gil)
     assert "must be created once" in needs and "inside the loop at line" in needs
 
 
 # ---- threads ------------------------------------------------------------------------------------------------
 def test_thread_pool_loop_appending_to_a_shared_list_keeps_its_order(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         import time
 
 
@@ -240,12 +263,15 @@ def test_thread_pool_loop_appending_to_a_shared_list_keeps_its_order(tmp_path):
 
 
         print(load(5))
-    ''')
+    """,
+    )
     assert "must not change rows (append())" in refused(file, "load", S.threads, Kind.io, {"time.sleep": 1.0})
 
 
 def test_loop_carried_names_attributes_subscripts_and_exits_get_no_step_function(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         import time
 
 
@@ -272,7 +298,8 @@ def test_loop_carried_names_attributes_subscripts_and_exits_get_no_step_function
 
         carried(5, Stats(), {})
         leaves(5)
-    ''')
+    """,
+    )
     needs = refused(file, "carried", S.threads, Kind.io, {"time.sleep": 1.0})
     assert "prev must not be carried from one iteration to the next" in needs
     assert "must not set stats.count" in needs and "must not set seen[i]" in needs
@@ -280,7 +307,9 @@ def test_loop_carried_names_attributes_subscripts_and_exits_get_no_step_function
 
 
 def test_global_declarations_and_unknown_library_calls_get_no_diff(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         import subprocess
 
         DONE = 0
@@ -297,13 +326,16 @@ def test_global_declarations_and_unknown_library_calls_get_no_diff(tmp_path):
 
 
         print(run_all(3))
-    ''')
+    """,
+    )
     needs = refused(file, "run_job", S.threads, Kind.io, waits=3)
     assert "must not declare DONE global" in needs and "subprocess.run()" in needs
 
 
 def test_pure_library_calls_on_fresh_objects_keep_their_diff(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         import hashlib
 
 
@@ -321,13 +353,16 @@ def test_pure_library_calls_on_fresh_objects_keep_their_diff(tmp_path):
 
 
         print(digest_all([b"a", b"b"]))
-    ''')
+    """,
+    )
     _, _, after, _, _ = advise(file, "digest", S.threads, Kind.io, waits=2)
     assert "out.extend(pool.map(digest, blobs))" in after
 
 
 def test_condition_on_the_items_is_kept_before_the_pool(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         import time
 
 
@@ -345,15 +380,18 @@ def test_condition_on_the_items_is_kept_before_the_pool(tmp_path):
 
 
         print(run(5), run2(5))
-    ''')
+    """,
+    )
     _, _, after, _, _ = advise(file, "fetch", S.threads, Kind.io, waits=5)
     assert "pool.map(fetch, (i for i in range(n) if i != 0))" in after
     from gilscope.advice.constructs import site_at
     from gilscope.advice.source import load
+
     src = load(file)
     f, h = finding(file, "fetch", S.threads, waits=5), hotspot(file, "fetch", Kind.io)
     site = site_at(src, clues_for(f, h), line_of(file, "fetch(i) + 1"))
     from gilscope.advice.change import rewrite
+
     with pytest.raises(NoRewrite) as info:
         rewrite(src, site, {})
     assert "would run on the items the condition skips" in info.value.requires[0]
@@ -361,7 +399,9 @@ def test_condition_on_the_items_is_kept_before_the_pool(tmp_path):
 
 # ---- coroutines ------------------------------------------------------------------------------------------------
 def test_coroutine_function_in_a_generator_expression_is_never_wrapped_in_to_thread(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         import asyncio
 
 
@@ -380,14 +420,19 @@ def test_coroutine_function_in_a_generator_expression_is_never_wrapped_in_to_thr
 
 
         asyncio.run(main())
-    ''')
+    """,
+    )
     needs = refused(file, "fetch", S.offload, Kind.cpu)
     assert "not inside a comprehension or generator expression" in needs and "coroutine function" in needs
-    assert "not inside a comprehension or generator expression" in refused(file, "crunch", S.offload, Kind.cpu)
+    assert "not inside a comprehension or generator expression" in refused(
+        file, "crunch", S.offload, Kind.cpu
+    )
 
 
 def test_coroutine_function_called_directly_is_not_wrapped_in_to_thread(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         import asyncio
 
 
@@ -401,12 +446,15 @@ def test_coroutine_function_called_directly_is_not_wrapped_in_to_thread(tmp_path
 
 
         asyncio.run(main())
-    ''')
+    """,
+    )
     assert "must not be a coroutine function" in refused(file, "fetch", S.offload, Kind.io)
 
 
 def test_sleep_in_a_coroutine_that_changes_shared_state_is_not_made_awaitable(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         import asyncio
         import time
 
@@ -424,12 +472,15 @@ def test_sleep_in_a_coroutine_that_changes_shared_state_is_not_made_awaitable(tm
 
 
         asyncio.run(main())
-    ''')
+    """,
+    )
     assert "must not change LOG (append())" in refused(file, "step", S.asyncio, Kind.io, {"time.sleep": 1.0})
 
 
 def test_await_in_a_longer_expression_gets_parentheses(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         import asyncio
 
 
@@ -442,14 +493,17 @@ def test_await_in_a_longer_expression_gets_parentheses(tmp_path):
 
 
         asyncio.run(main())
-    ''')
+    """,
+    )
     _, _, after, _, _ = advise(file, "lookup", S.offload, Kind.io)
     assert 'print((await asyncio.to_thread(lookup, 3))["v"])' in after
 
 
 # ---- locks and chunks ------------------------------------------------------------------------------------------
 def test_slow_call_that_changes_what_the_lock_guards_stays_under_it(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         import threading
         import time
 
@@ -469,13 +523,16 @@ def test_slow_call_that_changes_what_the_lock_guards_stays_under_it(tmp_path):
 
 
         refresh(1)
-    ''')
+    """,
+    )
     needs = refused(file, "refresh", S.lock_scope, Kind.lock, lock_holder="slow")
     assert "must not change CACHE (clear())" in needs and "without the lock" in needs
 
 
 def test_chunksize_from_len_of_an_iterator_is_not_offered(tmp_path):
-    file = write(tmp_path, '''
+    file = write(
+        tmp_path,
+        """
         from concurrent.futures import ProcessPoolExecutor
 
 
@@ -490,7 +547,8 @@ def test_chunksize_from_len_of_an_iterator_is_not_offered(tmp_path):
 
         if __name__ == "__main__":
             print(run(iter(range(10))))
-    ''')
+    """,
+    )
     assert "must be a list, tuple or range" in refused(file, "run", S.batching, Kind.lock)
 
 
@@ -498,7 +556,10 @@ def test_chunksize_from_len_of_an_iterator_is_not_offered(tmp_path):
 def test_hot_methods_under_one_loop_become_one_finding_with_the_summed_estimate(tmp_path):
     from gilscope.engine.speedup import estimate
     from gilscope.model import Facts
-    file = write(tmp_path, '''
+
+    file = write(
+        tmp_path,
+        """
         class Tracer:
             def intersect(self, x):
                 return x * 3
@@ -514,17 +575,36 @@ def test_hot_methods_under_one_loop_become_one_finding_with_the_summed_estimate(
 
 
         Tracer().render(10)
-    ''')
-    facts = [Facts(function="Tracer.intersect", file=file, line=2, kind="cpu", share_of_wall=0.3, cpu_count=4,
-                   run_wall_s=2.0),
-             Facts(function="Tracer.shade", file=file, line=5, kind="cpu", share_of_wall=0.2, cpu_count=4,
-                   run_wall_s=2.0)]
-    findings = [finding(file, f.function, S.multiprocessing).model_copy(update={"line": f.line}) for f in facts]
+    """,
+    )
+    facts = [
+        Facts(
+            function="Tracer.intersect",
+            file=file,
+            line=2,
+            kind="cpu",
+            share_of_wall=0.3,
+            cpu_count=4,
+            run_wall_s=2.0,
+        ),
+        Facts(
+            function="Tracer.shade",
+            file=file,
+            line=5,
+            kind="cpu",
+            share_of_wall=0.2,
+            cpu_count=4,
+            run_wall_s=2.0,
+        ),
+    ]
+    findings = [
+        finding(file, f.function, S.multiprocessing).model_copy(update={"line": f.line}) for f in facts
+    ]
     hotspots = [hotspot(file, f.function).model_copy(update={"line": f.line}) for f in facts]
     out = enrich(findings, hotspots, None, facts)
     assert len(out) == 1, [(f.function, f.change_at) for f in out]
     (one,) = out
     assert one.function == "Tracer.intersect" and "Tracer.shade()" in one.message
-    assert not one.diff and one.change_requires                      # bound methods: no process pool
+    assert not one.diff and one.change_requires  # bound methods: no process pool
     want = estimate(S.multiprocessing, facts[0].model_copy(update={"share_of_wall": 0.5}))
     assert one.estimated_speedup == want

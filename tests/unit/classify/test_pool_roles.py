@@ -1,5 +1,6 @@
 """Roles and pools from hand-built profiles: GS701 sees only worker processes, never a thread pool, and a
 hotspot that only daemon threads ran is a daemon thread's (GS202 and GS203 skip it)."""
+
 from gilscope.classify import classify
 from gilscope.classify.facts import hotspot_facts, ipc_share, run_facts
 from gilscope.classify.threads import summarize_threads
@@ -9,8 +10,13 @@ from gilscope.model import RunInfo
 from gilscope.model.common import Role
 
 POOL_PY = "/usr/lib/python3.11/multiprocessing/pool.py"
-FRAMES = [["<module>", "/p/app.py", 1, True], ["worker", POOL_PY, 100, False], ["square", "/p/app.py", 5, True],
-          ["Pool.map", POOL_PY, 360, False], ["_bootstrap", "/usr/lib/python3.11/threading.py", 990, False]]
+FRAMES = [
+    ["<module>", "/p/app.py", 1, True],
+    ["worker", POOL_PY, 100, False],
+    ["square", "/p/app.py", 5, True],
+    ["Pool.map", POOL_PY, 360, False],
+    ["_bootstrap", "/usr/lib/python3.11/threading.py", 990, False],
+]
 # A task loop that spends most of its time outside the task (square): receiving, unpickling, waiting to be fed.
 # The main thread waits on the pool all along, so the loop's time is on the critical path.
 LOOP = [[[1], 0, "lock", "recv", 80, 0.8, 0.0, 0.8, 0], [[1, 2], 6, "cpu", None, 20, 0.2, 0.2, 0.2, 0]]
@@ -22,35 +28,77 @@ def _thread(tid, name, **flags):
 
 
 def _process_pool():
-    main = {"role": "main", "pid": 1, "frames": FRAMES, "threads": [_thread(1, "MainThread", is_main=True)],
-            "stacks": [MAIN], "wall_s": 1.0, "interval_s": 0.01, "gil_measured": True}
-    worker = {"role": "pool worker", "pid": 2, "frames": FRAMES, "threads": [_thread(2, "MainThread")],
-              "stacks": [[0, *stack] for stack in LOOP], "wall_s": 1.0}
+    main = {
+        "role": "main",
+        "pid": 1,
+        "frames": FRAMES,
+        "threads": [_thread(1, "MainThread", is_main=True)],
+        "stacks": [MAIN],
+        "wall_s": 1.0,
+        "interval_s": 0.01,
+        "gil_measured": True,
+    }
+    worker = {
+        "role": "pool worker",
+        "pid": 2,
+        "frames": FRAMES,
+        "threads": [_thread(2, "MainThread")],
+        "stacks": [[0, *stack] for stack in LOOP],
+        "wall_s": 1.0,
+    }
     return merge([main, worker], "sampler")
 
 
 def _thread_pool(in_a_worker_process: bool):
     """multiprocessing.pool.ThreadPool: the same task loop in daemon threads (here or in a child)."""
-    threads = [_thread(1, "MainThread", is_main=True)] + [_thread(10 + i, f"Thread-{i + 1} (worker)", daemon=True)
-                                                         for i in range(2)]
+    threads = [_thread(1, "MainThread", is_main=True)] + [
+        _thread(10 + i, f"Thread-{i + 1} (worker)", daemon=True) for i in range(2)
+    ]
     loops = [[t, [4, *stack[0]], *stack[1:]] for t in (1, 2) for stack in LOOP]
-    main = {"role": "main", "pid": 1, "frames": FRAMES, "threads": threads, "stacks": [MAIN] + loops,
-            "wall_s": 1.0, "interval_s": 0.01, "gil_measured": True}
+    main = {
+        "role": "main",
+        "pid": 1,
+        "frames": FRAMES,
+        "threads": threads,
+        "stacks": [MAIN] + loops,
+        "wall_s": 1.0,
+        "interval_s": 0.01,
+        "gil_measured": True,
+    }
     if not in_a_worker_process:
         return merge([main], "sampler")
     # A multiprocessing.Process child (which the agent calls a pool worker) running a ThreadPool
-    child = {"role": "pool worker", "pid": 2, "frames": FRAMES, "threads": threads, "stacks": loops, "wall_s": 1.0}
+    child = {
+        "role": "pool worker",
+        "pid": 2,
+        "frames": FRAMES,
+        "threads": threads,
+        "stacks": loops,
+        "wall_s": 1.0,
+    }
     return merge([{**main, "threads": threads[:1], "stacks": [MAIN]}, child], "sampler")
 
 
 def _run():
-    return RunInfo(argv=["app.py"], python_version="3.11.7", gil_enabled=True, free_threaded_build=False,
-                   cpu_count=4, wall_s=1.0, cpu_s=0.4, exit_code=0, engine="sampler", samples=200)
+    return RunInfo(
+        argv=["app.py"],
+        python_version="3.11.7",
+        gil_enabled=True,
+        free_threaded_build=False,
+        cpu_count=4,
+        wall_s=1.0,
+        cpu_s=0.4,
+        exit_code=0,
+        engine="sampler",
+        samples=200,
+    )
 
 
 def _gs701(profile):
     run, threads = _run(), summarize_threads(profile)
-    facts = [run_facts(run, profile, threads)] + [hotspot_facts(h, run, profile, threads) for h in classify(profile)]
+    facts = [run_facts(run, profile, threads)] + [
+        hotspot_facts(h, run, profile, threads) for h in classify(profile)
+    ]
     rule = [r for r in load_rules() if r.id == "GS701"]
     return evaluate_rules(rule, facts)
 
@@ -62,7 +110,8 @@ def test_a_process_pool_fed_tiny_tasks_fires_gs701_with_measured_numbers_only():
     findings = _gs701(profile)
     assert findings and {f.message for f in findings} == {
         "worker processes spent 80% of their task loops receiving, unpickling and waiting for tasks instead of "
-        "running them"}
+        "running them"
+    }
 
 
 def test_a_thread_pool_never_fires_gs701():

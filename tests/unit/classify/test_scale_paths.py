@@ -1,4 +1,5 @@
 """The shortcuts that keep big profiles fast give the answers of the plain, one-at-a-time computations."""
+
 import json
 from collections import defaultdict
 
@@ -11,11 +12,16 @@ from gilscope.model import Report, RunInfo, State
 from gilscope.render import Format, render
 from gilscope.render import html as html_render
 
-FRAMES = [["<module>", "/p/app.py", 1, True], ["serve", "/p/app.py", 10, True], ["handle", "/p/app.py", 20, True],
-          ["update", "/p/app.py", 30, True], ["parse", "/p/app.py", 40, True],
-          ["Lock.acquire", "/usr/lib/python3.11/threading.py", 5, False],
-          ["handle.<locals>.<listcomp>", "/p/app.py", 22, True]]
-STACKS = [   # thread, frames (outermost first), line, state, blocker, samples, wall, cpu, critical, waits
+FRAMES = [
+    ["<module>", "/p/app.py", 1, True],
+    ["serve", "/p/app.py", 10, True],
+    ["handle", "/p/app.py", 20, True],
+    ["update", "/p/app.py", 30, True],
+    ["parse", "/p/app.py", 40, True],
+    ["Lock.acquire", "/usr/lib/python3.11/threading.py", 5, False],
+    ["handle.<locals>.<listcomp>", "/p/app.py", 22, True],
+]
+STACKS = [  # thread, frames (outermost first), line, state, blocker, samples, wall, cpu, critical, waits
     [0, [0, 1, 2], 21, "cpu", None, 40, 0.2, 0.2, 0.2, 0],
     [1, [0, 1, 2, 3], 31, "lock", "lock.acquire", 30, 0.15, 0.0, 0.0, 3],
     [1, [0, 1, 2, 3, 4], 41, "cpu", None, 30, 0.15, 0.15, 0.1, 0],
@@ -27,10 +33,25 @@ STACKS = [   # thread, frames (outermost first), line, state, blocker, samples, 
 
 
 def _profile():
-    threads = [{"tid": 10 + i, "name": n, "is_main": i == 0, "wall_s": 1.0, "cpu_s": 0.3} for i, n in
-               enumerate(("MainThread", "w-1", "w-2"))]
-    return merge([{"role": "main", "pid": 1, "frames": FRAMES, "threads": threads, "stacks": STACKS,
-                   "wall_s": 1.0, "interval_s": 0.005, "gil_measured": True}], "sampler")
+    threads = [
+        {"tid": 10 + i, "name": n, "is_main": i == 0, "wall_s": 1.0, "cpu_s": 0.3}
+        for i, n in enumerate(("MainThread", "w-1", "w-2"))
+    ]
+    return merge(
+        [
+            {
+                "role": "main",
+                "pid": 1,
+                "frames": FRAMES,
+                "threads": threads,
+                "stacks": STACKS,
+                "wall_s": 1.0,
+                "interval_s": 0.005,
+                "gil_measured": True,
+            }
+        ],
+        "sampler",
+    )
 
 
 def test_merge_builds_the_stacks_validation_would():
@@ -43,15 +64,15 @@ def test_merge_builds_the_stacks_validation_would():
 
 def test_cached_owner_matches_a_fresh_index():
     profile = _profile()
-    assert [owner(profile, s.frames) for s in profile.stacks] == [2, 3, 4, 3, 3, 2, 3]   # listcomp folds
-    assert owner(profile, list(profile.stacks[0].frames)) == 2      # unhashable frames: answered uncached
+    assert [owner(profile, s.frames) for s in profile.stacks] == [2, 3, 4, 3, 3, 2, 3]  # listcomp folds
+    assert owner(profile, list(profile.stacks[0].frames)) == 2  # unhashable frames: answered uncached
     assert index_of(profile) is index_of(profile)
 
 
 def test_lock_holders_in_one_pass_match_one_at_a_time():
     profile = _profile()
 
-    def plain(key):   # the one-function scan the batch replaces
+    def plain(key):  # the one-function scan the batch replaces
         seconds = defaultdict(float)
         for s in profile.stacks:
             if key in s.frames and s.state not in (State.lock, State.gil):
@@ -68,14 +89,23 @@ def test_lock_holders_in_one_pass_match_one_at_a_time():
 
 def test_lock_held_for_all_hotspots_matches_each_alone():
     profile = _profile()
-    run = RunInfo(argv=["app.py"], python_version="3.11", gil_enabled=True, free_threaded_build=False, cpu_count=2,
-                  wall_s=1.0, cpu_s=0.5, exit_code=0, engine="sampler")
+    run = RunInfo(
+        argv=["app.py"],
+        python_version="3.11",
+        gil_enabled=True,
+        free_threaded_build=False,
+        cpu_count=2,
+        wall_s=1.0,
+        cpu_s=0.5,
+        exit_code=0,
+        engine="sampler",
+    )
     hotspots = classify(profile)
     assert any(h.function == "update" for h in hotspots)
-    batched = [lock_held(h, profile, run) for h in hotspots]       # classify registered its lock hotspots
+    batched = [lock_held(h, profile, run) for h in hotspots]  # classify registered its lock hotspots
     fresh = _profile()
     classify(fresh)
-    index_of(fresh).memo.clear()                                   # no hint: one scan per hotspot
+    index_of(fresh).memo.clear()  # no hint: one scan per hotspot
     alone = [lock_held(h, fresh, run) for h in hotspots]
     assert batched == alone and any(batched)
     groups = [(h.function, h.file) for h in hotspots]
@@ -84,8 +114,17 @@ def test_lock_held_for_all_hotspots_matches_each_alone():
 
 def test_html_embeds_at_most_the_heaviest_stacks(monkeypatch):
     profile = _profile()
-    run = RunInfo(argv=["app.py"], python_version="3.11", gil_enabled=True, free_threaded_build=False, cpu_count=2,
-                  wall_s=1.0, cpu_s=0.5, exit_code=0, engine="sampler")
+    run = RunInfo(
+        argv=["app.py"],
+        python_version="3.11",
+        gil_enabled=True,
+        free_threaded_build=False,
+        cpu_count=2,
+        wall_s=1.0,
+        cpu_s=0.5,
+        exit_code=0,
+        engine="sampler",
+    )
     report = Report(run=run, hotspots=classify(profile), profile=profile)
     page = render(report, Format.html)
     embedded = json.loads(page.split('id="gilscope-report">')[1].split("</script>")[0])
@@ -94,6 +133,6 @@ def test_html_embeds_at_most_the_heaviest_stacks(monkeypatch):
     page = render(report, Format.html)
     embedded = json.loads(page.split('id="gilscope-report">')[1].split("</script>")[0])
     stacks = embedded["profile"]["stacks"]
-    assert [s["wall_s"] for s in stacks] == [0.2, 0.15, 0.15]          # the three heaviest, in profile order
+    assert [s["wall_s"] for s in stacks] == [0.2, 0.15, 0.15]  # the three heaviest, in profile order
     assert "embeds the 3 heaviest of the profile's 7 stacks" in embedded["profile"]["notes"][-1]
     assert embedded["hotspots"] == json.loads(report.model_dump_json())["hotspots"]

@@ -1,4 +1,5 @@
 """The C function a GIL-holding thread stopped after is named by the callable of that CALL, on every version."""
+
 import dis
 import json  # named in the code under test
 import zlib

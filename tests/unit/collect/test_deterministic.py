@@ -1,5 +1,6 @@
 """The deterministic engines (cProfile, yappi): exact call counts, waits booked on the user's caller with the
 blocking call's state, and the call-graph attribution itself on hand-built graphs."""
+
 import json
 import os
 import subprocess
@@ -44,12 +45,13 @@ def lock_waiter():
     lock = threading.Lock()
     lock.acquire()
     threading.Timer(0.05, lock.release).start()
-    lock.acquire()      # waits until the timer thread releases it
+    lock.acquire()  # waits until the timer thread releases it
 
 
 def uses_stdlib():
     import json as json_mod
-    json_mod.dumps([{"k": i} for i in range(2000)], indent=1)   # indent: the pure-Python encoder
+
+    json_mod.dumps([{"k": i} for i in range(2000)], indent=1)  # indent: the pure-Python encoder
 
 
 def frame_index(data, name):
@@ -68,7 +70,7 @@ def run(collector, *funcs):
             func()
     finally:
         data = collector.stop_and_collect()
-    json.dumps(data)          # the session writes it as JSON
+    json.dumps(data)  # the session writes it as JSON
     return data
 
 
@@ -148,19 +150,28 @@ def test_yappi_sees_every_thread_by_name():
 
 def test_cprofile_keeps_multiprocessing_pool_working(tmp_path):
     script = tmp_path / "pool_script.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         import multiprocessing
         def square(x):
             return x * x
         if __name__ == "__main__":
             with multiprocessing.Pool(2) as pool:
                 print(sum(pool.map(square, range(20))))
-    """))
+    """)
+    )
     out = tmp_path / "data.json"
-    env = dict(os.environ, PYTHONPATH=str(ROOT),
-               GILSCOPE_AGENT=json.dumps({"out": str(out), "engine": "cprofile"}))
-    proc = subprocess.run([sys.executable, "-m", "gilscope.agent", str(script)], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    env = dict(
+        os.environ, PYTHONPATH=str(ROOT), GILSCOPE_AGENT=json.dumps({"out": str(out), "engine": "cprofile"})
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "gilscope.agent", str(script)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "2470"
     data = json.loads(out.read_text())
@@ -193,11 +204,15 @@ def named_stacks(graph):
 
 def test_library_waits_are_split_between_user_callers_by_edge_time():
     lib = os.path.join(STDLIB, "threading.py")
-    graph = graph_with({
-        "a": ("a", HERE, False, 1, 0.1), "b": ("b", HERE, False, 1, 0.0),
-        "wait": ("Event.wait", lib, False, 4, 0.0),
-        "acq": ("<method 'acquire' of '_thread.lock' objects>", "", True, 4, 2.0),
-    }, [("a", "wait", 3, 0.5), ("b", "wait", 1, 1.5), ("wait", "acq", 4, 2.0)])
+    graph = graph_with(
+        {
+            "a": ("a", HERE, False, 1, 0.1),
+            "b": ("b", HERE, False, 1, 0.0),
+            "wait": ("Event.wait", lib, False, 4, 0.0),
+            "acq": ("<method 'acquire' of '_thread.lock' objects>", "", True, 4, 2.0),
+        },
+        [("a", "wait", 3, 0.5), ("b", "wait", 1, 1.5), ("wait", "acq", 4, 2.0)],
+    )
     data, stacks = named_stacks(graph)
     assert stacks[("a", "lock.acquire")][:2] == ["lock", "lock.acquire"]
     assert stacks[("a", "lock.acquire")][2] == pytest.approx(0.5)
@@ -208,10 +223,13 @@ def test_library_waits_are_split_between_user_callers_by_edge_time():
 
 def test_library_code_without_user_caller_keeps_its_own_stack():
     lib = os.path.join(STDLIB, "selectors.py")
-    graph = graph_with({
-        "sel": ("EpollSelector.select", lib, False, 1, 0.01),
-        "poll": ("<method 'poll' of 'select.epoll' objects>", "", True, 1, 0.3),
-    }, [("sel", "poll", 1, 0.3)])
+    graph = graph_with(
+        {
+            "sel": ("EpollSelector.select", lib, False, 1, 0.01),
+            "poll": ("<method 'poll' of 'select.epoll' objects>", "", True, 1, 0.3),
+        },
+        [("sel", "poll", 1, 0.3)],
+    )
     _, stacks = named_stacks(graph)
     assert stacks[("EpollSelector.select", "select.epoll.poll")][:3] == ["io", "select.epoll.poll", 0.3]
 
@@ -224,49 +242,77 @@ def test_python_time_beyond_measured_cpu_is_a_gil_wait_when_threads_ran():
     states = data["threads"][0]["states"]
     assert states["cpu"] == pytest.approx(0.25) and states["gil"] == pytest.approx(0.75)
     data2 = new_data([])
-    build_thread(data2, {"tid": 1, "name": "w", "is_main": True, "daemon": False}, 0.25,
-                 graph_to_stacks(graph, data2, {}), False)
+    build_thread(
+        data2,
+        {"tid": 1, "name": "w", "is_main": True, "daemon": False},
+        0.25,
+        graph_to_stacks(graph, data2, {}),
+        False,
+    )
     assert data2["threads"][0]["states"]["io"] == pytest.approx(0.75)
 
 
 def test_critical_path_goes_to_workers_only_while_main_waits():
     data = new_data([])
-    data["frames"] = [["main", HERE, 1, True], ["work", HERE, 5, True], ["Thread.run", "/lib/threading.py", 9, False]]
+    data["frames"] = [
+        ["main", HERE, 1, True],
+        ["work", HERE, 5, True],
+        ["Thread.run", "/lib/threading.py", 9, False],
+    ]
     data["threads"] = [{"is_main": True}, {"is_main": False}, {"is_main": False}]
     data["stacks"] = [
         [0, [0], 1, "cpu", None, 1, 1.0, 1.0, 0.0],
         [0, [0], 1, "lock", "t.join", 1, 2.0, 0.0, 0.0],
         [1, [1], 5, "cpu", None, 1, 3.0, 3.0, 0.0],
-        [2, [2], 9, "io", "os.read", 1, 3.0, 0.0, 0.0],   # library plumbing: never critical
+        [2, [2], 9, "io", "os.read", 1, 3.0, 0.0, 0.0],  # library plumbing: never critical
     ]
     fill_critical(data)
     assert [s[8] for s in data["stacks"]] == [1.0, 0.0, 2.0, 0.0]
-    del data["stacks"][2]              # nothing it waits on runs user code: the wait stays on the path
+    del data["stacks"][2]  # nothing it waits on runs user code: the wait stays on the path
     fill_critical(data)
     assert [s[8] for s in data["stacks"]] == [1.0, 2.0, 0.0]
 
 
-@pytest.mark.parametrize("label, name", [
-    ("<built-in method time.sleep>", "time.sleep"),
-    ("<method 'acquire' of '_thread.lock' objects>", "lock.acquire"),
-    ("<method 'recv' of '_socket.socket' objects>", "socket.recv"),
-    ("<built-in method zlib.compress>", "zlib.compress"),
-    ("<method 'get' of 'dict' objects>", "dict.get"),
-    ("<method 'get' of '_queue.SimpleQueue' objects>", "queue.SimpleQueue.get"),
-    ("posix.waitpid", "os.waitpid"),
-    ("time.sleep", "time.sleep"),
-])
+@pytest.mark.parametrize(
+    "label, name",
+    [
+        ("<built-in method time.sleep>", "time.sleep"),
+        ("<method 'acquire' of '_thread.lock' objects>", "lock.acquire"),
+        ("<method 'recv' of '_socket.socket' objects>", "socket.recv"),
+        ("<built-in method zlib.compress>", "zlib.compress"),
+        ("<method 'get' of 'dict' objects>", "dict.get"),
+        ("<method 'get' of '_queue.SimpleQueue' objects>", "queue.SimpleQueue.get"),
+        ("posix.waitpid", "os.waitpid"),
+        ("time.sleep", "time.sleep"),
+    ],
+)
 def test_builtin_names(label, name):
     assert builtin_name(label) == name
 
 
-@pytest.mark.parametrize("name, kind", [
-    ("time.sleep", "io"), ("socket.recv", "io"), ("select.epoll.poll", "io"), ("os.waitpid", "io"),
-    ("proc.wait", "io"), ("lock.acquire", "lock"), ("t.join", "lock"), ("event.wait", "lock"),
-    ("queue.SimpleQueue.get", "lock"), ("q.get", "lock"), ("zlib.compress", "native"),
-    ("hashlib.openssl_sha256", "native"), ("hashlib.HASH.update", "native"), ("dict.get", None),
-    ("str.join", None), ("os.path.join", None), ("builtins.sorted", None), ("len", None),
-])
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("time.sleep", "io"),
+        ("socket.recv", "io"),
+        ("select.epoll.poll", "io"),
+        ("os.waitpid", "io"),
+        ("proc.wait", "io"),
+        ("lock.acquire", "lock"),
+        ("t.join", "lock"),
+        ("event.wait", "lock"),
+        ("queue.SimpleQueue.get", "lock"),
+        ("q.get", "lock"),
+        ("zlib.compress", "native"),
+        ("hashlib.openssl_sha256", "native"),
+        ("hashlib.HASH.update", "native"),
+        ("dict.get", None),
+        ("str.join", None),
+        ("os.path.join", None),
+        ("builtins.sorted", None),
+        ("len", None),
+    ],
+)
 def test_wait_kinds(name, kind):
     assert wait_kind(name) == kind
 

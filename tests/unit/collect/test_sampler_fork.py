@@ -1,5 +1,6 @@
 """The sampler reads the right thread's /proc files in a forked process (CPython leaves the forking thread's
 Thread.native_id at the parent's value)."""
+
 import os
 import threading
 import time
@@ -13,7 +14,7 @@ from gilscope.agent.sampler import Sampler
 @pytest.mark.skipif(not (hasattr(os, "fork") and procfs.AVAILABLE), reason="needs fork and /proc")
 def test_forked_main_thread_is_probed_as_itself():
     pid = os.fork()
-    if pid == 0:        # the child reports through its exit status: 0 right, 1 wrong thread, 2 no reading
+    if pid == 0:  # the child reports through its exit status: 0 right, 1 wrong thread, 2 no reading
         code = 3
         try:
             sampler = Sampler(0.005, gil_enabled=True)

@@ -1,4 +1,5 @@
 """sigterm_rescue: a SIGTERM our handler has not seen GRACE_S after it came is sent again to the main thread."""
+
 import os
 import signal
 import time
@@ -26,12 +27,12 @@ def handler():
 def test_a_missed_sigterm_is_sent_again_after_the_grace_period(handler):
     on_sigterm, seen = handler
     assert sigterm_rescue.install(on_sigterm)
-    os.write(sigterm_rescue._write_fd, bytes([signal.SIGTERM]))   # as CPython's C handler does
+    os.write(sigterm_rescue._write_fd, bytes([signal.SIGTERM]))  # as CPython's C handler does
     sigterm_rescue.check(now=100.0)
     sigterm_rescue.check(now=100.0 + sigterm_rescue.GRACE_S / 2)
-    assert seen == []                                              # still within the grace period
+    assert seen == []  # still within the grace period
     sigterm_rescue.check(now=100.0 + 2 * sigterm_rescue.GRACE_S)
-    time.sleep(0.01)                                               # the handler runs between two bytecodes
+    time.sleep(0.01)  # the handler runs between two bytecodes
     assert seen == [signal.SIGTERM]
 
 
@@ -40,7 +41,7 @@ def test_nothing_is_sent_once_the_handler_ran_or_when_it_is_no_longer_ours(handl
     assert sigterm_rescue.install(on_sigterm)
     os.write(sigterm_rescue._write_fd, bytes([signal.SIGTERM]))
     sigterm_rescue.check(now=0.0)
-    signal.signal(signal.SIGTERM, lambda *_: seen.append("target's"))   # the target installed its own
+    signal.signal(signal.SIGTERM, lambda *_: seen.append("target's"))  # the target installed its own
     sigterm_rescue.check(now=1.0)
     time.sleep(0.01)
     assert seen == []

@@ -4,6 +4,7 @@ Each version compiles these the way its users' code is compiled, so CI runs this
 3.11-3.13 BEFORE_WITH and LOAD_METHOD/LOAD_ATTR; 3.13 LOAD_FAST_LOAD_FAST; 3.14+ LOAD_SPECIAL __enter__ (the
 thread waits on the CALL after it), LOAD_FAST_BORROW, LOAD_SMALL_INT, CALL_KW and LOAD_ATTR with its method flag.
 """
+
 import dis
 import sys
 import threading
@@ -49,6 +50,7 @@ def _two_locals(a, b):
 
 def _dumps(data):
     import json
+
     return json.dumps(data)
 
 
@@ -84,7 +86,7 @@ def _wait_offset(func, *args):
             while frame is not None and frame.f_code is not func.__code__:
                 frame = frame.f_back
             if frame is not None:
-                time.sleep(0.05)     # let it get into the wait
+                time.sleep(0.05)  # let it get into the wait
                 return frame.f_lasti
             time.sleep(0.01)
         pytest.fail("the thread never reached the function")
@@ -162,5 +164,8 @@ def _loops():
 
 def test_code_flags_of_user_and_threading_code():
     assert stacks.code_flags(threading.Event.wait.__code__) & stacks.SYNC
-    assert stacks.code_flags(_sleep_small_int.__code__) & (stacks.USER | stacks.NO_LOOPS) == stacks.USER | stacks.NO_LOOPS
+    assert (
+        stacks.code_flags(_sleep_small_int.__code__) & (stacks.USER | stacks.NO_LOOPS)
+        == stacks.USER | stacks.NO_LOOPS
+    )
     assert not stacks.code_flags(_loops.__code__) & stacks.NO_LOOPS

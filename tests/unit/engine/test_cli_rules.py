@@ -1,4 +1,5 @@
 """`gilscope rules list|show|check|facts` through a Typer app that only registers the rules group."""
+
 import json
 
 import pytest
@@ -40,9 +41,13 @@ def test_show_json_has_the_model_and_the_markdown(invoke):
     result = invoke("show", "GS701", "--format", "json")
     data = json.loads(result.stdout)
     assert data["id"] == "GS701" and data["strategy"] == "batching"
-    assert data["when"]["all"][0] == {"any": [{"fact": "in_child_process", "eq": True},
-                                              {"fact": "scope", "eq": "run"},
-                                              {"fact": "kind", "in": ["lock", "io"]}]}
+    assert data["when"]["all"][0] == {
+        "any": [
+            {"fact": "in_child_process", "eq": True},
+            {"fact": "scope", "eq": "run"},
+            {"fact": "kind", "in": ["lock", "io"]},
+        ]
+    }
     assert data["tests"][0]["facts"] == {"scope": "run", "ipc_share": 0.35}
     assert data["markdown"].startswith("# GS701 tiny-tasks-ipc-overhead")
 

@@ -1,4 +1,5 @@
 """The condition language: each op, nesting, the depth limit, load-time type checks, describe()."""
+
 import pytest
 
 from gilscope.engine.conditions import (
@@ -45,11 +46,15 @@ def test_each_op(leaf, ok, because):
 
 
 def test_all_any_not_nest_and_report_satisfied_leaves():
-    cond = parse_condition({"all": [
-        {"fact": "kind", "eq": "gil"},
-        {"any": [{"fact": "busy_threads", "gte": 8}, {"fact": "busy_threads", "gte": 2}]},
-        {"not": {"fact": "free_threaded", "eq": True}},
-    ]})
+    cond = parse_condition(
+        {
+            "all": [
+                {"fact": "kind", "eq": "gil"},
+                {"any": [{"fact": "busy_threads", "gte": 8}, {"fact": "busy_threads", "gte": 2}]},
+                {"not": {"fact": "free_threaded", "eq": True}},
+            ]
+        }
+    )
     match = evaluate(cond, FACTS)
     assert match.ok
     assert match.because == ["kind is gil", "busy_threads 4 >= 2", "free_threaded is false"]
@@ -61,7 +66,9 @@ def test_failed_all_gives_no_because():
 
 
 def test_not_of_compound_explains_in_english():
-    cond = parse_condition({"not": {"all": [{"fact": "kind", "eq": "io"}, {"fact": "busy_threads", "gte": 2}]}})
+    cond = parse_condition(
+        {"not": {"all": [{"fact": "kind", "eq": "io"}, {"fact": "busy_threads", "gte": 2}]}}
+    )
     assert evaluate(cond, FACTS) == (True, ["not (kind is io AND busy_threads ≥ 2)"])
 
 
@@ -85,8 +92,16 @@ def test_depth_limit():
 @pytest.mark.parametrize(
     ("cond", "path", "problem"),
     [
-        ({"fact": "shar_of_wall", "gte": 0.1}, "when.fact", "unknown fact 'shar_of_wall' (did you mean 'share_of_wall'?)"),
-        ({"all": [{"fact": "kind", "eq": "gil"}, {"fact": "nope", "eq": 1}]}, "when.all[1].fact", "unknown fact 'nope'"),
+        (
+            {"fact": "shar_of_wall", "gte": 0.1},
+            "when.fact",
+            "unknown fact 'shar_of_wall' (did you mean 'share_of_wall'?)",
+        ),
+        (
+            {"all": [{"fact": "kind", "eq": "gil"}, {"fact": "nope", "eq": 1}]},
+            "when.all[1].fact",
+            "unknown fact 'nope'",
+        ),
         ({"fact": "kind", "gte": "gil"}, "when.gte", "operator 'gte' does not apply to the enum fact 'kind'"),
         ({"fact": "busy_threads", "glob": "1*"}, "when.glob", "does not apply to the number fact"),
         ({"fact": "free_threaded", "lt": True}, "when.lt", "does not apply to the bool fact"),
@@ -94,8 +109,11 @@ def test_depth_limit():
         ({"fact": "share_of_wall", "gte": True}, "when.gte", "expected a number value"),
         ({"fact": "free_threaded", "eq": 1}, "when.eq", "expected a bool value"),
         ({"fact": "kind", "eq": 3}, "when.eq", "expected a str value"),
-        ({"fact": "scope", "eq": "runs"}, "when.eq", "'runs' is not a value of the fact 'scope'; it is one of "
-                                                     '"hotspot", "run"'),
+        (
+            {"fact": "scope", "eq": "runs"},
+            "when.eq",
+            "'runs' is not a value of the fact 'scope'; it is one of \"hotspot\", \"run\"",
+        ),
         ({"fact": "kind", "in": []}, "when.in", "non-empty list"),
         ({"fact": "kind", "in": ["cpu", 1]}, "when.in[1]", "expected a str value"),
         ({"fact": "kind", "like": "gil"}, "when.like", "unknown operator 'like'"),
@@ -119,14 +137,18 @@ def test_load_time_errors_name_the_field(cond, path, problem):
 
 
 def test_describe_reads_as_english():
-    cond = parse_condition({"all": [
-        {"fact": "kind", "in": ["cpu", "gil"]},
-        {"fact": "busy_threads", "gte": 2},
-        {"any": [{"fact": "samples", "lt": 100}, {"fact": "run_wall_s", "lte": 0.2}]},
-        {"not": {"fact": "free_threaded", "eq": True}},
-        {"not": {"fact": "blocker", "glob": "time.*"}},
-        {"not": {"any": [{"fact": "role", "ne": "main"}]}},
-    ]})
+    cond = parse_condition(
+        {
+            "all": [
+                {"fact": "kind", "in": ["cpu", "gil"]},
+                {"fact": "busy_threads", "gte": 2},
+                {"any": [{"fact": "samples", "lt": 100}, {"fact": "run_wall_s", "lte": 0.2}]},
+                {"not": {"fact": "free_threaded", "eq": True}},
+                {"not": {"fact": "blocker", "glob": "time.*"}},
+                {"not": {"any": [{"fact": "role", "ne": "main"}]}},
+            ]
+        }
+    )
     assert describe(cond) == (
         "kind is one of cpu, gil AND busy_threads ≥ 2 AND (samples < 100 OR run_wall_s ≤ 0.20)"
         " AND free_threaded is not true AND blocker does not match 'time.*' AND NOT (role is not main)"
@@ -134,8 +156,13 @@ def test_describe_reads_as_english():
 
 
 def test_facts_read_and_round_trip():
-    data = {"all": [{"fact": "kind", "in": ["cpu", "gil"]}, {"not": {"fact": "kind", "eq": "io"}},
-                    {"any": [{"fact": "samples", "lt": 100}]}]}
+    data = {
+        "all": [
+            {"fact": "kind", "in": ["cpu", "gil"]},
+            {"not": {"fact": "kind", "eq": "io"}},
+            {"any": [{"fact": "samples", "lt": 100}]},
+        ]
+    }
     cond = parse_condition(data)
     assert facts_read(cond) == ["kind", "samples"]
     assert to_data(cond) == data

@@ -1,4 +1,5 @@
 """rule_markdown: ruff's shape, generated from the rule file."""
+
 from gilscope.engine import load_rules, rule_markdown
 
 RULES = {rule.id: rule for rule in load_rules()}
@@ -16,11 +17,18 @@ def test_markdown_sections_in_order():
         "## Example",
         "## References",
     ]
-    assert "category: gil · severity: warning · confidence: medium · strategy: multiprocessing · since: 0.1.0" in text
+    assert (
+        "category: gil · severity: warning · confidence: medium · strategy: multiprocessing · since: 0.1.0"
+        in text
+    )
     assert "kind is gil AND gil_enabled is true AND busy_threads ≥ 2 AND gil_share ≥ 0.30" in text
     assert "Use instead:" in text
-    assert text.index("ThreadPoolExecutor(8)") < text.index("Use instead:") < text.index("ProcessPoolExecutor()")
-    assert "- [PEP 703: Making the Global Interpreter Lock Optional](https://peps.python.org/pep-0703/)" in text
+    assert (
+        text.index("ThreadPoolExecutor(8)") < text.index("Use instead:") < text.index("ProcessPoolExecutor()")
+    )
+    assert (
+        "- [PEP 703: Making the Global Interpreter Lock Optional](https://peps.python.org/pep-0703/)" in text
+    )
     assert text.endswith("\n") and not text.endswith("\n\n")
 
 

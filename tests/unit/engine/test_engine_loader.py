@@ -1,4 +1,5 @@
 """The loader: every broken rule file gives one line naming the file, the rule and the field."""
+
 from pathlib import Path
 
 import pytest
@@ -80,36 +81,84 @@ def test_ignore_drops_by_id_or_name(tmp_path):
 
 CASES = [
     ("bad toml", broken('title = "A user rule"', 'title = "A user rule'), None, "invalid TOML"),
-    ("unknown fact", broken('{ fact = "share_of_wall", gte = 0.10 }', '{ fact = "shar_of_wall", gte = 0.10 }'),
-     "when.all[1].fact", "unknown fact 'shar_of_wall'"),
-    ("op on wrong type", broken('{ fact = "kind", eq = "cpu" }', '{ fact = "kind", gte = 1 }'),
-     "when.all[0].gte", "does not apply"),
+    (
+        "unknown fact",
+        broken('{ fact = "share_of_wall", gte = 0.10 }', '{ fact = "shar_of_wall", gte = 0.10 }'),
+        "when.all[1].fact",
+        "unknown fact 'shar_of_wall'",
+    ),
+    (
+        "op on wrong type",
+        broken('{ fact = "kind", eq = "cpu" }', '{ fact = "kind", gte = 1 }'),
+        "when.all[0].gte",
+        "does not apply",
+    ),
     ("wrong value type", broken("gte = 0.10", 'gte = "ten"'), "when.all[1].gte", "expected a number"),
     ("missing when", broken("[when]\nall = [", "[unused]\nall = ["), "when", "missing (+1 more)"),
     ("bad severity", broken('severity = "warning"', 'severity = "fatal"'), "severity", "Input should be"),
-    ("bad strategy", broken('strategy = "multiprocessing"', 'strategy = "magic"'), "strategy", "Input should be"),
+    (
+        "bad strategy",
+        broken('strategy = "multiprocessing"', 'strategy = "magic"'),
+        "strategy",
+        "Input should be",
+    ),
     ("unknown key", broken('since = "0.1.0"', 'since = "0.1.0"\nauthor = "me"'), "author", "unknown key"),
-    ("empty docs", broken('rationale = "Why it matters."', 'rationale = "  "'), "docs.rationale", "must not be empty"),
+    (
+        "empty docs",
+        broken('rationale = "Why it matters."', 'rationale = "  "'),
+        "docs.rationale",
+        "must not be empty",
+    ),
     ("missing docs", broken('recommendation = "What to do."\n', ""), "docs.recommendation", "missing"),
-    ("no references", broken('references = [{ title = "multiprocessing", url = '
-                             '"https://docs.python.org/3/library/multiprocessing.html" }]', "references = []"),
-     "docs.references", "at least 1"),
-    ("http reference", broken("https://docs.python.org", "http://docs.python.org"),
-     "docs.references[0].url", "https://"),
-    ("before does not parse", broken("total = sum(f(x) for x in xs)", "total = sum(f(x) for x in"),
-     "docs.before", "not valid Python"),
-    ("after equals before", broken("with Pool() as pool:\n    total = sum(pool.map(f, xs))",
-                                   "total = sum(f(x) for x in xs)"), "docs.after", "same code"),
-    ("message unknown fact", broken("${share_of_wall_pct}", "${share_pct}"), "message", "unknown fact '${share_pct}'"),
+    (
+        "no references",
+        broken(
+            'references = [{ title = "multiprocessing", url = '
+            '"https://docs.python.org/3/library/multiprocessing.html" }]',
+            "references = []",
+        ),
+        "docs.references",
+        "at least 1",
+    ),
+    (
+        "http reference",
+        broken("https://docs.python.org", "http://docs.python.org"),
+        "docs.references[0].url",
+        "https://",
+    ),
+    (
+        "before does not parse",
+        broken("total = sum(f(x) for x in xs)", "total = sum(f(x) for x in"),
+        "docs.before",
+        "not valid Python",
+    ),
+    (
+        "after equals before",
+        broken("with Pool() as pool:\n    total = sum(pool.map(f, xs))", "total = sum(f(x) for x in xs)"),
+        "docs.after",
+        "same code",
+    ),
+    (
+        "message unknown fact",
+        broken("${share_of_wall_pct}", "${share_pct}"),
+        "message",
+        "unknown fact '${share_pct}'",
+    ),
     ("message bad placeholder", broken("of the run", "of the $ run"), "message", "bad $ placeholder"),
     ("no quiet test", broken('expect = "quiet"', 'expect = "fires"'), "tests", "no quiet"),
-    ("test unknown fact", broken('facts = { kind = "io", share_of_wall = 0.5 }', 'facts = { kinds = "io" }'),
-     "tests[1].facts.kinds", "unknown key"),
+    (
+        "test unknown fact",
+        broken('facts = { kind = "io", share_of_wall = 0.5 }', 'facts = { kinds = "io" }'),
+        "tests[1].facts.kinds",
+        "unknown key",
+    ),
     ("bad id", broken('id = "GS999"', 'id = "gs-999"'), "id", "should match pattern"),
 ]
 
 
-@pytest.mark.parametrize(("text", "field", "problem"), [case[1:] for case in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("text", "field", "problem"), [case[1:] for case in CASES], ids=[c[0] for c in CASES]
+)
 def test_broken_rule_file_names_file_rule_and_field(tmp_path, text, field, problem):
     path = write(tmp_path, text)
     with pytest.raises(RuleLoadError) as info:
@@ -125,21 +174,29 @@ def test_broken_rule_file_names_file_rule_and_field(tmp_path, text, field, probl
 
 def test_file_name_must_match_id_and_name(tmp_path):
     write(tmp_path, VALID, "cpu/GS999-other-name.toml")
-    with pytest.raises(RuleLoadError, match=r"GS999-other-name.toml: rule GS999: field 'name': file should be named "
-                                            r"GS999-user-rule.toml"):
+    with pytest.raises(
+        RuleLoadError,
+        match=r"GS999-other-name.toml: rule GS999: field 'name': file should be named "
+        r"GS999-user-rule.toml",
+    ):
         load_rules([tmp_path])
 
 
 def test_folder_must_match_category(tmp_path):
     write(tmp_path, VALID, "io/GS999-user-rule.toml")
-    with pytest.raises(RuleLoadError, match=r"rule GS999: field 'category': is 'cpu' but the file is in folder 'io'"):
+    with pytest.raises(
+        RuleLoadError, match=r"rule GS999: field 'category': is 'cpu' but the file is in folder 'io'"
+    ):
         load_rules([tmp_path])
 
 
 def test_duplicate_id_across_builtin_and_user_rules(tmp_path):
     write(tmp_path, VALID.replace("GS999", "GS101"), "cpu/GS101-user-rule.toml")
-    with pytest.raises(RuleLoadError, match=r"rule GS101: field 'id': duplicate id 'GS101', also in "
-                                            r"rules/cpu/GS101-cpu-bound-python.toml"):
+    with pytest.raises(
+        RuleLoadError,
+        match=r"rule GS101: field 'id': duplicate id 'GS101', also in "
+        r"rules/cpu/GS101-cpu-bound-python.toml",
+    ):
         load_rules([tmp_path])
 
 
@@ -158,7 +215,9 @@ def test_missing_user_folder(tmp_path):
 def test_relative_display_path_under_working_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "myrules", broken('severity = "warning"', 'severity = "loud"'))
-    with pytest.raises(RuleLoadError, match=r"^myrules/cpu/GS999-user-rule.toml: rule GS999: field 'severity'"):
+    with pytest.raises(
+        RuleLoadError, match=r"^myrules/cpu/GS999-user-rule.toml: rule GS999: field 'severity'"
+    ):
         load_rules([Path("myrules")])
 
 

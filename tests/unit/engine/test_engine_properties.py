@@ -1,4 +1,5 @@
 """Property tests: valid conditions never fail to evaluate; junk only ever raises RuleLoadError."""
+
 from typing import Any
 
 from hypothesis import given, settings
@@ -68,10 +69,14 @@ def test_valid_conditions_always_evaluate(data, sample):
     assert describe(cond)
 
 
-keys = st.sampled_from(["all", "any", "not", "fact", "eq", "ne", "lt", "gte", "in", "glob", "kind", "share_of_wall"])
+keys = st.sampled_from(
+    ["all", "any", "not", "fact", "eq", "ne", "lt", "gte", "in", "glob", "kind", "share_of_wall"]
+)
 junk = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5) | keys,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(keys | st.text(max_size=3), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(keys | st.text(max_size=3), children, max_size=3)
+    ),
     max_leaves=12,
 )
 
@@ -84,10 +89,12 @@ def test_junk_conditions_raise_only_rule_load_error(data):
     except RuleLoadError as exc:
         assert "\n" not in str(exc)
         return
-    evaluate(cond, Facts())          # junk that happens to be valid must evaluate too
+    evaluate(cond, Facts())  # junk that happens to be valid must evaluate too
 
 
-rule_keys = st.sampled_from(["id", "name", "title", "category", "severity", "when", "docs", "tests", "message"])
+rule_keys = st.sampled_from(
+    ["id", "name", "title", "category", "severity", "when", "docs", "tests", "message"]
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -12,7 +12,9 @@ def test_properties_are_escaped(load_report_fixture):
     report = load_report_fixture("rich")
     f = report.findings[0].model_copy(update={"file": "app/odd, dir/x:y.py", "title": "a: b, c"})
     text, overflow = render_annotations(report.model_copy(update={"findings": [f]}))
-    assert text.startswith("::error file=app/odd%2C dir/x%3Ay.py,line=12,title=GS301 a%3A b%2C c::score keeps")
+    assert text.startswith(
+        "::error file=app/odd%2C dir/x%3Ay.py,line=12,title=GS301 a%3A b%2C c::score keeps"
+    )
     assert text.count("\n") == 1 and overflow == ""
 
 
@@ -24,17 +26,29 @@ def test_at_most_ten_per_level_most_severe_and_largest_first(load_report_fixture
     for i, fn in enumerate(["score", "fetch", "<listcomp>", "compress", "<lambda>"] * 5):
         sev = [Severity.error, Severity.warning][i % 2] if i < 24 else Severity.info
         h = next(h for h in report.hotspots if h.function == fn)
-        findings.append(base.model_copy(update={"severity": sev, "function": fn, "file": h.file,
-                                                "message": f"m{i}", "fingerprint": f"fp{i}"}))
+        findings.append(
+            base.model_copy(
+                update={
+                    "severity": sev,
+                    "function": fn,
+                    "file": h.file,
+                    "message": f"m{i}",
+                    "fingerprint": f"fp{i}",
+                }
+            )
+        )
     report = report.model_copy(update={"findings": findings})
     text, overflow = render_annotations(report)
     lines = text.splitlines()
     kinds = [line.split(" ", 1)[0] for line in lines]
     assert kinds == ["::error"] * 10 + ["::warning"] * 10 + ["::notice"]
     errors = [f for f in findings if f.severity is Severity.error]
-    shown_shares = [shares[f.function] for f in errors if f"::m{findings.index(f)}" in text
-                    or f"::{f.message}" in text]
-    assert sorted(shown_shares, reverse=True) == sorted((shares[f.function] for f in errors), reverse=True)[:10]
+    shown_shares = [
+        shares[f.function] for f in errors if f"::m{findings.index(f)}" in text or f"::{f.message}" in text
+    ]
+    assert (
+        sorted(shown_shares, reverse=True) == sorted((shares[f.function] for f in errors), reverse=True)[:10]
+    )
     assert "### 4 more gilscope findings" in overflow
     assert overflow.count("\n| error |") == 2 and overflow.count("\n| warning |") == 2
 
@@ -43,4 +57,6 @@ def test_run_level_findings_have_no_file(load_report_fixture):
     report = load_report_fixture("rich")
     gs901 = [f for f in report.findings if f.rule == "GS901"]
     text, _ = render_annotations(report.model_copy(update={"findings": gs901}))
-    assert text == "::notice title=GS901 Too few samples to trust the split::only 37 samples for weird%25name\n"
+    assert (
+        text == "::notice title=GS901 Too few samples to trust the split::only 37 samples for weird%25name\n"
+    )

@@ -7,11 +7,21 @@ from gilscope.render import Format, SimpleRuleDoc, guess_format, render, rule_do
 from gilscope.render.base import artifact_uri, clean, clean_block, relative_path, sorted_findings, value_text
 
 
-@pytest.mark.parametrize("name, fmt", [
-    ("out.txt", Format.text), ("out.md", Format.md), ("OUT.HTML", Format.html), ("x.htm", Format.html),
-    ("r.sarif", Format.sarif), ("r.sarif.json", Format.sarif), ("r.json", Format.json),
-    ("p.speedscope.json", Format.speedscope), ("dir.d/report", None), ("x.csv", None),
-])
+@pytest.mark.parametrize(
+    "name, fmt",
+    [
+        ("out.txt", Format.text),
+        ("out.md", Format.md),
+        ("OUT.HTML", Format.html),
+        ("x.htm", Format.html),
+        ("r.sarif", Format.sarif),
+        ("r.sarif.json", Format.sarif),
+        ("r.json", Format.json),
+        ("p.speedscope.json", Format.speedscope),
+        ("dir.d/report", None),
+        ("x.csv", None),
+    ],
+)
 def test_guess_format(name, fmt):
     assert guess_format(name) is fmt
 
@@ -37,13 +47,24 @@ def test_value_text():
 def test_sorted_findings_most_severe_then_largest_share(load_report_fixture):
     report = load_report_fixture("rich")
     order = [(f.severity.value, f.rule) for f in sorted_findings(report)]
-    assert order == [("error", "GS301"), ("warning", "GS201"), ("warning", "GS501"), ("info", "GS102"),
-                     ("info", "GS901")]
+    assert order == [
+        ("error", "GS301"),
+        ("warning", "GS201"),
+        ("warning", "GS501"),
+        ("info", "GS102"),
+        ("info", "GS901"),
+    ]
 
 
 def test_rule_docs_adapts_engine_like_rules_and_fills_in_from_findings(load_report_fixture):
-    engine_like = SimpleNamespace(id="GS301", name="threads-serialised-by-gil", title="T", severity=Severity.warning,
-                                  category="gil", docs=SimpleNamespace(summary="S"))
+    engine_like = SimpleNamespace(
+        id="GS301",
+        name="threads-serialised-by-gil",
+        title="T",
+        severity=Severity.warning,
+        category="gil",
+        docs=SimpleNamespace(summary="S"),
+    )
     docs = rule_docs([engine_like], load_report_fixture("rich").findings)
     assert [d.id for d in docs] == ["GS102", "GS201", "GS301", "GS501", "GS901"]
     gs301 = docs[2]
@@ -71,6 +92,7 @@ def test_every_format_renders_the_empty_report(load_report_fixture):
 @pytest.mark.parametrize("fixture", ["rich", "empty"])
 def test_json_report_is_the_whole_model_with_the_profile_on_one_line(load_report_fixture, fixture):
     import json
+
     report = load_report_fixture(fixture)
     text = render(report, Format.json)
     assert json.loads(text) == json.loads(report.model_dump_json())
@@ -81,6 +103,7 @@ def test_json_report_is_the_whole_model_with_the_profile_on_one_line(load_report
 
 def test_speedscope_is_compact_utf8_json(load_report_fixture):
     import json
+
     text = render(load_report_fixture("rich"), Format.speedscope)
     document = json.loads(text)
     assert text == json.dumps(document, separators=(",", ":"), ensure_ascii=False) + "\n"

@@ -1,4 +1,5 @@
 """Every format keeps untrusted text (function names, paths, messages) inert."""
+
 import json
 import re
 from html.parser import HTMLParser
@@ -11,10 +12,48 @@ from gilscope.render import Format, RenderOptions, render
 from gilscope.render.annotations import render_annotations
 
 NASTY = '<img src=x onerror=alert(1)> </script><!-- `|` *b* [l](u) %0A\n\r\x1b[31m\u202e & "q" \'s'
-ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "h4", "h5", "p",
-                "main", "section", "dl", "dt", "dd", "code", "svg", "g", "text", "rect", "ul", "li", "table",
-                "thead", "tbody", "tr", "th", "td", "article", "span", "strong", "pre", "details", "summary",
-                "script", "a", "em"}
+ALLOWED_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "header",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "p",
+    "main",
+    "section",
+    "dl",
+    "dt",
+    "dd",
+    "code",
+    "svg",
+    "g",
+    "text",
+    "rect",
+    "ul",
+    "li",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "article",
+    "span",
+    "strong",
+    "pre",
+    "details",
+    "summary",
+    "script",
+    "a",
+    "em",
+}
 
 
 class Tags(HTMLParser):
@@ -38,12 +77,33 @@ class Tags(HTMLParser):
 
 
 def nasty_report(report: Report, text: str) -> Report:
-    hotspots = [h.model_copy(update={"function": text + h.function, "file": text + ".py"}) for h in report.hotspots]
-    findings = [f.model_copy(update={"function": text, "message": text, "title": text, "file": text + ".py",
-                                     "because": [text], "before": text, "diff": text}) for f in report.findings]
+    hotspots = [
+        h.model_copy(update={"function": text + h.function, "file": text + ".py"}) for h in report.hotspots
+    ]
+    findings = [
+        f.model_copy(
+            update={
+                "function": text,
+                "message": text,
+                "title": text,
+                "file": text + ".py",
+                "because": [text],
+                "before": text,
+                "diff": text,
+            }
+        )
+        for f in report.findings
+    ]
     threads = [t.model_copy(update={"name": text, "role": text}) for t in report.threads]
-    return report.model_copy(update={"hotspots": hotspots, "findings": findings, "threads": threads,
-                                     "caveats": [text], "run": report.run.model_copy(update={"argv": [text]})})
+    return report.model_copy(
+        update={
+            "hotspots": hotspots,
+            "findings": findings,
+            "threads": threads,
+            "caveats": [text],
+            "run": report.run.model_copy(update={"argv": [text]}),
+        }
+    )
 
 
 def check_html(report: Report, text: str) -> None:
@@ -52,7 +112,10 @@ def check_html(report: Report, text: str) -> None:
     parser.feed(page)
     assert set(parser.tags) <= ALLOWED_TAGS
     assert not [k for k, _ in parser.attrs if k.startswith("on")]
-    assert len(parser.scripts) == 1 and parser.scripts[0][0] == {"type": "application/json", "id": "gilscope-report"}
+    assert len(parser.scripts) == 1 and parser.scripts[0][0] == {
+        "type": "application/json",
+        "id": "gilscope-report",
+    }
     assert json.loads(parser.scripts[0][1]) == json.loads(report.model_dump_json())
     assert "\x1b" not in page and "\u202e" not in page
 
@@ -71,7 +134,7 @@ def check_markdown(report: Report) -> str:
     assert set(re.findall(r"</?[a-zA-Z][^>]*>", prose)) <= allowed, prose
     return prose
     rows = [line for line in md.splitlines() if line.startswith("| ") and not line.startswith("|---")]
-    for row in rows:   # every table row keeps its 6 columns: pipes in cells are escaped
+    for row in rows:  # every table row keeps its 6 columns: pipes in cells are escaped
         assert len(re.findall(r"(?<!\\)\|", row)) == 7, row
 
 
@@ -84,7 +147,7 @@ def check_annotations(report: Report) -> None:
         head, _, message = line[2:].partition("::")
         assert "\r" not in line and "\n" not in line
         props = head.split(" ", 1)[1]
-        for prop in props.split(","):   # no property value can smuggle in a ',' or '::'
+        for prop in props.split(","):  # no property value can smuggle in a ',' or '::'
             assert re.fullmatch(r"(file|line|title)=[^,:]*", prop), prop
 
 
@@ -102,9 +165,10 @@ def test_all_formats_escape_the_fixture(load_report_fixture):
 
 
 def test_terminal_never_interprets_markup(load_report_fixture):
-    text = render(load_report_fixture("rich"), Format.text,
-                  options=RenderOptions(color=True, width=200, verbose=True))   # verbose: every hotspot
-    assert "[bold]x[/bold]" in text          # shown as typed, not turned into bold
+    text = render(
+        load_report_fixture("rich"), Format.text, options=RenderOptions(color=True, width=200, verbose=True)
+    )  # verbose: every hotspot
+    assert "[bold]x[/bold]" in text  # shown as typed, not turned into bold
     assert "weird%name\\nline2" in text
 
 
@@ -112,6 +176,7 @@ def test_terminal_never_interprets_markup(load_report_fixture):
 @given(st.text(min_size=1, max_size=40))
 def test_any_text_stays_inert(text):
     from pathlib import Path
+
     path = Path(__file__).resolve().parents[2] / "fixtures" / "reports" / "rich.json"
     report = nasty_report(Report.model_validate_json(path.read_text(encoding="utf-8")), text)
     check_html(report, text)

@@ -10,8 +10,15 @@ ROOT = "/home/dev/proj"
 
 
 def doc(id_, severity=Severity.warning, **kw):
-    return SimpleRuleDoc(id=id_, name=f"rule-{id_.lower()}", title=f"title {id_}", severity=severity,
-                         summary=f"summary {id_}", markdown=f"# {id_}\n\nbody", **kw)
+    return SimpleRuleDoc(
+        id=id_,
+        name=f"rule-{id_.lower()}",
+        title=f"title {id_}",
+        severity=severity,
+        summary=f"summary {id_}",
+        markdown=f"# {id_}\n\nbody",
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -38,7 +45,10 @@ def test_one_descriptor_per_rule_in_stable_order_with_required_fields(log):
         assert "performance" in r["properties"]["tags"]
     gs301 = rules[3]
     assert gs301["name"] == "rule-gs301" and gs301["help"]["markdown"] == "# GS301\n\nbody"
-    assert gs301["defaultConfiguration"]["level"] == "error" and gs301["properties"]["tags"] == ["performance", "gil"]
+    assert gs301["defaultConfiguration"]["level"] == "error" and gs301["properties"]["tags"] == [
+        "performance",
+        "gil",
+    ]
 
 
 def test_results(log):
@@ -53,17 +63,25 @@ def test_results(log):
         assert region["startLine"] >= 1
         assert r["partialFingerprints"][FINGERPRINT_KEY]
     assert {k: r["level"] for k, r in results.items()} == {
-        "GS301": "error", "GS201": "warning", "GS501": "warning", "GS102": "note", "GS901": "note"}
+        "GS301": "error",
+        "GS201": "warning",
+        "GS501": "warning",
+        "GS102": "note",
+        "GS901": "note",
+    }
     uri = lambda k: results[k]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]  # noqa: E731
-    assert uri("GS301") == "app/work.py"                 # absolute inside root -> repo-relative
+    assert uri("GS301") == "app/work.py"  # absolute inside root -> repo-relative
     assert uri("GS201") == "app/net%20%26%20%22io%22.py"  # percent-encoded
-    assert uri("GS901") == "app.py"                      # run-level finding -> the target script, line 1
+    assert uri("GS901") == "app.py"  # run-level finding -> the target script, line 1
     assert results["GS901"]["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
     gs301 = results["GS301"]
     assert gs301["partialFingerprints"][FINGERPRINT_KEY] == "a1b2c3d4e5f60718"
     assert "2.60x" in gs301["message"]["text"] and gs301["properties"]["estimatedSpeedup"] == 2.6
     related = gs301["relatedLocations"][0]
-    assert related["physicalLocation"]["region"]["startLine"] == 40 and related["message"]["text"] == "change here"
+    assert (
+        related["physicalLocation"]["region"]["startLine"] == 40
+        and related["message"]["text"] == "change here"
+    )
 
 
 def test_paths_outside_root_become_file_uris(load_report_fixture, tmp_path):
