@@ -4,6 +4,7 @@ The child inherits stdin, stdout and stderr, so the target's I/O is untouched. S
 whole process group; a SIGINT or SIGTERM sent to gilscope alone is passed on to the child. `--timeout` sends
 SIGTERM, then SIGKILL after a grace period. Whatever happens, the data files the child wrote are read back.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:     # imported where used: it costs ~2 ms before the target starts
+if TYPE_CHECKING:  # imported where used: it costs ~2 ms before the target starts
     import subprocess
 
 GRACE_S = 3.0
@@ -25,7 +26,7 @@ INJECT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
 
 @dataclass
 class Launch:
-    argv: list[str]                    # SCRIPT ARGS... or -m MODULE ARGS...
+    argv: list[str]  # SCRIPT ARGS... or -m MODULE ARGS...
     engine: str = "auto"
     interval_s: float = 0.005
     timeout_s: float | None = None
@@ -34,14 +35,14 @@ class Launch:
 
 @dataclass
 class Outcome:
-    returncode: int                    # the child's status, 128+N when it died of signal N
+    returncode: int  # the child's status, 128+N when it died of signal N
     wall_s: float
-    interrupted: str | None            # "SIGINT", "SIGTERM" or "timeout"
-    data: list[dict] = field(default_factory=list)   # one dict per profiled process, main process first
+    interrupted: str | None  # "SIGINT", "SIGTERM" or "timeout"
+    data: list[dict] = field(default_factory=list)  # one dict per profiled process, main process first
     errors: list[str] = field(default_factory=list)
 
 
-RECEIVED: str | None = None          # the first SIGINT/SIGTERM gilscope got since the target started
+RECEIVED: str | None = None  # the first SIGINT/SIGTERM gilscope got since the target started
 _RELAY_PROC: subprocess.Popen | None = None
 TERMINAL_GRACE_S = 2.0
 _Timer: Any = None
@@ -55,6 +56,7 @@ def relay_signals(proc: subprocess.Popen | None) -> None:
     from threading import (
         Timer,  # here, not in the handler: a signal can land while `threading` is half imported
     )
+
     _Timer = Timer
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _relay)
@@ -88,10 +90,10 @@ def _send(proc: subprocess.Popen, signum: int) -> None:
 @dataclass
 class Started:
     launch: Launch
-    proc: subprocess.Popen             # or a ForkedAgent (the early fork), which has Popen's interface
+    proc: subprocess.Popen  # or a ForkedAgent (the early fork), which has Popen's interface
     out: Path
     started: float
-    pyspy: Any = None                  # a PySpyRun when py-spy samples the run from outside
+    pyspy: Any = None  # a PySpyRun when py-spy samples the run from outside
     notes: list[str] = field(default_factory=list)
 
 
@@ -104,11 +106,12 @@ def start(launch: Launch, fork: bool = False) -> Started:
     engine, notes = platform_engine(launch.engine)
     settings = {"out": str(out), "engine": engine, "interval": launch.interval_s}
     cmd = [launch.python, "-m", "gilscope.agent", *launch.argv]
-    foreign = {}                       # --python: the agent comes from a folder of its own, not from site-packages
+    foreign = {}  # --python: the agent comes from a folder of its own, not from site-packages
     if launch.python != sys.executable:
         foreign = {"GILSCOPE_AGENT_PATH": agent_only_path(workdir)}
     if engine == "pyspy":
         from gilscope.collect.pyspy_collector import PySpyRun, PySpyUnavailable
+
         env = dict(os.environ, GILSCOPE_AGENT=json.dumps(settings))
         if foreign:
             env.update(foreign, PYTHONPATH=_pythonpath(foreign["GILSCOPE_AGENT_PATH"]))
@@ -118,18 +121,30 @@ def start(launch: Launch, fork: bool = False) -> Started:
             return Started(launch, spy.proc, out, started, pyspy=spy)
         except PySpyUnavailable as exc:
             settings["engine"] = "auto" if has_procfs() else "cprofile"
-            notes.append(f"py-spy could not sample this run ({exc}); "
-                         + ("the in-process sampler did instead" if has_procfs() else
-                            "cProfile did instead (main thread only, no GIL or I/O split)"))
-    env_changes = {"GILSCOPE_AGENT": json.dumps(settings), **foreign,
-                   "PYTHONPATH": _pythonpath(INJECT_DIR, foreign.get("GILSCOPE_AGENT_PATH"))}
+            notes.append(
+                f"py-spy could not sample this run ({exc}); "
+                + (
+                    "the in-process sampler did instead"
+                    if has_procfs()
+                    else "cProfile did instead (main thread only, no GIL or I/O split)"
+                )
+            )
+    env_changes = {
+        "GILSCOPE_AGENT": json.dumps(settings),
+        **foreign,
+        "PYTHONPATH": _pythonpath(INJECT_DIR, foreign.get("GILSCOPE_AGENT_PATH")),
+    }
     started = time.perf_counter()
     if fork and hasattr(os, "fork") and launch.python == sys.executable and _single_threaded():
         from gilscope.collect.forked import fork_agent
-        return Started(launch, fork_agent(launch.argv, env_changes), out, started,  # type: ignore[arg-type]
-                       notes=notes)
+
+        forked: Any = fork_agent(launch.argv, env_changes)  # a ForkedAgent has Popen's interface
+        return Started(launch, forked, out, started, notes=notes)
     import subprocess
-    env = dict(os.environ, **env_changes, GILSCOPE_MAIN="1")   # its sitecustomize leaves the agent to start itself
+
+    env = dict(
+        os.environ, **env_changes, GILSCOPE_MAIN="1"
+    )  # its sitecustomize leaves the agent to start itself
     return Started(launch, subprocess.Popen(cmd, env=env), out, started, notes=notes)
 
 
@@ -144,13 +159,18 @@ def platform_engine(engine: str) -> tuple[str, list[str]]:
     if engine not in ("auto", "sampler") or has_procfs():
         return engine, []
     import shutil
+
     where = {"darwin": "macOS", "win32": "Windows"}.get(sys.platform, sys.platform)
     if shutil.which("py-spy") or os.path.exists(os.path.join(os.path.dirname(sys.executable), "py-spy")):
-        return "pyspy", [f"on {where} the default sampler cannot read /proc (per-thread CPU, scheduler state, "
-                         "blocking syscall): py-spy sampled the run from outside instead"]
-    return "cprofile", [f"on {where} the default sampler cannot read /proc and py-spy is not installed: cProfile "
-                        "profiled the run (main thread only, wall clock: no GIL, I/O or native split); "
-                        "pip install py-spy for more"]
+        return "pyspy", [
+            f"on {where} the default sampler cannot read /proc (per-thread CPU, scheduler state, "
+            "blocking syscall): py-spy sampled the run from outside instead"
+        ]
+    return "cprofile", [
+        f"on {where} the default sampler cannot read /proc and py-spy is not installed: cProfile "
+        "profiled the run (main thread only, wall clock: no GIL, I/O or native split); "
+        "pip install py-spy for more"
+    ]
 
 
 def _pythonpath(*first: str | None) -> str:
@@ -166,12 +186,16 @@ def agent_only_path(workdir: Path) -> str:
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
         os.symlink(package, folder / "gilscope")
-    except OSError:             # Windows without the right to make links: a copy of the stdlib-only part
+    except OSError:  # Windows without the right to make links: a copy of the stdlib-only part
         import shutil
+
         (folder / "gilscope").mkdir()
         shutil.copy(os.path.join(package, "__init__.py"), folder / "gilscope" / "__init__.py")
-        shutil.copytree(os.path.join(package, "agent"), folder / "gilscope" / "agent",
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            os.path.join(package, "agent"),
+            folder / "gilscope" / "agent",
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
     return str(folder)
 
 
@@ -187,13 +211,14 @@ def run(launch: Launch) -> Outcome:
 
 def wait(run: Started) -> Outcome:
     import subprocess
+
     proc, launch = run.proc, run.launch
     interrupted = None
     remaining = None
     if launch.timeout_s is not None:
         remaining = max(0.0, launch.timeout_s - (time.perf_counter() - run.started))
     relay_signals(proc)
-    born = (_stat(proc.pid) or (0, None))[1]     # while it runs: its children are the ones born after it
+    born = (_stat(proc.pid) or (0, None))[1]  # while it runs: its children are the ones born after it
     try:
         proc.wait(timeout=remaining)
     except subprocess.TimeoutExpired:
@@ -204,7 +229,7 @@ def wait(run: Started) -> Outcome:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    while proc.poll() is None:      # a signal handler interrupted the wait
+    while proc.poll() is None:  # a signal handler interrupted the wait
         try:
             proc.wait()
         except KeyboardInterrupt:
@@ -222,8 +247,20 @@ def wait(run: Started) -> Outcome:
     return Outcome(code, wall, interrupted, data, run.notes + errors)
 
 
-_RUN_KEYS = ("exit_code", "exception", "interrupted", "free_threaded", "gil_enabled", "gil_reenabled_by", "python",
-             "implementation", "cpu_count", "wall_s", "cpu_s", "argv")
+_RUN_KEYS = (
+    "exit_code",
+    "exception",
+    "interrupted",
+    "free_threaded",
+    "gil_enabled",
+    "gil_reenabled_by",
+    "python",
+    "implementation",
+    "cpu_count",
+    "wall_s",
+    "cpu_s",
+    "argv",
+)
 
 
 def with_run_metadata(spied: list[dict], agent: list[dict]) -> list[dict]:
@@ -238,7 +275,7 @@ def with_run_metadata(spied: list[dict], agent: list[dict]) -> list[dict]:
 
 def _private_dir() -> Path:
     """A fresh 0700 folder for the data files (tempfile would add ~10 ms of imports before the target starts)."""
-    base = Path(os.environ.get("TMPDIR") or "/tmp").absolute()   # absolute: the target may chdir
+    base = Path(os.environ.get("TMPDIR") or "/tmp").absolute()  # absolute: the target may chdir
     for attempt in range(100):
         path = base / f"gilscope-{os.getpid()}-{time.monotonic_ns() % 1_000_000_000}-{attempt}"
         try:
@@ -292,6 +329,7 @@ def await_run_processes(born: int | None, grace_s: float = STRAGGLER_GRACE_S) ->
 def read_data(out: Path) -> tuple[list[dict], list[str]]:
     """The main process's data file, then every child's, skipping files that are missing or torn."""
     from pydantic_core import from_json  # ~2x json.loads on a long run's data files (tens of MB)
+
     data, errors = [], []
     files = [out] + sorted(out.parent.glob(out.name + ".child-*"))
     for path in files:
@@ -305,6 +343,7 @@ def read_data(out: Path) -> tuple[list[dict], list[str]]:
         except (OSError, ValueError) as exc:
             errors.append(f"unreadable profile data {path.name}: {exc}")
     import shutil
+
     shutil.rmtree(out.parent, ignore_errors=True)
     return data, errors
 
@@ -312,5 +351,5 @@ def read_data(out: Path) -> tuple[list[dict], list[str]]:
 def _parse(raw: bytes, from_json) -> dict:
     try:
         return from_json(raw)
-    except ValueError:          # it refuses lone surrogates (undecodable argv, file names), which json takes
+    except ValueError:  # it refuses lone surrogates (undecodable argv, file names), which json takes
         return json.loads(raw)
