@@ -16,8 +16,9 @@ The target (written to a temporary folder) runs for --seconds and, all the time:
 It runs `python -m gilscope profile --json REPORT target.py` and, every second, reads VmRSS of the
 `gilscope.agent` child process (the target with the sampler in it) from /proc; the target also writes, once a
 second, the sizes of the sampler's structures (it shares the process: stack keys, thread records, timeline
-segments, frames, code index, call cache, loop stalls), so growth can be put down to one of them. With --bare it first runs the
-target alone and reads its RSS the same way, so the sampler's share can be told from the target's own.
+segments, frames, code index, call cache, loop stalls), so growth can be put down to one of them. With --bare
+it first runs the target alone and reads its RSS the same way, so the sampler's share can be told from the
+target's own.
 RSS is called flat when its least-squares slope after the warm-up (the first 20% of the run, at least 10 s)
 is under 1 MB per minute. Also recorded: the JSON report's size and what it holds (stacks, frames,
 threads, timeline segments, sampling rounds), and gilscope's wall time and exit status.

@@ -25,7 +25,8 @@ Stages, timed in one child process that does them all in order, as `gilscope pro
 The total of these is checked against the 2 s target, and the child's peak RSS (VmHWM: the interpreter, its
 imports, the input, and the writing of the five files with gilscope.outputs.write_atomic, which is timed
 apart) against 500 MB. With memory measuring on, each stage also runs in a child of its own under
-tracemalloc, for the peak of its Python allocations. --sweep repeats the timed run once at other numbers of distinct stacks.
+tracemalloc, for the peak of its Python allocations. --sweep repeats the timed run once at other numbers of
+distinct stacks.
 """
 
 import argparse

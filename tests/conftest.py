@@ -51,19 +51,29 @@ def load_report_fixture(fixture_path):
 # Each is still run, and reported as xfailed with its reason (`pytest -rx`); an unexpected pass shows as XPASS.
 _NO_GIL = "no GIL on this free-threaded build (3.13t)"
 FREE_THREADED_EXPECTED = {
-    "test_expected_function_is_a_hotspot_of_an_accepted_kind[native_zlib.py:compress_all]": f"{_NO_GIL}: C code that would release the GIL cannot be told from Python code running in parallel, so "
+    "test_expected_function_is_a_hotspot_of_an_accepted_kind[native_zlib.py:compress_all]": f"{_NO_GIL}: C code "
+    "that would release the GIL cannot be told from Python code running in parallel, so "
     "zlib's time is cpu, never native",
-    "test_findings_give_an_expected_strategy[native_zlib.py:compress_all]": f"{_NO_GIL}: threads already run zlib in parallel; the advice is free-threading's (GS103), not 'threads'",
-    "test_findings_give_an_expected_strategy[cpu_in_c.py:roundtrip]": f"{_NO_GIL}: threads can already run this in parallel, so GS103 (free-threading) is advised, not "
+    "test_findings_give_an_expected_strategy[native_zlib.py:compress_all]": f"{_NO_GIL}: threads "
+    "already run zlib in parallel; the advice is free-threading's (GS103), not 'threads'",
+    "test_findings_give_an_expected_strategy[cpu_in_c.py:roundtrip]": f"{_NO_GIL}: threads can "
+    "already run this in parallel, so GS103 (free-threading) is advised, not "
     "multiprocessing",
-    "test_findings_give_an_expected_strategy[gil_threads.py:checksum]": f"{_NO_GIL}: the four threads already run in parallel (no GIL queue), so neither multiprocessing nor "
+    "test_findings_give_an_expected_strategy[gil_threads.py:checksum]": f"{_NO_GIL}: the four "
+    "threads already run in parallel (no GIL queue), so neither multiprocessing nor "
     "free-threading advice applies",
-    "test_finding_points_at_the_construct_and_shows_the_change[gil_threads.py]": f"{_NO_GIL}: no multiprocessing finding for threads that already run in parallel",
-    "test_gzip_is_native_and_gets_no_cpu_advice": f"{_NO_GIL}: zlib's time cannot be told native (GIL released) from cpu",
-    "test_json_tool_holds_the_gil_and_gets_no_thread_advice": f"{_NO_GIL} to hold: threads could run json.tool's Python code in parallel, so free-threading advice fits",
-    "test_http_server_under_load_through_py_spy": "3.13t: py-spy 0.4.3 cannot read a free-threaded 3.13 and 3.13 has no sys.remote_exec: attach has no way in",
-    "test_process_pool_workers_are_followed_with_subprocesses": "3.13t: py-spy 0.4.3 cannot read a free-threaded 3.13, so workers are not told apart as pool workers",
-    "test_a_process_that_exits_during_the_attach_gives_a_partial_report": "3.13t: py-spy 0.4.3 cannot read a free-threaded 3.13 (no partial report to give)",
+    "test_finding_points_at_the_construct_and_shows_the_change[gil_threads.py]": f"{_NO_GIL}: no "
+    "multiprocessing finding for threads that already run in parallel",
+    "test_gzip_is_native_and_gets_no_cpu_advice": f"{_NO_GIL}: zlib's time cannot be told native "
+    "(GIL released) from cpu",
+    "test_json_tool_holds_the_gil_and_gets_no_thread_advice": f"{_NO_GIL} to hold: threads could "
+    "run json.tool's Python code in parallel, so free-threading advice fits",
+    "test_http_server_under_load_through_py_spy": "3.13t: py-spy 0.4.3 cannot read a free-threaded "
+    "3.13 and 3.13 has no sys.remote_exec: attach has no way in",
+    "test_process_pool_workers_are_followed_with_subprocesses": "3.13t: py-spy 0.4.3 cannot read a "
+    "free-threaded 3.13, so workers are not told apart as pool workers",
+    "test_a_process_that_exits_during_the_attach_gives_a_partial_report": "3.13t: py-spy 0.4.3 "
+    "cannot read a free-threaded 3.13 (no partial report to give)",
 }
 FREE_THREADED_OPEN = {  # open bugs on 3.13t, not build limits: see issue 13
     "test_python_subprocess_is_profiled_as_a_child": "3.13t: the child's sampler reads its stacks once or twice",
@@ -72,7 +82,8 @@ FREE_THREADED_OPEN = {  # open bugs on 3.13t, not build limits: see issue 13
     "test_unusual_target_is_profiled_and_reported[forks]": "3.13t: forked children's samplers read no stacks",
     "test_pool_workers_hot_code_is_found_in_the_workers[spawn]": "3.13t: spawned workers' samplers read no stacks",
     "test_pool_workers_hot_code_is_found_in_the_workers[fork]": "3.13t: forked workers' samplers read no stacks",
-    "test_remote_exec_attach_to_a_process_that_exits_gives_a_partial_report": "3.13t: the target exits before the attach (no sys.remote_exec before 3.14)",
+    "test_remote_exec_attach_to_a_process_that_exits_gives_a_partial_report": "3.13t: the target "
+    "exits before the attach (no sys.remote_exec before 3.14)",
 }
 
 

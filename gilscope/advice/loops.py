@@ -263,7 +263,8 @@ def _for_loop(src: Source, loop: ast.For, call: ast.Call, ctor: str, process: bo
             and outer.args[0] is call
         ):
             fn = _mapped(src, call, loop.target, process)
-            text = f"{indent}with {ctor} as pool:{nl}{indent}    {src.segment(outer.func.value)}.extend(pool.map({fn}, {it})){nl}"
+            extend = f"{src.segment(outer.func.value)}.extend(pool.map({fn}, {it}))"
+            text = f"{indent}with {ctor} as pool:{nl}{indent}    {extend}{nl}"
             return Edit(loop.lineno, loop.end_lineno, text)
         if outer is call:
             fn = _mapped(src, call, loop.target, process)

@@ -4,8 +4,8 @@
 
 `measured` maps a function's qualified name to (calls, exact): the most calls any engine saw, and whether
 that count is exact (Profile.calls, from the deterministic engines) or a lower bound (Profile.invocations,
-from the sampler). A function missing from it is unknown, and the source must show that it is called once: from one place, not in a loop, by a caller that
-itself runs once.
+from the sampler). A function missing from it is unknown, and the source must show that it is called once:
+from one place, not in a loop, by a caller that itself runs once.
 """
 
 from __future__ import annotations

@@ -120,7 +120,10 @@ def _parallel_cpu(strategy: Strategy, facts: Facts, concurrency: int | None) -> 
         assumptions.append("no extension re-enables the GIL; free-threaded single-thread slowdown ignored")
         return idle_cores_cap(_speedup(p, n, assumptions, facts), facts)
     added_s = POOL_START_S + POOL_START_PER_WORKER_S * n
-    added = f"starting and stopping the process pool costs {added_s * 1e3:.0f} ms (measured with fork; spawn costs more)"
+    added = (
+        f"starting and stopping the process pool costs {added_s * 1e3:.0f} ms (measured with "
+        "fork; spawn costs more)"
+    )
     if facts.tasks:
         added_s += facts.tasks * PER_TASK_S
         added += f"; {facts.tasks} tasks cost an assumed {PER_TASK_S * 1e6:.0f} µs each to pickle and send"

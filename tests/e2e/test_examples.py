@@ -56,7 +56,8 @@ def test_findings_give_an_expected_strategy(runs, case, exp):
         f.get("strategy") for f in report.get("findings", []) if last(f.get("function")) == exp["function"]
     }
     assert strategies & set(exp["strategy"]), (
-        f"{exp['function']}: strategies {sorted(map(str, strategies))}, want one of {exp['strategy']}; {_context(report)}"
+        f"{exp['function']}: strategies {sorted(map(str, strategies))}, want one of "
+        f"{exp['strategy']}; {_context(report)}"
     )
 
 

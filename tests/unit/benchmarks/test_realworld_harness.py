@@ -111,7 +111,10 @@ def test_scaling_by_wall_time_and_the_dominance_rule():
     assert rw.judge_kind("io", "cpu", {"cpu": 0.5, "native": 0.4, "io": 0.1}, True) == "~no"
 
 
-SOURCE = "import os\n\ndef f(xs):\n    out = []\n    for x in xs:\n        out.append(x * 2)\n    return out\n\nprint(f([1]))\n"
+SOURCE = (
+    "import os\n\ndef f(xs):\n    out = []\n    for x in xs:\n        out.append(x * 2)\n    "
+    "return out\n\nprint(f([1]))\n"
+)
 DIFF = """\
 --- a/app.py
 +++ b/app.py
