@@ -169,7 +169,8 @@ _WARNED: set[str] = set()
 
 
 def _warn_once(message: str) -> None:
-    """The entry point and the command both resolve the config: say it once."""
+    """Said once: the early start can resolve the config and still leave the run to typer (a --python in the
+    config, say), which resolves it again."""
     if message not in _WARNED:
         _WARNED.add(message)
         sys.stderr.write(f"gilscope: warning: {message}\n")

@@ -16,7 +16,7 @@ print("file", os.path.basename(__file__))
 print("gilscope on path", any("gilscope" in p for p in sys.path[1:] if "inject" in p))
 print(sys.orig_argv)
 print("dont_write_bytecode", sys.dont_write_bytecode)
-print("gilscope's imports", sorted(m for m in ("typer", "rich", "pydantic", "gilscope.cli") if m in sys.modules))
+print("gilscope's imports", sorted(m for m in ("typer", "rich", "pydantic", "gilscope.cli.app") if m in sys.modules))
 """
 
 
