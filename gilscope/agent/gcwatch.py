@@ -1,8 +1,12 @@
 """Garbage-collection pauses, timed by a gc.callbacks hook: per generation for the run, and per thread, so the
 sampler can book a collection's time apart from the code that happened to trigger it.
 
-The hook costs two clock reads per collection. A collection holds the GIL (or, free-threaded, stops the world)
-from start to end, so nothing else runs Python meanwhile.
+A collection holds the GIL (or, free-threaded, stops the world) from start to end, so nothing else runs
+Python meanwhile. The hook itself is Python, though: entering it, the thread may hand the GIL to another
+before it reads a clock, and other threads' turns would count as collecting. So while the program runs
+other threads, a collection is timed by the collecting thread's own CPU clock, which stops while they run;
+alone (the sampler aside), by the wall clock, which also counts what the collection costs in waiting for
+memory.
 """
 
 from __future__ import annotations
@@ -12,25 +16,29 @@ import threading
 import time
 
 _perf = time.perf_counter
+_cpu = time.thread_time
 _ident = threading.get_ident
+_threads = threading._active  # read without threading's lock, which this hook may run under
 
 
 class GcWatch:
     def __init__(self):
         self.generations = [[0, 0.0, 0.0] for _ in range(3)]  # per generation: collections, seconds, longest
         self.by_thread: dict[int, float] = {}  # thread ident -> seconds collecting
-        self._started: dict[int, float] = {}
+        self._started: dict[int, tuple[float, float]] = {}  # ident -> (wall, thread CPU) at the start
         self._installed = False
 
     def __call__(self, phase, info) -> None:
         ident = _ident()
         if phase == "start":
-            self._started[ident] = _perf()
+            self._started[ident] = (_perf(), _cpu())
             return
         began = self._started.pop(ident, None)
         if began is None:
             return
-        seconds = _perf() - began
+        seconds = _perf() - began[0]
+        if len(_threads) > 2:          # the main thread and the sampler; dict length: no lock in a gc hook
+            seconds = min(seconds, _cpu() - began[1])
         self.by_thread[ident] = self.by_thread.get(ident, 0.0) + seconds
         gen = self.generations[min(max(int(info.get("generation", 0)), 0), 2)]
         gen[0] += 1
@@ -61,7 +69,7 @@ class GcWatch:
         """Seconds the thread has spent collecting, the collection it may be in now included (a sample can
         land in this hook's "stop" call, before it has added the collection up)."""
         began = self._started.get(ident)
-        return self.by_thread.get(ident, 0.0) + (now - began if began is not None and now > began else 0.0)
+        return self.by_thread.get(ident, 0.0) + (now - began[0] if began is not None and now > began[0] else 0.0)
 
     def snapshot(self) -> list:
         return [list(g) for g in self.generations]
