@@ -37,7 +37,7 @@ class GcWatch:
         if began is None:
             return
         seconds = _perf() - began[0]
-        if len(_threads) > 2:          # the main thread and the sampler; dict length: no lock in a gc hook
+        if len(_threads) > 2:  # the main thread and the sampler; dict length: no lock in a gc hook
             seconds = min(seconds, _cpu() - began[1])
         self.by_thread[ident] = self.by_thread.get(ident, 0.0) + seconds
         gen = self.generations[min(max(int(info.get("generation", 0)), 0), 2)]
@@ -69,7 +69,9 @@ class GcWatch:
         """Seconds the thread has spent collecting, the collection it may be in now included (a sample can
         land in this hook's "stop" call, before it has added the collection up)."""
         began = self._started.get(ident)
-        return self.by_thread.get(ident, 0.0) + (now - began[0] if began is not None and now > began[0] else 0.0)
+        return self.by_thread.get(ident, 0.0) + (
+            now - began[0] if began is not None and now > began[0] else 0.0
+        )
 
     def snapshot(self) -> list:
         return [list(g) for g in self.generations]
