@@ -107,6 +107,11 @@ def _output(proc):
     return (proc.tmp / "out.txt").read_text(), (proc.tmp / "err.txt").read_text()
 
 
+@pytest.mark.skipif(
+    sys.version_info >= (3, 14),
+    reason="on 3.14+ attach starts the agent with sys.remote_exec "
+    "(the remote_exec tests cover it) and py-spy 0.4.3 cannot read 3.14+",
+)
 def test_http_server_under_load_through_py_spy(tmp_path):
     port = _free_port()
     server = _start(
