@@ -82,6 +82,9 @@ FREE_THREADED_OPEN = {  # open bugs on 3.13t, not build limits: see issue 13
     "test_unusual_target_is_profiled_and_reported[forks]": "3.13t: forked children's samplers read no stacks",
     "test_pool_workers_hot_code_is_found_in_the_workers[spawn]": "3.13t: spawned workers' samplers read no stacks",
     "test_pool_workers_hot_code_is_found_in_the_workers[fork]": "3.13t: forked workers' samplers read no stacks",
+    "test_expected_function_is_a_hotspot_of_an_accepted_kind[gil_threads.py:checksum]": "3.13t: the "
+    "sampler can read the four threads' stacks only a few times (a dict look-up stalls while its owner runs), "
+    "and the kind can come out mixed",
     "test_remote_exec_attach_to_a_process_that_exits_gives_a_partial_report": "3.13t: the target "
     "exits before the attach (no sys.remote_exec before 3.14)",
 }
