@@ -11,6 +11,7 @@ How one interval of one thread is classified (GIL builds):
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
@@ -269,6 +270,19 @@ class Sampler(threading.Thread):
         at once: at that moment no thread held it, so threads that ran then ran without it). `early`: each
         thread's on-CPU ns read as soon as this thread had the GIL back."""
         early, early_at = early or ({}, 0.0)
+        # No collection in this thread while it holds its lock: a collection runs the program's finalizers here
+        # (multiprocessing's Finalize joins threads, whose exit hook waits for this lock: the run hung). The
+        # round's allocations are collected later, in whichever thread allocates next.
+        collecting = gc.isenabled()
+        if collecting:
+            gc.disable()
+        try:
+            self._sample(me, gil_wait, early, early_at)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _sample(self, me: int, gil_wait: float, early: dict, early_at: float) -> None:
         with self._lock:
             now = time.perf_counter()
             # Intervals covered since the start, not rounded round by round: the gaps between rounds are long on
