@@ -1,5 +1,7 @@
 """Hotspots + run info -> Facts, the only values rules can read."""
 
+import re
+
 from gilscope.agent.callgraph import wait_kind
 from gilscope.model import Facts, Hotspot, Profile, RunInfo, State, ThreadSummary, TimeSplit
 from gilscope.model.common import Role
@@ -78,6 +80,7 @@ def hotspot_facts(
         planned_stop=run.interrupted == "duration",
         **busy_facts(profile, run),
         waits_in_flight=waits_in_flight(hotspot, run),
+        library_code=is_library_path(hotspot.file),
         **c_facts(hotspot),
     )
 
@@ -119,6 +122,16 @@ def core_wait_share(profile: Profile | None, cpu_count: int) -> float:
     if wanted <= 0 or used <= 0:
         return 0.0
     return round(max(0.0, 1.0 - used / wanted), 4)
+
+
+_LIBRARY_PARTS = ("/site-packages/", "/dist-packages/")
+_STDLIB = re.compile(r"/lib(64)?/python3\.\d+t?/")
+
+
+def is_library_path(file: str) -> bool:
+    """The standard library's or an installed package's file, whichever interpreter ran it."""
+    path = file.replace("\\", "/")
+    return any(part in path for part in _LIBRARY_PARTS) or bool(_STDLIB.search(path))
 
 
 def c_facts(hotspot: Hotspot) -> dict:

@@ -88,6 +88,12 @@ class Facts(BaseModel):
         description="share of the hotspot's time running Python bytecode (holding "
         "the GIL, outside C functions)",
     )
+    library_code: bool = Field(
+        False,
+        description="the hotspot is in the standard library or an installed package "
+        "(a `-m` run profiles that module as the code of interest): compiling it is not "
+        "a change to your code",
+    )
     own_bytecode_share: float = Field(
         0.0,
         description="share of the hotspot's time running bytecode of the "
