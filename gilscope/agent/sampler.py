@@ -629,9 +629,7 @@ class Sampler(threading.Thread):
             if native:  # (blocker: the call it ran without the GIL; c_code: C code it ran holding it)
                 parts.append((run_state, c_code or "native code", None, run_s, run_s))
             else:
-                parts.append(
-                    (run_state, None, c_code if c_code and c_code != "native code" else None, run_s, run_s)
-                )
+                parts.append((run_state, None, c_code or None, run_s, run_s))
         if off_s > 0:
             parts.append((off_state, blocker, None, off_s, 0.0))
         if not parts:
