@@ -20,6 +20,7 @@ median of the per-pair ratios (above 1: the patched copy is faster).
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -71,6 +72,12 @@ def profile_before(name, args, engine, python, cwd, script=None):
     if not report.exists():
         return argv, None, f"no JSON report (exit {m.exit_code}): {m.stderr_line}"
     return argv, json.loads(report.read_text()), None
+
+
+def _free_threaded(python: str) -> bool:
+    probe = "import sys; print(int(not getattr(sys, '_is_gil_enabled', lambda: True)()))"
+    out = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=False).stdout
+    return out.strip() == "1"
 
 
 def bench_pair(name, pair, label, ns, log):
@@ -274,7 +281,11 @@ def main():
     names = pick(ns.examples, list(pairs), "pairs")
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     results = []
+    free_threaded = _free_threaded(ns.python)
     for name in names:
+        if pairs[name].get("free_threaded_only") and not free_threaded:
+            log(f"{name}: left out: its advice is for free-threaded builds (give --python python3.13t)")
+            continue
         log(f"{name}:")
         results.append(bench_pair(name, pairs[name], cases[name], ns, log))
     diff_scripts = (

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gilscope import __version__
-from gilscope.classify import classify, summarize_threads
+from gilscope.classify import classify, parallelism, summarize_threads
 from gilscope.classify.facts import hotspot_facts, run_facts
 from gilscope.collect.launch import Outcome
 from gilscope.model import Profile, Report, RunInfo
@@ -92,6 +92,7 @@ def analyse(
         hotspots=hotspots,
         findings=findings,
         threads=threads,
+        parallelism=parallelism(threads, run, facts[-1].machine_busy),
         caveats=caveats(profile, run, list(extra_caveats)),
         profile=profile,
     )

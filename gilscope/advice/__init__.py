@@ -18,7 +18,7 @@ import time
 
 from gilscope.advice.change import rewrite
 from gilscope.advice.constructs import Clues, Site, blocker_names, site_at, sites
-from gilscope.advice.grouping import merge_same_change
+from gilscope.advice.grouping import merge_same_change, one_per_diff
 from gilscope.advice.placement import measured_calls
 from gilscope.advice.rewrite import NoRewrite, apply
 from gilscope.advice.source import Source, load
@@ -48,6 +48,7 @@ def clues_for(finding: Finding, hotspot: Hotspot | None, profile: Profile | None
         callers=tuple(callers_of(profile, hotspot)),
         waits=waits,
         in_event_loop=in_loop,
+        line=hotspot.shared_object_line if hotspot else 0,
     )
 
 
@@ -279,6 +280,7 @@ _CODE_CHANGES = {
     Strategy.offload,
     Strategy.lock_scope,
     Strategy.batching,
+    Strategy.per_thread_data,
 }
 
 
@@ -306,13 +308,13 @@ def judge(finding: Finding, facts: Facts | None) -> Finding:
 def _ctx(finding: Finding) -> dict:
     facts = {e.metric: e.value for e in finding.evidence}
     out = {}
-    for name in ("tasks", "mean_task_s"):
+    for name in ("tasks", "mean_task_s", "threads"):
         try:
             value = float(facts.get(name) or 0)
         except (TypeError, ValueError):
             continue
         if value:
-            out[name] = int(value) if name == "tasks" else value
+            out[name] = int(value) if name in ("tasks", "threads") else value
     return out
 
 
@@ -343,7 +345,7 @@ def enrich(
                 pass
         enriched.append((finding, own, workers))
     out = []
-    for finding, own in merge_same_change(enriched):
+    for finding, own in one_per_diff(merge_same_change(enriched)):
         try:
             finding = judge(finding, own)
         except Exception:

@@ -103,6 +103,7 @@ class Clues:
     callers: tuple[str, ...] = ()  # functions seen calling the hotspot
     waits: int = 0
     in_event_loop: bool = False
+    line: int = 0  # the line the evidence points at, where known (a shared object's update)
 
     @property
     def name(self) -> str:
@@ -149,6 +150,16 @@ def sites(src: Source, clues: Clues) -> Iterator[Site]:
         yield from _locks(src, clues)
     elif s is Strategy.batching:
         yield from _chunks(src, clues)
+    elif s is Strategy.per_thread_data:
+        yield from _shared_updates(src, clues)
+
+
+def _shared_updates(src: Source, clues: Clues) -> Iterator[Site]:
+    """The simple statement on the line where the threads queued on a shared object."""
+    for node in ast.walk(src.tree):
+        if isinstance(node, ast.stmt) and not hasattr(node, "body") and node.lineno == clues.line:
+            yield Site("shared-update", node, src.function_of(node))
+            return
 
 
 # ---- scopes: the hotspot, its callers, then the whole file --------------------------------------------------

@@ -76,3 +76,40 @@ def merged(group: list[Enriched]) -> tuple[Finding, Facts | None]:
         facts = facts.model_copy(update={"share_of_wall": share})
         update["estimated_speedup"] = estimate(lead.strategy, facts, workers) or lead.estimated_speedup
     return lead.model_copy(update=update), facts
+
+
+def one_per_diff(items: list[tuple[Finding, Facts | None]]) -> list[tuple[Finding, Facts | None]]:
+    """Findings of different rules that show the very same diff are one change, so one finding: the most
+    severe leads, says what the others say, and keeps an estimate where one of them has it (GS304's lost
+    updates and GS303's queue at one line, both fixed by a part per thread)."""
+    by_diff: dict[tuple[str, str], list[int]] = {}
+    for i, (finding, _) in enumerate(items):
+        if finding.diff and finding.change_at is not None:
+            by_diff.setdefault((finding.change_at.file, finding.diff), []).append(i)
+    folded: dict[int, tuple[Finding, Facts | None]] = {}
+    dropped: set[int] = set()
+    for members in by_diff.values():
+        if len(members) < 2:
+            continue
+        lead_index = max(members, key=lambda i: (items[i][0].severity.rank, -i))
+        lead, facts = items[lead_index]
+        others = [items[i][0] for i in members if i != lead_index]
+        update: dict = {
+            "message": "; ".join([lead.message, *(f.message for f in others)]),
+            "evidence": [
+                *lead.evidence,
+                Evidence(
+                    metric="also_fixes",
+                    value=", ".join(f.rule for f in others),
+                    source="advice: the same change fixes them",
+                ),
+            ],
+            "because": list(dict.fromkeys([*lead.because, *(b for f in others for b in f.because)])),
+        }
+        if lead.estimated_speedup is None:
+            update["estimated_speedup"] = next(
+                (f.estimated_speedup for f in others if f.estimated_speedup), None
+            )
+        folded[lead_index] = (lead.model_copy(update=update), facts)
+        dropped.update(i for i in members if i != lead_index)
+    return [folded.get(i, item) for i, item in enumerate(items) if i not in dropped]

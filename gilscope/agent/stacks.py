@@ -23,7 +23,11 @@ LOOP = (
 NO_LOOPS = 32  # the code has no backward jump: its instruction pointer going back means a new call
 
 _SYNC_PARTS = ("/threading.py", "/queue.py", "/concurrent/futures/", "/multiprocessing/", "/asyncio/locks.py")
-_LOCK_CALLS = {"acquire", "join", "wait", "wait_for", "get", "put", "result", "__enter__", "as_completed"}
+# Calls that wait on a lock when the innermost frame makes them. Only C calls are made there (a Python-level call
+# has its own frame): lock.acquire and __enter__, and a C queue's get/put (SimpleQueue). Thread.join, Event.wait,
+# Queue.get and Future.result run in threading/queue code (SYNC frames); a C "get" or "join" is dict.get, str.join.
+_LOCK_CALLS = {"acquire", "__enter__", "acquire_lock"}
+_QUEUE_CALLS = {"get", "put", "get_nowait", "put_nowait"}
 _GILSCOPE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -404,6 +408,9 @@ def _called_name(code, lasti: int) -> tuple[str, bool]:
             names[-1] = f"{names[-1]}.{ins.argval}"
     del line_start
     for name in names:
-        if name.rsplit(".", 1)[-1] in _LOCK_CALLS:
+        receiver, _, attr = name.rpartition(".")
+        if attr in _LOCK_CALLS or (
+            attr in _QUEUE_CALLS and ("queue" in receiver.lower() or receiver[-1:] in ("q", "Q"))
+        ):
             return name, True
     return (names[0] if names else ""), False

@@ -3,6 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from gilscope.agent.sampler import OBJECT_LOCK
 from gilscope.classify import thresholds as T
 from gilscope.classify.attribute import index_of, owner
 from gilscope.gcpause import without_gc
@@ -30,6 +31,9 @@ class _Acc:
     c_code: dict = field(default_factory=lambda: defaultdict(float))  # C function -> seconds holding the GIL
     native_calls: dict = field(default_factory=lambda: defaultdict(float))  # call -> seconds without the GIL
     own_bytecode: float = 0.0  # bytecode seconds in the user's own frames (no library Python under them)
+    object_lock_lines: dict = field(
+        default_factory=lambda: defaultdict(float)
+    )  # line -> s on an object's lock
 
 
 @without_gc
@@ -75,6 +79,8 @@ def classify(
         acc.processes.add(process_of[thread])
         if blocker and state in blocked:
             acc.blockers[blocker] += wall
+            if blocker == OBJECT_LOCK:
+                acc.object_lock_lines[stack.line] += wall
         elif stack.c_function:
             acc.c_code[stack.c_function] += wall
         elif state == State.cpu and frames and is_user[frames[-1]]:
@@ -189,7 +195,12 @@ def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
                 metric="blocker",
                 value=name,
                 source="/proc syscall + bytecode",
-                detail=f"{seconds:.3f} s blocked in {name}",
+                detail=(
+                    f"{seconds:.3f} s queued on the internal lock of an object other threads use, at line "
+                    f"{max(acc.object_lock_lines, key=acc.object_lock_lines.get)} (thousands of wake-ups a second)"
+                    if name == OBJECT_LOCK
+                    else f"{seconds:.3f} s blocked in {name}"
+                ),
             )
         )
     if acc.waits:
@@ -255,6 +266,7 @@ def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
         c_functions={k: round(v, 6) for k, v in sorted(acc.c_code.items(), key=lambda kv: -kv[1])[:5]},
         native_calls={k: round(v, 6) for k, v in sorted(acc.native_calls.items(), key=lambda kv: -kv[1])[:5]},
         own_bytecode_s=round(acc.own_bytecode, 6),
+        shared_object_line=max(acc.object_lock_lines, key=acc.object_lock_lines.get, default=0),
         samples=acc.samples,
         calls=calls,
         confidence=confidence,

@@ -3,6 +3,8 @@
 import re
 
 from gilscope.agent.callgraph import wait_kind
+from gilscope.agent.sampler import OBJECT_LOCK
+from gilscope.classify.shared_state import shared_update_at
 from gilscope.model import Facts, Hotspot, Profile, RunInfo, State, ThreadSummary, TimeSplit
 from gilscope.model.common import Role
 
@@ -82,7 +84,30 @@ def hotspot_facts(
         waits_in_flight=waits_in_flight(hotspot, run),
         library_code=is_library_path(hotspot.file),
         **c_facts(hotspot),
+        **shared_object_facts(hotspot),
     )
+
+
+def shared_object_facts(hotspot: Hotspot) -> dict:
+    """Free-threaded builds: the object the hotspot's threads queued on, as its line names it. Queuing at a line
+    under the user's own lock is that lock's queue (a thread is found holding it, at the update, as often as
+    waiting for it), not the object's."""
+    queued = hotspot.blockers.get(OBJECT_LOCK, 0.0)
+    if not queued or not hotspot.shared_object_line:
+        return {}
+    total = hotspot.split.total_s or 1.0
+    update = shared_update_at(hotspot.file, hotspot.shared_object_line)
+    if update is None:
+        return {"object_lock_share": round(queued / total, 4), "shared_line": hotspot.shared_object_line}
+    if update.under_lock:
+        return {}
+    return {
+        "object_lock_share": round(queued / total, 4),
+        "shared_line": update.line,
+        "shared_object": update.name if update.scope != "local" else "",
+        "shared_statement": update.statement,
+        "shared_update_unlocked": update.read_modify_write and update.scope != "local",
+    }
 
 
 def waits_in_flight(hotspot: Hotspot, run: RunInfo) -> float:
@@ -273,7 +298,7 @@ def _busy_threads(threads: list[ThreadSummary]) -> int:
         1
         for t in threads
         if t.wall_s > 0
-        and (t.split.cpu_s + t.split.native_s + t.split.gil_s) / t.wall_s >= 0.3
+        and (t.split.cpu_s + t.split.native_s + t.split.gil_s + t.shared_object_s) / t.wall_s >= 0.3
         and t.pid == (threads[0].pid if threads else 0)
     )
 

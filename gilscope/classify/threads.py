@@ -1,13 +1,22 @@
 """Per-thread summaries: how each thread split its time between holding the GIL, native code, waiting for
-the GIL, and waiting on I/O or locks."""
+the GIL, and waiting on I/O or locks; and how many cores the threads used against how many they could."""
 
-from gilscope.model import Profile, State, ThreadSummary, TimeSplit
+from collections import defaultdict
+
+from gilscope.agent.sampler import OBJECT_LOCK
+from gilscope.model import Parallelism, Profile, RunInfo, State, ThreadSummary, TimeSplit
 from gilscope.model.common import Role
+
+WORKING = 0.3  # a thread with work: running, or held up by the GIL or a shared object, this share of its life
 
 
 def summarize_threads(profile: Profile) -> list[ThreadSummary]:
+    queued: dict[int, float] = defaultdict(float)
+    for stack in profile.stacks:
+        if stack.blocker == OBJECT_LOCK:
+            queued[stack.thread] += stack.wall_s
     out = []
-    for thread in profile.threads:
+    for index, thread in enumerate(profile.threads):
         split = TimeSplit(**{f"{s.value}_s": thread.states.get(s, 0.0) for s in State})
         wall = thread.wall_s or split.total_s
         if wall <= 0:
@@ -23,6 +32,7 @@ def summarize_threads(profile: Profile) -> list[ThreadSummary]:
             if thread.daemon
             else Role.worker_thread
         )
+        shared = min(queued.get(index, 0.0), split.lock_s)
         out.append(
             ThreadSummary(
                 name=thread.name,
@@ -35,7 +45,33 @@ def summarize_threads(profile: Profile) -> list[ThreadSummary]:
                 gil_held=round(min(1.0, split.cpu_s / wall), 4) if measured else None,
                 gil_wait=round(min(1.0, split.gil_s / wall), 4) if measured else None,
                 native=round(min(1.0, split.native_s / wall), 4) if measured else None,
-                idle=round(min(1.0, (split.io_s + split.lock_s) / wall), 4),
+                idle=round(max(0.0, min(1.0, (split.io_s + split.lock_s - shared) / wall)), 4),
+                shared_object_s=round(shared, 6),
             )
         )
     return out
+
+
+def parallelism(threads: list[ThreadSummary], run: RunInfo, machine_busy: bool = False) -> Parallelism | None:
+    """Cores used against cores the threads with work could have used, and what held them back when they used
+    clearly fewer: the GIL, a shared object (free-threaded), a lock, or other processes on the machine."""
+    if not threads or run.wall_s <= 0:
+        return None
+    pid = threads[0].pid
+    working = [t for t in threads if t.pid == pid and t.wall_s > 0 and _working_s(t) >= WORKING * t.wall_s]
+    possible = min(max(len(working), 1), max(run.cpu_count, 1))
+    used = round(run.cpu_s / run.wall_s, 2)
+    held_back = ""
+    if len(working) >= 2 and used < 0.8 * possible:
+        waits = {
+            "gil": sum(t.split.gil_s for t in working),
+            "shared-object": sum(t.shared_object_s for t in working),
+            "lock": sum(t.split.lock_s - t.shared_object_s for t in working),
+        }
+        top = max(waits, key=lambda k: waits[k])
+        held_back = "other-processes" if machine_busy else top if waits[top] > 0 else ""
+    return Parallelism(threads=len(working), cores_used=used, cores_possible=possible, held_back_by=held_back)
+
+
+def _working_s(t: ThreadSummary) -> float:
+    return t.split.cpu_s + t.split.native_s + t.split.gil_s + t.shared_object_s

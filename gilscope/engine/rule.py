@@ -34,7 +34,11 @@ Condition = Annotated[
 
 # Names a message may use: every fact, plus <name>_pct for the share facts (0.62 -> 62%).
 # An empty string fact (no blocker or lock holder known) reads as "unknown".
-PCT_FACTS = tuple(name for name in Facts.model_fields if "share" in name)
+PCT_FACTS = tuple(
+    name
+    for name, field in Facts.model_fields.items()
+    if (name.endswith("_share") or name.startswith("share_")) and field.annotation is float
+)
 MESSAGE_NAMES = frozenset(Facts.model_fields) | {f"{name}_pct" for name in PCT_FACTS}
 
 

@@ -16,6 +16,7 @@ from gilscope.model.report import (
     Finding,
     Hotspot,
     Location,
+    Parallelism,
     Report,
     RunInfo,
     Speedup,
@@ -49,6 +50,7 @@ __all__ = [
     "State",
     "Strategy",
     "ThreadProfile",
+    "Parallelism",
     "ThreadSummary",
     "TimeSplit",
 ]

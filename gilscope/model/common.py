@@ -73,4 +73,7 @@ class Strategy(StrEnum):
     lock_scope = "lock-scope"  # hold the lock for less time, or not across slow work
     offload = "offload"  # move blocking work off the event loop
     gc_tuning = "gc-tuning"  # fewer or cheaper garbage collections: gc.freeze(), thresholds, fewer cycles
+    per_thread_data = (
+        "per-thread-data"  # each thread its own object, merged at the end (free-threaded builds)
+    )
     none = "none"  # caveats and notes that advise no change

@@ -41,7 +41,9 @@ class Facts(BaseModel):
     )
     blocker: str = Field("", description="the blocking call most of the waiting went to, e.g. time.sleep")
     threads: int = Field(0, description="how many threads ran the hotspot")
-    busy_threads: int = Field(0, description="threads that wanted the CPU (running or waiting for the GIL)")
+    busy_threads: int = Field(
+        0, description="threads that wanted the CPU (running, or waiting for the GIL or on a shared object)"
+    )
     process_cpu_cores: float = Field(0.0, description="the process's CPU seconds / wall seconds over the run")
     cpu_count: int = Field(1, description="CPU cores available to the process")
     calls: int = Field(0, description="exact call count (deterministic engines), else 0")
@@ -111,6 +113,24 @@ class Facts(BaseModel):
         description="share of the hotspot's native time spent in I/O calls (write, "
         "read, send, recv...): system calls on one stream, not computation that threads "
         "could spread over cores",
+    )
+    object_lock_share: float = Field(
+        0.0,
+        description="share of the hotspot's time its threads queued on the internal lock of an object other "
+        "threads use (a dict, list or set mutated by many threads; free-threaded builds, measured from "
+        "thousands of wake-ups a second outside any blocking call; not under the user's own lock)",
+    )
+    shared_line: int = Field(0, description="the line where the threads queued on that object")
+    shared_object: str = Field(
+        "", description='the shared object that line changes, as the code names it ("counts", "self.results")'
+    )
+    shared_statement: str = Field(
+        "", description="that line's statement, e.g. counts[w] = counts.get(w, 0) + 1"
+    )
+    shared_update_unlocked: bool = Field(
+        False,
+        description="that statement reads the shared object and writes it back (a read-modify-write) with no "
+        "lock held: without a GIL, threads interleave inside it and updates are lost",
     )
     gc_share: float = Field(
         0.0, description="share of the run's wall time spent collecting garbage (all generations)"

@@ -65,6 +65,8 @@ class Hotspot(BaseModel):
     # seconds running without the GIL (part of split.native_s), by the call it was in, where known
     native_calls: dict[str, Seconds] = Field(default_factory=dict)
     own_bytecode_s: Seconds = 0.0  # bytecode in the function's own frames, not in library Python it calls
+    # free-threaded builds: the user's line where its threads queued most on an object's internal lock (0: none)
+    shared_object_line: int = 0
     samples: int = 0
     calls: int = 0
     confidence: Literal["low", "medium", "high"] = "medium"
@@ -118,7 +120,24 @@ class ThreadSummary(BaseModel):
     gil_held: Ratio | None = None  # share of the thread's time on CPU holding the GIL (None: not measured)
     gil_wait: Ratio | None = None
     native: Ratio | None = None
-    idle: Ratio = 0.0
+    idle: Ratio = (
+        0.0  # blocked on I/O, a lock, an event... (not queued on a shared object: that is work held up)
+    )
+    shared_object_s: Seconds = (
+        0.0  # queued on an object other threads use (free-threaded builds; part of lock)
+    )
+
+
+class Parallelism(BaseModel):
+    """How many cores the program's threads used, against how many they could have."""
+
+    model_config = _FROZEN
+    threads: (
+        int  # threads of the main process with work to do (running, or held up by the GIL or a shared object)
+    )
+    cores_used: float  # the process's CPU seconds per wall second
+    cores_possible: int  # min(threads with work, cores available)
+    held_back_by: Literal["", "gil", "shared-object", "lock", "other-processes"] = ""  # what kept them apart
 
 
 class RunInfo(BaseModel):
@@ -154,5 +173,6 @@ class Report(BaseModel):
     hotspots: list[Hotspot] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     threads: list[ThreadSummary] = Field(default_factory=list)
+    parallelism: Parallelism | None = None
     caveats: list[str] = Field(default_factory=list)
     profile: Profile | None = None

@@ -252,6 +252,23 @@ def value_text(value: float | str) -> str:
     return str(value)
 
 
+_HELD_BACK = {
+    "gil": "the GIL let one run at a time",
+    "shared-object": "they took turns on an object they all change",
+    "lock": "they waited on a lock",
+    "other-processes": "other processes kept the cores busy",
+}
+
+
+def parallelism_text(report: Report) -> str:
+    """'4 threads with work could use 2 cores; they used 1.15: the GIL let one run at a time', or ''."""
+    p = report.parallelism
+    if p is None or p.threads < 2:
+        return ""
+    text = f"{p.threads} threads with work could use {p.cores_possible} cores; they used {p.cores_used:.2f}"
+    return f"{text}: {_HELD_BACK[p.held_back_by]}" if p.held_back_by else text
+
+
 def cores(report: Report) -> float:
     return report.run.cpu_s / report.run.wall_s if report.run.wall_s else 0.0
 

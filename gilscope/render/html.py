@@ -10,7 +10,16 @@ from string import Template
 from typing import Any
 
 from gilscope.model import Report
-from gilscope.render.base import STATES, cores, percent, rule_docs, seconds, sorted_findings, where
+from gilscope.render.base import (
+    STATES,
+    cores,
+    parallelism_text,
+    percent,
+    rule_docs,
+    seconds,
+    sorted_findings,
+    where,
+)
 from gilscope.render.flame import flame_svg, frame_id
 from gilscope.render.html_findings import e, finding_html
 from gilscope.render.mdhtml import markdown_to_html
@@ -128,7 +137,8 @@ def _threads(report: Report) -> str:
     )
     names = ("thread", "role", "wall s", "cpu s", "GIL held", "GIL wait", "native", "idle")
     head = "".join(f"<th>{n}</th>" for n in names)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    scaling = f"<p>{e(parallelism_text(report))}</p>" if parallelism_text(report) else ""
+    return f"{scaling}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def _rules(report: Report, rules: Iterable[Any] | None) -> str:

@@ -10,6 +10,7 @@ from gilscope.render.base import (
     clean_block,
     cores,
     finding_facts,
+    parallelism_text,
     seconds,
     sorted_findings,
     user_change,
@@ -64,6 +65,7 @@ def _summary(report: Report) -> list[str]:
         f"- **Python:** {md_text(run.implementation)} {md_text(run.python_version)} ({gil}{build})",
         f"- **Time:** wall {seconds(run.wall_s)} s, cpu {seconds(run.cpu_s)} s, "
         f"{cores(report):.2f} of {run.cpu_count} cores used",
+        *([f"- **Threads:** {md_text(parallelism_text(report))}"] if parallelism_text(report) else []),
         f"- **Engine:** {md_text(run.engine)}, {run.samples} samples; exit code {exit_}",
         *([f"- **Exception:** {md_text(run.exception)}"] if run.exception else []),
         *([f"- **Interrupted:** {md_text(run.interrupted)}"] if run.interrupted else []),

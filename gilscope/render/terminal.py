@@ -16,6 +16,7 @@ from gilscope.render.base import (
     RenderOptions,
     clean,
     cores,
+    parallelism_text,
     seconds,
     sorted_findings,
     user_change,
@@ -135,6 +136,8 @@ def _threads(report: Report, out: Lines, opts: RenderOptions) -> None:
     n = len(report.threads)
     title = f"Threads ({n})" if opts.threads or len(groups) == n else f"Threads ({n} in {len(groups)} groups)"
     out.add((title, "bold"))
+    if parallelism_text(report):
+        out.add(("  " + parallelism_text(report), ""))
     numbers = (
         f"  {'wall s':>8}"
         + (f"  {'cpu s':>8}" if wide else "")

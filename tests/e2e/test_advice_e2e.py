@@ -40,6 +40,12 @@ CONSTRUCTS = {
         "pool.map(square, range(n), chunksize=1)",
         "chunksize=",
     ),
+    "ft_shared_dict.py": (
+        "count",
+        {"per-thread-data"},
+        "counts[word] = counts.get(word, 0) + 1",
+        "counts_part[word] = counts_part.get(word, 0) + 1",
+    ),
     "io_sleep.py": (
         "fetch_page",
         {"threads", "asyncio"},

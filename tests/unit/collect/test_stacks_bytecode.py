@@ -169,3 +169,27 @@ def test_code_flags_of_user_and_threading_code():
         == stacks.USER | stacks.NO_LOOPS
     )
     assert not stacks.code_flags(_loops.__code__) & stacks.NO_LOOPS
+
+
+def _dict_get(counts, word):
+    counts[word] = counts.get(word, 0) + 1
+
+
+def _str_join(sep, parts):
+    return sep.join(parts)
+
+
+def _simple_queue_get(work_queue):
+    return work_queue.get()
+
+
+def test_c_calls_named_like_waits_are_not_lock_waits():
+    # The innermost frame only makes C calls: its .get is dict.get and its .join str.join (Queue.get and
+    # Thread.join would run in a frame of their own, in queue/threading code).
+    assert _fresh(_dict_get, _offsets(_dict_get, "CALL")[0]) == ("counts.get", False)
+    assert _fresh(_str_join, _offsets(_str_join, "CALL")[-1]) == ("sep.join", False)
+
+
+def test_a_c_queue_get_is_a_lock_wait():
+    call = _offsets(_simple_queue_get, "CALL")[-1]
+    assert _fresh(_simple_queue_get, call) == ("work_queue.get", True)
