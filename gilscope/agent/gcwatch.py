@@ -15,6 +15,8 @@ import gc
 import threading
 import time
 
+from gilscope.agent.ftsafe import lookup
+
 _perf = time.perf_counter
 _cpu = time.thread_time
 _ident = threading.get_ident
@@ -39,8 +41,8 @@ class GcWatch:
         seconds = _perf() - began[0]
         if len(_threads) > 2:  # the main thread and the sampler; dict length: no lock in a gc hook
             seconds = min(seconds, _cpu() - began[1])
-        self.by_thread[ident] = self.by_thread.get(ident, 0.0) + seconds
-        gen = self.generations[min(max(int(info.get("generation", 0)), 0), 2)]
+        self.by_thread[ident] = lookup(self.by_thread, ident, 0.0) + seconds
+        gen = self.generations[min(max(int(lookup(info, "generation", 0)), 0), 2)]
         gen[0] += 1
         gen[1] += seconds
         if seconds > gen[2]:
@@ -68,8 +70,8 @@ class GcWatch:
     def seconds_in(self, ident: int, now: float) -> float:
         """Seconds the thread has spent collecting, the collection it may be in now included (a sample can
         land in this hook's "stop" call, before it has added the collection up)."""
-        began = self._started.get(ident)
-        return self.by_thread.get(ident, 0.0) + (
+        began = lookup(self._started, ident)
+        return lookup(self.by_thread, ident, 0.0) + (
             now - began[0] if began is not None and now > began[0] else 0.0
         )
 

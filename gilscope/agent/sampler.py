@@ -19,6 +19,7 @@ import weakref
 
 from gilscope.agent import gcwatch, procfs, sigterm_rescue
 from gilscope.agent.callgraph import wait_kind
+from gilscope.agent.ftsafe import lookup
 from gilscope.agent.procfs import cpu_ns
 from gilscope.agent.stacks import (
     HANDLE_RUN,
@@ -154,9 +155,9 @@ class Sampler(threading.Thread):
 
     # ---- thread bookkeeping -------------------------------------------------------------------------
     def _thread_for(self, ident, now):
-        th = self.threads.get(ident)
+        th = lookup(self.threads, ident)
         if th is None:
-            obj = threading._active.get(ident)  # the only map from ident to native id and name
+            obj = lookup(threading._active, ident)  # the only map from ident to native id and name
             if obj is None and ident in self.ended:
                 return None  # past its exit hook (its time is booked), not yet gone
             self.ended.discard(ident)
@@ -164,7 +165,7 @@ class Sampler(threading.Thread):
         return th
 
     def _new_thread(self, ident, obj, now):
-        tid = self._native_ids.get(ident) or getattr(obj, "native_id", None) or 0
+        tid = lookup(self._native_ids, ident) or getattr(obj, "native_id", None) or 0
         name = obj.name if obj is not None else f"thread-{ident}"
         is_main = obj is threading.main_thread() if obj is not None else False
         th = _Thread(
@@ -202,7 +203,7 @@ class Sampler(threading.Thread):
             # The first look-up of a dict by a thread other than its owner marks it shared, and waits (60 ms and
             # more, 3.13t) while the owner thread runs. Collectors wait for this thread's first round, so that it
             # meets the module-level dicts it reads while the main thread is still blocked, not running the target.
-            procfs.SYSCALLS.get(0), _IO_NAMES.get(""), threading._active.get(0)
+            lookup(procfs.SYSCALLS, 0), lookup(_IO_NAMES, ""), lookup(threading._active, 0)
         me = threading.get_ident()
         interval = self.interval
         perf, own_cpu = time.perf_counter, time.thread_time
@@ -317,7 +318,7 @@ class Sampler(threading.Thread):
             seen = []
             main_waiting = False
             for (th, frame), reading in zip(threads, readings):
-                ran_free = early.get(th.ident, -1) >= 0 and ran.get(th.ident, 0) >= 0.5e9 * gap > 0
+                ran_free = lookup(early, th.ident, -1) >= 0 and lookup(ran, th.ident, 0) >= 0.5e9 * gap > 0
                 rec = self._observe(
                     th,
                     frame,
@@ -438,7 +439,7 @@ class Sampler(threading.Thread):
             f = inner = f.f_back
         while f is not None and depth < MAX_DEPTH:
             code = f.f_code
-            entry = code_index.get(code)
+            entry = lookup(code_index, code)
             if entry is None:
                 entry = self._register(code)
             key.append(entry[0])
@@ -467,9 +468,18 @@ class Sampler(threading.Thread):
             c_code = c_code_at(inner.f_code, inner.f_lasti, False)
             if excess >= HELD_EXCESS_S and drun < 0.2 * dwall:  # (sample() drops it in a contended round)
                 hold = (excess, c_code_at(inner.f_code, inner.f_lasti, True))
+        elif not self.gil_enabled and running_share >= dwall * 0.5:
+            # No GIL: the world stopped for this read with the thread in a C call (C code that would release the
+            # GIL runs on, detached, and is found in it), or at a safe point of bytecode: a loop's jump, a call's
+            # return. A call it is in is its C code; the bias, as with the GIL, is towards calls.
+            c_code = c_code_at(inner.f_code, inner.f_lasti, False)
         if c_code and user_frame is not None and user_frame is not inner:
             # Named as the user's own code calls it: json.dumps, not the encoder's _iterencode under it.
-            c_code = called_name(user_frame.f_code, user_frame.f_lasti)[0] or c_code
+            c_code = (
+                call_at(user_frame.f_code, user_frame.f_lasti)
+                or called_name(user_frame.f_code, user_frame.f_lasti)[0]
+                or c_code
+            )
         if not self.gil_enabled:
             run_state = "cpu"
         elif os_state == "R" or ran_free:
@@ -497,7 +507,7 @@ class Sampler(threading.Thread):
                 blocker = (name or "lock") if inner_flags & SYNC or lockish else OBJECT_LOCK
                 state = off_state = run_state = "lock"
         if handle is not None:
-            self._track_stall(th, handle.f_locals.get("self"), tuple(key), state, dwall, now)
+            self._track_stall(th, lookup(handle.f_locals, "self"), tuple(key), state, dwall, now)
         elif th.stall_key is not None:
             self._close_stall(th)
         th.last = (tuple(key), line, off_state, blocker)
@@ -535,7 +545,7 @@ class Sampler(threading.Thread):
             same += 1
         invocations = self.invocations
         for i in range(n - same):
-            invocations[key[i]] = invocations.get(key[i], 0) + 1
+            invocations[key[i]] = lookup(invocations, key[i], 0) + 1
         th.frame_ids, th.lastis = ids, lastis
 
     def finish_thread(self, ident, thread=None) -> None:
@@ -661,7 +671,7 @@ class Sampler(threading.Thread):
             parts.append((state, blocker, None, dwall, 0.0))
         for part_state, part_blocker, part_c, seconds, cpu in parts:
             k = (th.index, frames_key, line, part_state, part_blocker, part_c)
-            agg = self.stacks.get(k)
+            agg = lookup(self.stacks, k)
             if agg is None:
                 agg = self.stacks[k] = [0, 0.0, 0.0, 0.0, 0.0]
             if part_state in ("io", "lock") and cpu == 0.0:
@@ -672,7 +682,7 @@ class Sampler(threading.Thread):
             agg[1] += seconds
             agg[2] += cpu
             agg[3] += critical * (seconds / dwall)
-            th.states[part_state] = th.states.get(part_state, 0.0) + seconds
+            th.states[part_state] = lookup(th.states, part_state, 0.0) + seconds
         th.wall += dwall
         th.cpu += cpu_s
         start = now - dwall - self.t0
@@ -722,7 +732,10 @@ class Sampler(threading.Thread):
         duration = max(0.0, th.stall_end - th.stall_start - (th.gc_s - th.stall_gc))
         if duration <= 0:
             return
-        agg = self.stalls.setdefault((th.index, key, th.stall_state), [0, 0.0, 0.0])
+        stall = (th.index, key, th.stall_state)
+        agg = lookup(self.stalls, stall)
+        if agg is None:
+            agg = self.stalls[stall] = [0, 0.0, 0.0]
         agg[0] += 1
         agg[1] += duration
         agg[2] = max(agg[2], duration)
@@ -806,4 +819,4 @@ _IO_NAMES = {
 
 def _guess_syscall(name: str) -> str:
     """Without /proc/<tid>/syscall, guess the blocking call from the name the Python code is calling."""
-    return _IO_NAMES.get(name.rsplit(".", 1)[-1], "futex")
+    return lookup(_IO_NAMES, name.rsplit(".", 1)[-1], "futex")

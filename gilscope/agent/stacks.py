@@ -12,6 +12,8 @@ import dis
 import os
 import site
 
+from gilscope.agent.ftsafe import lookup
+
 # Flags per code object.
 USER = 1
 SYNC = 2  # threading, queue, concurrent.futures, multiprocessing: waiting here is waiting on a lock
@@ -234,7 +236,7 @@ _c_cache: dict = {}
 def call_at(code, lasti: int) -> str:
     """The callable of the call instruction a frame is at ("zlib.compress", "fp.write"), or ""."""
     key = (code, lasti, None)
-    hit = _c_cache.get(key)
+    hit = lookup(_c_cache, key)
     if hit is None:
         try:
             instructions = list(dis.get_instructions(code))
@@ -255,7 +257,7 @@ def c_code_at(code, lasti: int, held_long: bool) -> str:
     frame of its own), or, after an uninterrupted hold (`held_long`), the operator on that line ("operator *"
     for big integers). "" means Python bytecode."""
     key = (code, lasti, held_long)
-    hit = _c_cache.get(key)
+    hit = lookup(_c_cache, key)
     if hit is None:
         hit = _c_cache[key] = _c_code_at(code, lasti, held_long)
         if len(_c_cache) > 50_000:
@@ -356,7 +358,7 @@ def called_name(code, lasti: int) -> tuple[str, bool]:
     """The dotted name a frame is calling at instruction `lasti` (e.g. "time.sleep", "lock.acquire"),
     and whether that call waits on a lock. Best effort: ("", False) when the bytecode says nothing."""
     key = (code, lasti)
-    hit = _call_cache.get(key)
+    hit = lookup(_call_cache, key)
     if hit is None:
         hit = _call_cache[key] = _called_name(code, lasti)
         if len(_call_cache) > 50_000:
