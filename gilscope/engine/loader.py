@@ -2,12 +2,20 @@
 
 The checks double as the lint for the rules folder: TOML syntax, the Rule model (facts, ops,
 docs, inline tests), unique ids and names, file name = ID-name.toml and folder = category.
+
+The builtin rules, once checked, are kept in the user's cache folder (a pickle keyed by the rule files'
+bytes and the code that checks them): `gilscope profile` then starts ~12 ms sooner. User folders are
+always read and checked afresh.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import re
-import tomllib
+import sys
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -38,9 +46,7 @@ def load_rules(extra_dirs: Iterable[Path] = (), ignore: Iterable[str] = ()) -> l
     for root, builtin in folders:
         if not root.is_dir():
             raise RuleLoadError(f"{root}: rules folder not found")
-        loaded = [(load_rule_file(path, root, builtin), path) for path in sorted(root.rglob("*.toml"))]
-        for rule, path in sorted(loaded, key=lambda pair: pair[0].id):
-            where = display_path(path, root, builtin)
+        for rule, where in _builtin_rules(root) if builtin else _load_folder(root, builtin):
             for field, key in (("id", rule.id), ("name", rule.name)):
                 if key in seen:
                     raise _error(where, rule.id, field, f"duplicate {field} '{key}', also in {seen[key]}")
@@ -50,8 +56,108 @@ def load_rules(extra_dirs: Iterable[Path] = (), ignore: Iterable[str] = ()) -> l
     return [rule for rule in rules if rule.id not in skip and rule.name not in skip]
 
 
+def _load_folder(root: Path, builtin: bool, paths: list[Path] | None = None) -> list[tuple[Rule, str]]:
+    """Every rule file under `root`, checked, as (rule, where) sorted by id."""
+    paths = sorted(root.rglob("*.toml")) if paths is None else paths
+    loaded = [(load_rule_file(path, root, builtin), path) for path in paths]
+    return [(rule, display_path(path, root, builtin)) for rule, path in sorted(loaded, key=lambda p: p[0].id)]
+
+
+# What a checked Rule depends on besides its file: the code of the models and of the checks, and the versions.
+_CODE = (_PACKAGE / "engine", _PACKAGE / "model")
+_CODE_FILES = (_PACKAGE / "formats.py", _PACKAGE / "errors.py", _PACKAGE / "__init__.py")
+
+
+def _builtin_rules(root: Path) -> list[tuple[Rule, str]]:
+    """The builtin rules as _load_folder gives them, from the cache when nothing they depend on changed.
+
+    The key is a hash of every rule file's path and bytes, of gilscope's engine and model code, and of the
+    Python and pydantic versions. A cache that is missing, unreadable, stale, not ours, or written by
+    another version is ignored and written again; one that cannot be written is skipped. Broken rules are
+    never cached: they raise here on every run, as without a cache."""
+    paths = sorted(root.rglob("*.toml"))
+    cache = _cache_file()
+    if cache is None:
+        return _load_folder(root, True, paths)
+    try:
+        key = _cache_key(root, paths)
+    except OSError:
+        return _load_folder(root, True, paths)
+    cached = _read_cache(cache, key)
+    if cached is not None:
+        return cached
+    rules = _load_folder(root, True, paths)
+    _write_cache(cache, key, rules)
+    return rules
+
+
+def _cache_file() -> Path | None:
+    """rules-<python>.pickle in the user's cache folder ($XDG_CACHE_HOME or ~/.cache, %LOCALAPPDATA%)."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA", "")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME", "")
+        if not os.path.isabs(base):
+            base = os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):  # no home folder: no cache
+        return None
+    return Path(base, "gilscope", f"rules-{sys.implementation.cache_tag}.pickle")
+
+
+def _cache_key(root: Path, paths: list[Path]) -> str:
+    import pydantic_core
+    from pydantic.version import VERSION
+
+    digest = hashlib.sha256()
+    for part in (sys.version, VERSION, pydantic_core.__version__, str(pickle.HIGHEST_PROTOCOL)):
+        digest.update(part.encode() + b"\0")
+    code = [file for folder in _CODE for file in sorted(folder.glob("*.py"))] + list(_CODE_FILES)
+    for path, name in [(p, p.name) for p in code] + [(p, p.relative_to(root).as_posix()) for p in paths]:
+        data = path.read_bytes()
+        digest.update(f"{name}\0{len(data)}\0".encode() + data)
+    return digest.hexdigest()
+
+
+def _read_cache(cache: Path, key: str) -> list[tuple[Rule, str]] | None:
+    try:
+        with cache.open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
+                return None  # only a file this user wrote, that nobody else can change, is unpickled
+            stored_key, rules = pickle.load(handle)
+    except Exception:  # a cache can only save time: a missing, torn or foreign file is a miss
+        return None
+    if stored_key != key or not isinstance(rules, list):
+        return None
+    if not all(type(pair) is tuple and type(pair[0]) is Rule and type(pair[1]) is str for pair in rules):
+        return None
+    return rules
+
+
+def _write_cache(cache: Path, key: str, rules: list[tuple[Rule, str]]) -> None:
+    """Atomically (a temporary file, then os.replace): a concurrent run reads the old file or the new one."""
+    tmp = ""
+    try:
+        cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{cache.name}.", suffix=".tmp", dir=cache.parent)
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump((key, rules), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cache)
+        tmp = ""
+    except (OSError, pickle.PicklingError):
+        pass  # no cache this time: the next run checks the rules again
+    finally:
+        if tmp:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
 def load_rule_file(path: Path, root: Path | None = None, builtin: bool = False) -> Rule:
     root = root or path.parent
+    import tomllib
+
     where = display_path(path, root, builtin)
     try:
         with path.open("rb") as handle:
