@@ -62,12 +62,12 @@ def emit_github(
 ) -> bool:
     """On a GitHub Actions runner: print annotations to stdout, append the Markdown summary and the findings
     that did not fit as annotations to $GITHUB_STEP_SUMMARY. Returns whether it did anything."""
-    from gilscope.render.annotations import render_annotations
-    from gilscope.render.markdown import render_markdown
-
     env = os.environ if env is None else env
     if env.get("GITHUB_ACTIONS") != "true":
         return False
+    from gilscope.render.annotations import render_annotations
+    from gilscope.render.markdown import render_markdown
+
     annotations, overflow = render_annotations(report, root=root)
     (out or sys.stdout).write(annotations)
     summary_path = env.get("GITHUB_STEP_SUMMARY")

@@ -169,7 +169,6 @@ def run_profile(options: ProfileOptions, early: EarlyRun | None = None) -> int:
     """`options` as the command line gave them; `early`: the run the entry point started for that same command
     line (with the config already resolved), or None."""
     from gilscope.cli.config import resolve_profile
-    from gilscope.engine import load_rules
 
     if early is not None and early.given != options:  # cannot happen through the CLI: same argv, same table
         early.stop()
@@ -177,22 +176,34 @@ def run_profile(options: ProfileOptions, early: EarlyRun | None = None) -> int:
     options = early.options if early is not None else resolve_profile(options)
     if options.engine not in tuple(Engine):
         raise UsageError(f"--engine {options.engine!r}: use one of {', '.join(Engine)}")
-    check_target(options.target)
-    check_outputs(options.outputs)
+    if early is None:  # cli/early.py checked the target and the outputs before it started the run
+        check_target(options.target)
+        check_outputs(options.outputs)
     if options.python:
         from gilscope.collect.interpreter import check
 
         options = dataclasses.replace(options, python=check(options.python).path)
-    threshold = parse_severity(options.fail_on)
-    rules = load_rules([Path(d) for d in options.rule_dirs], ignore=options.ignore)
-    baseline = None
-    if options.baseline is not None:
-        from gilscope.gate import load_report
-
-        baseline = load_report(options.baseline)
-
-    _preload_stages(options)
     from gilscope.gcpause import paused_gc
+
+    # All that follows up to _collect overlaps the target's run when it was started early. The collector stays
+    # off while it runs: the ~100k objects made by these imports live until the exit, and walking them again
+    # and again as they are made costs a few ms.
+    with paused_gc():
+        no_pydantic_plugins()  # before the first model (parse_severity imports them)
+        threshold = parse_severity(options.fail_on)
+        from gilscope.engine import load_rules
+
+        rules = load_rules([Path(d) for d in options.rule_dirs], ignore=options.ignore)
+        baseline = None
+        if options.baseline is not None:
+            from gilscope.gate import load_report
+
+            baseline = load_report(options.baseline)
+        _preload_stages(options)
+        if early is not None:
+            import gc
+
+            gc.freeze()  # this process ends in os._exit: no collection need ever walk these objects again
 
     # The collector stays off from reading the data to the last report: this process builds and serialises
     # ~10 objects per distinct stack and ends with os._exit (benchmarks/scale.py: ~1 s of 3.8 s at 100k stacks).
@@ -233,20 +244,37 @@ def gate_exit(report, threshold, baseline) -> int:
     return exits.OK
 
 
+def no_pydantic_plugins() -> None:
+    """Build gilscope's own pydantic models without the installed pydantic plugins.
+
+    Before its first model pydantic looks for plugins in the entry points of every installed distribution
+    (5-15 ms). None is meant for gilscope's internal models, and this process never runs user code (the target
+    is a separate process, with its own pydantic). pydantic's plugin cache, still unset, is set to empty; with
+    another pydantic (the name gone, or the plugins already loaded) nothing changes."""
+    from pydantic.plugin import _loader
+
+    if getattr(_loader, "_plugins", False) is None and not getattr(_loader, "_loading_plugins", True):
+        _loader._plugins = {}
+
+
 def _preload_stages(options: ProfileOptions) -> None:
     """Import what analysis and rendering need while the target still runs (it was started early), so the
-    user does not wait for those imports after it ends."""
+    user does not wait for those imports after it ends. Only the renderers this run uses."""
+    import gilscope.advice
     import gilscope.classify
     import gilscope.pipeline
-    import gilscope.render.markdown
 
+    wanted = {fmt for fmt, path in options.outputs.items() if path is not None}
     if not options.quiet:
-        import gilscope.render.terminal
-    if options.outputs.get("html") is not None:
-        import gilscope.render.html
-    if options.outputs.get("sarif") is not None:
-        import gilscope.render.sarif
-    import gilscope.advice  # noqa: F401
+        wanted.add(Format.text)
+    if os.environ.get("GITHUB_ACTIONS") == "true":  # outputs.emit_github: annotations and a Markdown summary
+        import gilscope.render.annotations  # noqa: F401
+
+        wanted.add(Format.md)
+    if wanted:  # with -q and no file to write, nothing is rendered
+        from gilscope.render.registry import preload
+
+        preload(wanted)
 
 
 def _collect(options: ProfileOptions, early: EarlyRun | None):
@@ -274,13 +302,13 @@ def _collect(options: ProfileOptions, early: EarlyRun | None):
 
 def _write_outputs(report, options: ProfileOptions, rules) -> bool:
     """Write every requested report; one that fails does not stop the others. False when any failed."""
-    from gilscope.outputs import write_atomic
-    from gilscope.render import Format, render
-
     ok = True
     for key, path in options.outputs.items():
         if path is None:
             continue
+        from gilscope.outputs import write_atomic
+        from gilscope.render import render
+
         try:
             write_atomic(path, render(report, Format(key), rules=rules))
         except (OSError, GilscopeError) as exc:

@@ -7,6 +7,7 @@ terminal ones cost tens of milliseconds), so `gilscope profile --json` never loa
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -62,6 +63,23 @@ RENDERERS: dict[Format, Callable[[Report, RenderOptions, Iterable[Any] | None, A
     Format.json: _json,
 }
 assert set(RENDERERS) == set(Format)
+
+# Format -> the module its renderer above imports (JSON needs none beyond base.py).
+MODULES = {
+    Format.text: "gilscope.render.terminal",
+    Format.md: "gilscope.render.markdown",
+    Format.html: "gilscope.render.html",
+    Format.sarif: "gilscope.render.sarif",
+    Format.speedscope: "gilscope.render.speedscope",
+}
+
+
+def preload(formats: Iterable[Format | str]) -> None:
+    """Import the renderers of `formats` now (while a target runs) instead of at their first render."""
+    for fmt in formats:
+        module = MODULES.get(Format(fmt))
+        if module is not None:
+            importlib.import_module(module)
 
 
 @without_gc
