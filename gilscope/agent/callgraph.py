@@ -15,6 +15,7 @@ import re
 import sys
 
 from gilscope.agent.stacks import is_user_file
+from gilscope.agent.wire import FrameRow, StackRow
 
 _OWN_FILES = {__file__.replace("callgraph.py", "deterministic.py"), __file__}
 
@@ -121,27 +122,28 @@ def fill_critical(data: dict) -> None:
     such thread exists (pool.map waits on other processes; cProfile sees one thread), the waits stay on it."""
     threads, frames = data["threads"], data["frames"]
     main = {i for i, t in enumerate(threads) if t.get("is_main")} or {0}
+    rows = [StackRow(*row) for row in data["stacks"]]
     waited = 0.0
-    busy: dict = {}
-    for st in data["stacks"]:
-        if st[0] in main:
-            on_path = st[3] not in ("lock", "gil")
-            st[8] = st[6] if on_path else 0.0
-            waited += 0.0 if on_path else st[6]
-        elif st[3] != "lock" and st[4] != "idle" and any(frames[i][3] for i in st[1]):
-            busy.setdefault(st[0], []).append(st)
-    if (
-        not busy
-    ):  # nothing it waited on ran user code (or is visible): the main thread's waits stay on the path
-        for st in data["stacks"]:
-            if st[0] in main:
-                st[8] = st[6]
-        return
-    base = {ti: sum(s[6] for s in sts) / len(busy) for ti, sts in busy.items()}
-    scale = min(1.0, waited / sum(base.values())) if sum(base.values()) > 0 else 0.0
-    for sts in busy.values():
-        for st in sts:
-            st[8] = st[6] / len(busy) * scale
+    busy: dict[int, list[int]] = {}  # thread -> indexes of its rows
+    critical = [0.0] * len(rows)
+    for n, st in enumerate(rows):
+        if st.thread in main:
+            on_path = st.state not in ("lock", "gil")
+            critical[n] = st.wall_s if on_path else 0.0
+            waited += 0.0 if on_path else st.wall_s
+        elif (
+            st.state != "lock" and st.blocker != "idle" and any(FrameRow(*frames[i]).user for i in st.frames)
+        ):
+            busy.setdefault(st.thread, []).append(n)
+    if busy:
+        base = {ti: sum(rows[n].wall_s for n in ns) / len(busy) for ti, ns in busy.items()}
+        scale = min(1.0, waited / sum(base.values())) if sum(base.values()) > 0 else 0.0
+        for ns in busy.values():
+            for n in ns:
+                critical[n] = rows[n].wall_s / len(busy) * scale
+    else:  # nothing it waited on ran user code (or is visible): the main thread's waits stay on the path
+        critical = [st.wall_s if st.thread in main else 0.0 for st in rows]
+    data["stacks"] = [st._replace(critical_s=c) for st, c in zip(rows, critical)]
 
 
 # ---- call graph -> stacks --------------------------------------------------------------------------------
@@ -223,7 +225,7 @@ def graph_to_stacks(graph: Graph, data: dict, frame_ids: dict) -> dict:
         for key in slot:
             if tuple(graph.nodes[key][:4]) not in frame_ids:
                 frame_ids[tuple(graph.nodes[key][:4])] = len(data["frames"])
-                data["frames"].append(graph.nodes[key][:4])
+                data["frames"].append(FrameRow(*graph.nodes[key][:4]))
         stacks[tuple(frame_ids[tuple(graph.nodes[k][:4])] for k in slot)] = agg
     for node in graph.nodes.values():
         if tuple(node[:4]) in frame_ids:
@@ -253,7 +255,9 @@ def build_thread(data, thread_info, measured_cpu, stacks, other_threads) -> None
         for part_state, part_blocker, part_s in (p for p in parts if p[2] > 0):
             cpu_s = part_s if part_state in ("cpu", "native") else 0.0
             data["stacks"].append(
-                [ti, list(frames), line, part_state, part_blocker, int(round(calls)), part_s, cpu_s, 0.0]
+                StackRow(
+                    ti, list(frames), line, part_state, part_blocker, int(round(calls)), part_s, cpu_s, 0.0
+                )
             )
             states[part_state] = states.get(part_state, 0.0) + part_s
     data["threads"].append(

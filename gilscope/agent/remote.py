@@ -20,6 +20,7 @@ import time
 from gilscope.agent import gcwatch, procfs
 from gilscope.agent.sampler import Sampler
 from gilscope.agent.session import _IMPLEMENTATIONS, _cpu_count, free_threaded_build, gil_enabled
+from gilscope.agent.wire import StackRow, StallRow
 
 CHECKPOINT_S = 1.0
 POLL_S = 0.05
@@ -177,6 +178,8 @@ def _without_thread(data: dict, name: str) -> dict:
         return i - 1 if i > drop else i
 
     data["threads"] = [t for i, t in enumerate(data["threads"]) if i != drop]
-    data["stacks"] = [[moved(s[0]), *s[1:]] for s in data["stacks"] if s[0] != drop]
-    data["stalls"] = [[moved(s[0]), *s[1:]] for s in data["stalls"] if s[0] != drop]
+    stacks = (StackRow(*s) for s in data["stacks"])
+    stalls = (StallRow(*s) for s in data["stalls"])
+    data["stacks"] = [s._replace(thread=moved(s.thread)) for s in stacks if s.thread != drop]
+    data["stalls"] = [s._replace(thread=moved(s.thread)) for s in stalls if s.thread != drop]
     return data

@@ -34,6 +34,7 @@ from gilscope.agent.stacks import (
     code_flags,
     qualname,
 )
+from gilscope.agent.wire import FrameRow, StackRow, StallRow
 
 MAX_DEPTH = 128  # innermost frames kept per stack; deeper recursion is cut at the root side
 MAX_SEGMENTS = 4000  # timeline segments per thread before they are coarsened
@@ -133,7 +134,7 @@ class Sampler(threading.Thread):
         self.open: dict[int, _Thread] = {}  # threads whose /proc files are open (alive, as far as we know)
         self.thread_list: list[_Thread] = []
         self.code_index: dict = {}  # code object -> (frame index, flags)
-        self.frames: list = []  # [qualname, file, firstlineno, user]
+        self.frames: list[FrameRow] = []
         self.frame_flags: list = []  # stacks.py flags of each frame's code
         # (thread, frames, line, state, blocker) -> [samples, wall, cpu, critical, waits]
         self.stacks: dict = {}
@@ -635,7 +636,9 @@ class Sampler(threading.Thread):
         flags = code_flags(code)
         self.register_s += time.thread_time() - started
         entry = (len(self.frames), flags)
-        self.frames.append([qualname(code), code.co_filename, code.co_firstlineno, bool(flags & USER)])
+        self.frames.append(
+            FrameRow(qualname(code), code.co_filename, code.co_firstlineno, bool(flags & USER))
+        )
         self.frame_flags.append(flags)
         self.code_index[code] = entry
         return entry
@@ -761,12 +764,13 @@ class Sampler(threading.Thread):
                     }
                     for th in self.thread_list
                 ],
-                # [thread, frames (outermost first), line, state, blocker, samples, wall, cpu, critical, waits,
-                #  C code running while holding the GIL or None]
+                # keys (thread, frames innermost first, line, state, blocker, C code), values [samples, wall,
+                # cpu, critical, waits]
                 "stacks": [
-                    [k[0], list(reversed(k[1])), k[2], k[3], k[4], *v, k[5]] for k, v in self.stacks.items()
+                    StackRow(k[0], list(reversed(k[1])), k[2], k[3], k[4], v[0], v[1], v[2], v[3], v[4], k[5])
+                    for k, v in self.stacks.items()
                 ],
-                "stalls": [[k[0], list(reversed(k[1])), k[2], *v] for k, v in self.stalls.items()],
+                "stalls": [StallRow(k[0], list(reversed(k[1])), k[2], *v) for k, v in self.stalls.items()],
                 # the tail since the last round is booked too (finish_thread): count its intervals
                 "samples": max(self.slots, round((time.perf_counter() - self.t0) / self.interval)),
                 "rounds": self.rounds,

@@ -2,6 +2,7 @@
 
 from pydantic import BaseModel
 
+from gilscope.agent.wire import FrameRow, StackRow, StallRow
 from gilscope.gcpause import without_gc
 from gilscope.model import (
     Frame,
@@ -91,7 +92,7 @@ def merge(data: list[dict], engine: str) -> Profile:
         if not d:
             continue
         remap = []
-        for fn, file, line, user in d.get("frames", []):
+        for fn, file, line, user in map(FrameRow._make, d.get("frames", [])):
             key = (fn, file, line, bool(user))
             if key not in frame_ids:
                 frame_ids[key] = len(frames)
@@ -114,24 +115,25 @@ def merge(data: list[dict], engine: str) -> Profile:
             )
         new_index = remap.__getitem__
         same_ids = remap == list(range(len(remap)))  # the main process's frames usually keep their ids
-        for th, fr, line, state, blocker, samples, wall, cpu, critical, *rest in d.get("stacks", []):
+        for row in d.get("stacks", []):
+            st = StackRow(*row)
             # (one of these per distinct stack: conditional expressions, not max(), cost half as much)
             line, samples, wall, cpu, critical = (
-                int(line or 0),
-                int(samples),
-                float(wall),
-                float(cpu),
-                float(critical),
+                int(st.line or 0),
+                int(st.samples),
+                float(st.wall_s),
+                float(st.cpu_s),
+                float(st.critical_s),
             )
-            waits = round(rest[0]) if rest else 0
-            c_function = rest[1] if len(rest) > 1 and rest[1] and state == "cpu" else None
+            waits = round(st.waits)
+            c_function = st.c_function if st.c_function and st.state == "cpu" else None
             stacks.append(
                 _stack(
-                    thread=first_thread + int(th),
-                    frames=tuple(fr) if same_ids else tuple(map(new_index, fr)),
+                    thread=first_thread + int(st.thread),
+                    frames=tuple(st.frames) if same_ids else tuple(map(new_index, st.frames)),
                     line=line if line > 0 else 0,
-                    state=_STATES.get(state) or State(state),
-                    blocker=None if blocker is None else str(blocker),
+                    state=_STATES.get(st.state) or State(st.state),
+                    blocker=None if st.blocker is None else str(st.blocker),
                     samples=samples if samples > 0 else 0,
                     wall_s=wall if wall > 0 else 0.0,
                     cpu_s=cpu if cpu > 0 else 0.0,
@@ -140,15 +142,16 @@ def merge(data: list[dict], engine: str) -> Profile:
                     c_function=None if c_function is None else str(c_function),
                 )
             )
-        for th, fr, state, count, total, longest in d.get("stalls", []):
+        for row in d.get("stalls", []):
+            stall = StallRow(*row)
             stalls.append(
                 LoopStall(
-                    thread=first_thread + th,
-                    frames=tuple(remap[i] for i in fr),
-                    state=state,
-                    count=count,
-                    total_s=max(0.0, total),
-                    max_s=max(0.0, longest),
+                    thread=first_thread + stall.thread,
+                    frames=tuple(remap[i] for i in stall.frames),
+                    state=State(stall.state),
+                    count=stall.count,
+                    total_s=max(0.0, stall.total_s),
+                    max_s=max(0.0, stall.max_s),
                 )
             )
         for index, count in (d.get("calls") or {}).items():

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gilscope.agent.callgraph import SYNC_PARTS, fill_critical, wait_kind
+from gilscope.agent.wire import FrameRow, StackRow
 
 _PROCESS = re.compile(r'process (\d+):"')
 _THREAD = re.compile(r"thread \((0x[0-9a-fA-F]+|\d+)\)(?::\s*(.*))?$")
@@ -286,7 +287,7 @@ def _book(data, ti, path, lines, state, blocker, n, sample_s, first_line, is_use
         if frame_key not in data["_frame_ids"]:
             data["_frame_ids"][frame_key] = len(data["frames"])
             user = bool(filename) and is_user(filename)
-            data["frames"].append([function, filename, first_line(function, filename, current), user])
+            data["frames"].append(FrameRow(function, filename, first_line(function, filename, current), user))
         ids.append(data["_frame_ids"][frame_key])
         if data["frames"][ids[-1]][3]:
             line = current
@@ -307,10 +308,10 @@ def _book(data, ti, path, lines, state, blocker, n, sample_s, first_line, is_use
 
 def _finish(data) -> None:
     data["stacks"] = [
-        [k[0], list(k[1]), k[2], k[3], k[4], int(round(v[0])), v[1], v[2], 0.0]
+        StackRow(k[0], list(k[1]), k[2], k[3], k[4], int(round(v[0])), v[1], v[2], 0.0)
         for k, v in data.pop("_stacks").items()
     ]
-    data["samples"] = int(round(sum(s[5] for s in data["stacks"])))
+    data["samples"] = int(round(sum(s.samples for s in data["stacks"])))
     if data.pop("_pool") and data["role"] == "child":
         data["role"] = "pool worker"
     del data["_frame_ids"], data["_threads"]
