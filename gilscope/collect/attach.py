@@ -11,13 +11,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from gilscope.collect.attach_common import PTRACE_FIX, AttachOptions, Stopper, Target, alive, finish
 from gilscope.collect.launch import Outcome, _private_dir, agent_only_path, read_data
 from gilscope.errors import UsageError
 
@@ -25,34 +23,6 @@ START_TIMEOUT_S = 10.0  # the script runs when the target's main thread next run
 FINAL_TIMEOUT_S = 5.0
 CHILD_SCAN_S = 0.5
 CAP_SYS_PTRACE = 19
-_FIX = (
-    "run gilscope as root or as the process's user; with kernel.yama.ptrace_scope=1 run it as root or "
-    "`sysctl kernel.yama.ptrace_scope=0`; in a container add CAP_SYS_PTRACE (docker run --cap-add SYS_PTRACE)"
-)
-
-
-@dataclass
-class AttachOptions:
-    pid: int
-    duration_s: float | None = None
-    interval_s: float = 0.005
-    subprocesses: bool = False
-    engine: str = "auto"  # auto: remote_exec where it can, else py-spy; pyspy: always py-spy
-    python: str | None = None  # the interpreter that calls sys.remote_exec (default: the target's own)
-
-
-@dataclass
-class Target:
-    pid: int
-    cmdline: list[str]
-    helper: list[str]  # how to run the target's interpreter from here
-    version: tuple[int, int] = (0, 0)
-    free_threaded: bool = False
-    remote_exec: bool = False  # the helper has sys.remote_exec
-    disabled: str | None = None  # why remote debugging is off in the target, if it is
-    module: str | None = None  # `python -m MODULE`
-    module_path: str | None = None  # where that module lives, seen from the target's working folder
-    notes: list[str] = field(default_factory=list)
 
 
 def _read(path: str) -> bytes:
@@ -75,7 +45,7 @@ def inspect(pid: int, python: str | None = None) -> Target:
         exe = os.readlink(f"{proc}/exe")
         maps = _read(f"{proc}/maps").decode(errors="replace")
     except PermissionError:
-        raise UsageError(f"cannot attach to PID {pid}: permission denied; {_FIX}") from None
+        raise UsageError(f"cannot attach to PID {pid}: permission denied; {PTRACE_FIX}") from None
     except (FileNotFoundError, ProcessLookupError):
         raise UsageError(f"no process with PID {pid} (it exited)") from None
     helper = _helper(exe, cmdline, maps)
@@ -253,50 +223,8 @@ def descendants(pid: int) -> list[int]:
     return sorted(found)
 
 
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            state = fh.read().rsplit(b")", 1)[1].split()[0]
-        return state not in (b"Z", b"X")
-    except (OSError, IndexError):
-        return False
-
-
 def _clean_env() -> dict:
     return {k: v for k, v in os.environ.items() if not k.startswith("GILSCOPE_") and k != "PYTHONPATH"}
-
-
-class Stopper:
-    """Ctrl-C or SIGTERM to gilscope ends the attach (not the target): the report is still written."""
-
-    def __init__(self):
-        self.event = threading.Event()
-        self.signal: str | None = None
-
-    def __enter__(self):
-        self._old = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
-        return self
-
-    def _handle(self, signum, frame) -> None:
-        self.signal = self.signal or signal.Signals(signum).name
-        self.event.set()
-
-    def __exit__(self, *exc):
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-
-    def wait_until(self, deadline: float | None, target_pid: int, tick=None) -> str:
-        """'duration', 'signal' or 'exited'."""
-        while True:
-            if self.event.is_set():
-                return "signal"
-            if not alive(target_pid):
-                return "exited"
-            if deadline is not None and time.perf_counter() >= deadline:
-                return "duration"
-            if tick is not None:
-                tick()
-            self.event.wait(0.05)
 
 
 def attach(opts: AttachOptions, target: Target) -> Outcome:
@@ -353,7 +281,7 @@ def _remote(opts: AttachOptions, target: Target) -> Outcome | None:
     if error is not None:
         _give_up(workdir)
         if "permission" in error.lower() or "operation not permitted" in error.lower():
-            raise UsageError(f"cannot attach to PID {target.pid}: {error}; {_FIX}")
+            raise UsageError(f"cannot attach to PID {target.pid}: {error}; {PTRACE_FIX}")
         target.notes.append(f"sys.remote_exec failed ({error})")
         return None
     if not _wait_for(workdir / f"started-{target.pid}", target.pid, START_TIMEOUT_S):
@@ -407,29 +335,7 @@ def _remote(opts: AttachOptions, target: Target) -> Outcome | None:
             time.sleep(0.02)
     wall = time.perf_counter() - started
     data, errors = read_data(out)
-    return _finish(data, errors, wall, why, stopper.signal, target, engine_notes=[])
-
-
-def _finish(
-    data: list[dict],
-    errors: list[str],
-    wall: float,
-    why: str,
-    signal_name: str | None,
-    target: Target,
-    engine_notes: list[str],
-) -> Outcome:
-    main = next((d for d in data if d.get("role") == "main"), None)
-    notes = list(target.notes) + engine_notes
-    if why == "exited":
-        notes.append(
-            f"PID {target.pid} exited during the attach, after {wall:.1f} s: this is a partial profile"
-        )
-    elif main is not None and main.get("partial"):
-        notes.append("the agent's last data is from its latest checkpoint (it did not write a final one)")
-    if main is not None:
-        main.setdefault("argv", target.cmdline)
-    return Outcome(0, wall, None, data, notes + errors)
+    return finish(data, errors, wall, why, stopper.signal, target, engine_notes=[])
 
 
 def _final(out: Path) -> bool:
@@ -505,3 +411,6 @@ def _inject(target: Target, pid: int, settings: dict, agent_path: str, workdir: 
         return None
     lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
     return lines[-1] if lines else f"exit status {done.returncode}"
+
+
+__all__ = ["AttachOptions", "Target", "alive", "attach", "descendants", "inspect", "permission_problem"]

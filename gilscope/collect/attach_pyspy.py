@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 
-from gilscope.collect.attach import _FIX, AttachOptions, Stopper, Target, _finish
+from gilscope.collect.attach_common import PTRACE_FIX, AttachOptions, Stopper, Target, finish
 from gilscope.collect.launch import _private_dir
 from gilscope.errors import UsageError
 
@@ -120,7 +120,7 @@ def attach_pyspy(opts: AttachOptions, target: Target, reason: str):
         _stop(recorders, watch)
         why = _reason(failed[0])
         if "ermission" in why or "not permitted" in why:
-            raise UsageError(f"cannot attach to PID {target.pid}: py-spy: {why}; {_FIX}")
+            raise UsageError(f"cannot attach to PID {target.pid}: py-spy: {why}; {PTRACE_FIX}")
         raise UsageError(
             f"cannot attach to PID {target.pid}: {reason}, and py-spy could not read it ({why}; "
             "py-spy reads the CPython versions its release supports)"
@@ -157,7 +157,7 @@ def attach_pyspy(opts: AttachOptions, target: Target, reason: str):
 
     shutil.rmtree(workdir, ignore_errors=True)
     errors = [] if data else [f"py-spy recorded no samples of PID {target.pid}"]
-    return _finish(data, errors, wall, why, stopper.signal, target, engine_notes=[lacks(reason)])
+    return finish(data, errors, wall, why, stopper.signal, target, engine_notes=[lacks(reason)])
 
 
 def _stop(recorders, watch: TaskWatch) -> None:
