@@ -114,7 +114,9 @@ class _Deterministic:
 
     def __init__(self, settings: dict, gil_enabled: bool):
         self.gil_enabled = gil_enabled
-        self.log = self.ident = self.cpu0 = None
+        self.log = _ThreadLog()  # (start() begins a fresh one)
+        self.ident = 0  # the thread that started profiling (0: none yet)
+        self.cpu0 = 0.0
 
     def start(self) -> None:
         self.log = _ThreadLog()
@@ -180,7 +182,7 @@ def _key(code):
     return code if isinstance(code, str) else (code.co_filename, code.co_firstlineno, code.co_name, code)
 
 
-def _code_info(code) -> tuple:
+def _code_info(code) -> tuple[str, str, int, bool]:
     if isinstance(code, str):
         return code, "", 0, True
     return getattr(code, "co_qualname", code.co_name), code.co_filename, code.co_firstlineno, False
@@ -251,7 +253,7 @@ class YappiCollector(_Deterministic):
         return self._info(thread.tid)
 
 
-def _yappi_info(stat) -> tuple:
+def _yappi_info(stat) -> tuple[str, str, int, bool]:
     if stat.builtin:
         return (stat.name if stat.name.startswith("<") else f"{stat.module}.{stat.name}"), "", 0, True
     return stat.name, stat.module, stat.lineno, False

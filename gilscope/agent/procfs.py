@@ -249,8 +249,9 @@ def settled_readings(probes, gil_enabled):
             again = probes[i].read()
             if again is None or again[2] != "R":
                 # Keep the first reading's CPU counters (taken at the round's timestamp), take the new state.
-                if again is not None:
-                    readings[i] = (readings[i][0], readings[i][1], again[2], again[3], readings[i][4])
+                first = readings[i]
+                if again is not None and first is not None:
+                    readings[i] = (first[0], first[1], again[2], again[3], first[4])
             else:
                 still.append(i)
         running = still

@@ -94,9 +94,9 @@ class _Thread:
         self.is_main, self.daemon = is_main, daemon
         self.probe = procfs.ThreadProbe(tid) if (procfs.AVAILABLE and tid) else None
         reading = self.probe.read() if self.probe else None
-        self.last_cpu, self.last_runq, self.last_slices = (
-            (reading[0], reading[1], reading[4]) if reading else (-1, -1, -1)
-        )
+        self.last_cpu: int = reading[0] if reading else -1
+        self.last_runq: int = reading[1] if reading else -1
+        self.last_slices: int = reading[4] if reading else -1
         self.last_wall = now
         self.wall = self.cpu = 0.0
         self.states: dict[str, float] = {}
@@ -398,8 +398,9 @@ class Sampler(threading.Thread):
             # program that starts thousands of threads does not pay for all of them every round.
             for ident in [i for i in self.open if i not in current]:
                 gone = self.open.pop(ident)
-                gone.probe.close()
-                gone.probe = None
+                if gone.probe is not None:
+                    gone.probe.close()
+                    gone.probe = None
                 self.threads.pop(ident, None)
 
     @staticmethod
@@ -651,7 +652,7 @@ class Sampler(threading.Thread):
         cpu_s = run_s
         # Split the interval: its running part and its blocked part are booked separately; a collection's
         # time (it holds the GIL) apart from the code that triggered it.
-        parts = []
+        parts: list[tuple[str, str | None, str | None, float, float]] = []
         gc_s = min(gc_s, run_s) if self.gil_enabled or run_state == "cpu" else 0.0
         if gc_s > 0:
             parts.append(("cpu", None, GC_FUNCTION, gc_s, gc_s))
@@ -789,7 +790,7 @@ _GC_HOOK = gcwatch.GcWatch.__call__.__code__
 
 def _coarsen(segments):
     """Halve a timeline by merging neighbours; the longer state of each pair wins."""
-    out = []
+    out: list = []
     for i in range(0, len(segments) - 1, 2):
         a, b = segments[i], segments[i + 1]
         winner = a[2] if (a[1] - a[0]) >= (b[1] - b[0]) else b[2]

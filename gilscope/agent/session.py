@@ -43,9 +43,9 @@ class Session:
         self.started_wall = time.perf_counter()
         self.started_cpu = time.process_time()
         self.started_machine = machine_busy_s()
-        self.exit_code = None
-        self.exception = None
-        self.interrupted = None
+        self.exit_code: int | None = None
+        self.exception: str | None = None
+        self.interrupted: str | None = None
         self.gil_reenabled_by: list[str] = []
         self.free_threaded = free_threaded_build()
         self._written = False

@@ -41,6 +41,6 @@ class StallRow(NamedTuple):
     thread: int
     frames: list  # outermost first
     state: str
-    count: int
+    times: int  # ("count" would shadow tuple.count)
     total_s: float
     max_s: float

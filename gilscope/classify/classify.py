@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Literal
 
 from gilscope.agent.sampler import OBJECT_LOCK
 from gilscope.classify import thresholds as T
@@ -104,12 +105,12 @@ def classify(
         kept.append((key, acc, share))
     # The hotspots' order (as Hotspot's rounded share, file, line, function), cut before the lock holders are
     # looked up: that takes a pass over every stack, done once for all of them.
-    frames = profile.frames
-    kept.sort(key=lambda k: (-round(k[2], 4), frames[k[0]].file, frames[k[0]].line, frames[k[0]].function))
+    table = profile.frames
+    kept.sort(key=lambda k: (-round(k[2], 4), table[k[0]].file, table[k[0]].line, table[k[0]].function))
     kept = kept[:max_hotspots]
     holders = lock_holders(profile, [key for key, acc, _ in kept if acc.contention])
     # facts.lock_held looks at these hotspots next: it can then do all of them in one pass.
-    index_of(profile).memo["lock_hotspots"] = [(frames[key].function, frames[key].file) for key in holders]
+    index_of(profile).memo["lock_hotspots"] = [(table[key].function, table[key].file) for key in holders]
     hotspots = [
         _hotspot(profile, key, acc, share, stalls.get(key), holders.get(key)) for key, acc, share in kept
     ]
@@ -129,7 +130,7 @@ def kind_of(split: TimeSplit) -> Kind:
         Kind.gil: split.gil_s / total,
         Kind.lock: split.lock_s / total,
     }
-    top = max(shares, key=shares.get)
+    top = max(shares, key=lambda k: shares[k])
     if shares[top] >= T.DOMINANT:
         return top
     if shares[Kind.gil] >= T.GIL_WITH_CPU and shares[Kind.gil] + running / total >= T.DOMINANT:
@@ -153,7 +154,7 @@ def lock_holders(profile: Profile, keys: list[int]) -> dict[int, str]:
         if inner is not None:
             for key in wanted.intersection(stack.frames):
                 seconds[key][inner] += stack.wall_s
-    return {key: profile.frames[max(by, key=by.get)].function for key, by in seconds.items() if by}
+    return {key: profile.frames[max(by, key=lambda k: by[k])].function for key, by in seconds.items() if by}
 
 
 def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
@@ -246,7 +247,7 @@ def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
             )
         )
     calls = profile.calls.get(key, 0)
-    confidence = (
+    confidence: Literal["low", "medium", "high"] = (
         "high" if acc.samples >= T.CONFIDENT_SAMPLES else "medium" if acc.samples >= T.SOME_SAMPLES else "low"
     )
     if calls and not profile.interval_s:
@@ -266,7 +267,7 @@ def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
         c_functions={k: round(v, 6) for k, v in sorted(acc.c_code.items(), key=lambda kv: -kv[1])[:5]},
         native_calls={k: round(v, 6) for k, v in sorted(acc.native_calls.items(), key=lambda kv: -kv[1])[:5]},
         own_bytecode_s=round(acc.own_bytecode, 6),
-        shared_object_line=max(acc.object_lock_lines, key=acc.object_lock_lines.get, default=0),
+        shared_object_line=max(acc.object_lock_lines, key=lambda n: acc.object_lock_lines[n], default=0),
         samples=acc.samples,
         calls=calls,
         confidence=confidence,

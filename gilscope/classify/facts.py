@@ -163,7 +163,7 @@ def c_facts(hotspot: Hotspot) -> dict:
     """How the hotspot's GIL-holding time splits between Python bytecode and C functions (json.dumps...)."""
     total = hotspot.split.total_s or 1.0
     c_s = min(sum(hotspot.c_functions.values()), hotspot.split.cpu_s)
-    top = max(hotspot.c_functions, key=hotspot.c_functions.get) if hotspot.c_functions else ""
+    top = max(hotspot.c_functions, key=lambda name: hotspot.c_functions[name]) if hotspot.c_functions else ""
     native = sum(hotspot.native_calls.values())
     io_calls = sum(
         s for name, s in hotspot.native_calls.items() if wait_kind(name, receiver_needed=True) == "io"

@@ -122,17 +122,19 @@ def _locate(tree: ast.Module, line: int):
     return function, statement, withs
 
 
-def _update_in(statement: ast.stmt):
+def _update_in(statement: ast.stmt) -> tuple[ast.expr, bool] | None:
     """(the expression naming the changed object, read-modify-write?) or None."""
     if isinstance(statement, ast.AugAssign):
-        target = statement.target
-        if isinstance(target, ast.Subscript):
-            return target.value, True
-        if isinstance(target, (ast.Attribute, ast.Name)):
-            return target, True
+        changed = statement.target
+        if isinstance(changed, ast.Subscript):
+            return changed.value, True
+        if isinstance(changed, (ast.Attribute, ast.Name)):
+            return changed, True
         return None
     if isinstance(statement, (ast.Assign, ast.AnnAssign)):
-        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        targets: list[ast.expr] = (
+            statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        )
         value = statement.value
         for target in targets:
             if isinstance(target, ast.Subscript):
@@ -162,9 +164,10 @@ def _reads(expr: ast.expr, container: str) -> bool:
 
 
 def _root_name(expr: ast.expr) -> str:
-    while isinstance(expr, (ast.Attribute, ast.Subscript)):
-        expr = expr.value
-    return expr.id if isinstance(expr, ast.Name) else ""
+    node: ast.expr = expr
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else ""
 
 
 def _scope(function, root: str, expr: ast.expr) -> str:

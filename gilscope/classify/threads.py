@@ -2,11 +2,13 @@
 the GIL, and waiting on I/O or locks; and how many cores the threads used against how many they could."""
 
 from collections import defaultdict
+from typing import Literal
 
 from gilscope.agent.sampler import OBJECT_LOCK
 from gilscope.model import Parallelism, Profile, RunInfo, State, ThreadSummary, TimeSplit
 from gilscope.model.common import Role
 
+HeldBack = Literal["", "gil", "shared-object", "lock", "other-processes"]
 WORKING = 0.3  # a thread with work: running, or held up by the GIL or a shared object, this share of its life
 
 
@@ -61,9 +63,9 @@ def parallelism(threads: list[ThreadSummary], run: RunInfo, machine_busy: bool =
     working = [t for t in threads if t.pid == pid and t.wall_s > 0 and _working_s(t) >= WORKING * t.wall_s]
     possible = min(max(len(working), 1), max(run.cpu_count, 1))
     used = round(run.cpu_s / run.wall_s, 2)
-    held_back = ""
+    held_back: HeldBack = ""
     if len(working) >= 2 and used < 0.8 * possible:
-        waits = {
+        waits: dict[HeldBack, float] = {
             "gil": sum(t.split.gil_s for t in working),
             "shared-object": sum(t.shared_object_s for t in working),
             "lock": sum(t.split.lock_s - t.shared_object_s for t in working),

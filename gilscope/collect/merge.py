@@ -149,7 +149,7 @@ def merge(data: list[dict], engine: str) -> Profile:
                     thread=first_thread + stall.thread,
                     frames=tuple(remap[i] for i in stall.frames),
                     state=State(stall.state),
-                    count=stall.count,
+                    count=stall.times,
                     total_s=max(0.0, stall.total_s),
                     max_s=max(0.0, stall.max_s),
                 )

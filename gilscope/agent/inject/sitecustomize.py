@@ -45,7 +45,7 @@ def _chain_user_sitecustomize():
         except ImportError:
             return
         try:
-            imp.load_module("sitecustomize", *found)
+            imp.load_module("sitecustomize", *found)  # type: ignore[arg-type]  # (Python 2's imp)
         finally:
             if found[0] is not None:
                 found[0].close()
