@@ -80,12 +80,13 @@ def analyse(
     threads = summarize_threads(profile) if profile else []
     facts = [hotspot_facts(h, run, profile, threads) for h in hotspots]
     facts.append(run_facts(run, profile, threads))
-    from gilscope.engine import evaluate_rules
+    from gilscope.engine import evaluate_rules, triage
 
     findings = evaluate_rules(rules, facts)
     from gilscope.advice import enrich  # the construct to change in the user's source, and the change
 
     findings = enrich(findings, hotspots, profile, facts)
+    findings = triage(findings, facts)  # the engine's last word: severity where acting would not pay, order
     return Report(
         version=__version__,
         run=run,

@@ -2,11 +2,13 @@
 
     locate(finding, hotspot, profile) -> Location | None      # the line to change, matched to the evidence
     propose(finding, location, source_lines) -> (before, after, unified_diff)
-    enrich(findings, hotspots, profile) -> findings            # both, for every finding; never raises
+    enrich(findings, hotspots, profile, facts) -> findings     # both, for every finding; never costs the report
 
-The target's source is parsed with `ast` (read only, never executed) once per file and cached. A diff is
-shown only when guards.py shows the change safe; otherwise the finding says what must hold instead
-(Finding.change_requires). Findings of one rule that one edit fixes are merged into one (grouping.py).
+The target's source is parsed with `ast` (read only, never executed) once per file and cached; a file over
+source.MAX_SOURCE_BYTES is not parsed. A diff is shown only when guards.py shows the change safe; otherwise
+the finding says what must hold instead (Finding.change_requires). Findings of one rule that one edit fixes
+are merged into one (grouping.py). Advice adds change_at and the change, and redoes the estimate for the
+change shown; it never sets a severity or an order: gilscope.engine.triage does, after it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import ast
 import difflib
 import os
-import time
 
 from gilscope.advice.change import rewrite
 from gilscope.advice.constructs import Clues, Site, blocker_names, site_at, sites
@@ -22,11 +23,20 @@ from gilscope.advice.grouping import merge_same_change, one_per_diff
 from gilscope.advice.placement import measured_calls
 from gilscope.advice.rewrite import NoRewrite, apply
 from gilscope.advice.source import Source, load
-from gilscope.engine.speedup import IO_POOL_WORKERS, default_executor_workers, estimate, not_worth_it
-from gilscope.model import Facts, Finding, Hotspot, Location, Profile, Severity, Strategy
+from gilscope.engine.evaluate import facts_for
+from gilscope.engine.speedup import IO_POOL_WORKERS, default_executor_workers, estimate
+from gilscope.model import Facts, Finding, Hotspot, Location, Profile
 
 MAX_CONTEXT_LINES = 4
-BUDGET_S = 2.0  # enrich() stops looking for constructs after this long; findings keep their docs' snippets
+# enrich() looks for constructs in at most this much source per report, a file counted once for each finding
+# in it (the matchers and the safety checks walk the whole file for each finding: 3 to 5 s per million
+# characters on a slow 2-core machine); past it, findings keep their rule docs' snippets. A bound on the work,
+# not on the time, so that a report's content does not depend on the machine's speed.
+MAX_EXAMINED_CHARS = 1_000_000
+# What the user's source can make advice meet (a file that does not parse, or is deeper than ast can walk, a
+# literal that does not evaluate, a construct with no rewrite): the finding keeps its rule's snippets.
+SOURCE_PROBLEMS = (SyntaxError, ValueError, RecursionError, OSError, NoRewrite)
+STRICT_ENV = "GILSCOPE_STRICT"  # =1: any other error in advice is raised, not noted (the test suite sets it)
 _INLINE = (".<listcomp>", ".<dictcomp>", ".<setcomp>", ".<genexpr>", ".<lambda>")
 
 
@@ -217,12 +227,6 @@ def _hotspot_for(finding: Finding, hotspots: list[Hotspot]) -> Hotspot | None:
     return next((h for h in hotspots if h.function == finding.function and h.file == finding.file), None)
 
 
-def enrich_one(
-    finding: Finding, hotspots: list[Hotspot], profile: Profile | None, facts: Facts | None = None
-) -> Finding:
-    return _enriched(finding, hotspots, profile, facts)[0]
-
-
 def _enriched(
     finding: Finding, hotspots: list[Hotspot], profile: Profile | None, facts: Facts | None
 ) -> tuple[Finding, int | None]:
@@ -272,39 +276,6 @@ def concurrency(site: Site, clues: Clues, facts: Facts | None) -> int | None:
     return None
 
 
-# Advice that is a change to the code at one place: a warning promises it, so it needs the change shown.
-_CODE_CHANGES = {
-    Strategy.multiprocessing,
-    Strategy.threads,
-    Strategy.asyncio,
-    Strategy.offload,
-    Strategy.lock_scope,
-    Strategy.batching,
-    Strategy.per_thread_data,
-}
-
-
-def judge(finding: Finding, facts: Facts | None) -> Finding:
-    """Say when not to act: a gain under 10% or a run too short to trust makes a finding info at most, and so
-    does advice to change the code when no change to the user's own lines could be shown safe (a warning
-    promises a gain; without a safe change it is a direction, and change_requires says what must hold)."""
-    if facts is None or finding.strategy.value == "none":
-        return finding
-    reason = not_worth_it(finding.strategy, finding.estimated_speedup, facts)
-    if not reason and finding.function and finding.strategy in _CODE_CHANGES and not finding.diff:
-        reason = (
-            "no change to this code could be shown safe and worth it here"
-            if finding.change_at is None
-            else f"the change at line {finding.change_at.line} could not be shown safe"
-        )
-    if not reason:
-        return finding
-    update = {"because": [*finding.because, f"not worth acting on: {reason}"]}
-    if finding.severity.rank > Severity.info.rank:
-        update["severity"] = Severity.info
-    return finding.model_copy(update=update)
-
-
 def _ctx(finding: Finding) -> dict:
     facts = {e.metric: e.value for e in finding.evidence}
     out = {}
@@ -318,42 +289,57 @@ def _ctx(finding: Finding) -> dict:
     return out
 
 
-def facts_for(finding: Finding, facts: list[Facts]) -> Facts | None:
-    for f in facts:
-        if (f.function, f.file, f.line) == (finding.function, finding.file, finding.line) and (
-            f.scope == "hotspot"
-        ) == bool(finding.function):
-            return f
-    return next((f for f in facts if f.scope == "run"), None) if not finding.function else None
-
-
 def enrich(
     findings: list[Finding], hotspots: list[Hotspot], profile: Profile | None, facts: list[Facts] = ()
 ) -> list[Finding]:
-    """Every finding with the construct to change and the change, where one is found, its estimate redone
-    for the change shown, and its severity capped at info when acting would not pay. Never raises: a
-    finding whose source cannot be read or matched stays as it was."""
+    """Every finding with the construct to change and the change, where one is found, and its estimate redone
+    for the change shown (the workers it runs, the summed share of the findings it fixes); findings that one
+    change fixes become one. The findings keep the engine's severities and come out in their order, merged
+    ones where their first member was: gilscope.engine.triage caps and sorts them after this.
+
+    Never costs the report: a finding whose source cannot be read, parsed or matched stays as it was
+    (advised() is the one place that catches advice's errors), and so do the findings met once
+    MAX_EXAMINED_CHARS of source have been looked through (the engine's order puts the most severe first)."""
+    facts = list(facts)
     enriched = []
-    deadline = time.perf_counter() + BUDGET_S
+    examined = 0
     for finding in findings:
-        own = facts_for(finding, list(facts))
+        own = facts_for(finding, facts)
         workers = None
-        if time.perf_counter() < deadline:
-            try:
-                finding, workers = _enriched(finding, hotspots, profile, own)
-            except Exception:  # advice is a bonus: it must never cost the report
-                pass
+        if examined < MAX_EXAMINED_CHARS:
+            examined += _source_chars(finding, hotspots)
+            finding, workers = advised(finding, hotspots, profile, own)
         enriched.append((finding, own, workers))
-    out = []
-    for finding, own in one_per_diff(merge_same_change(enriched)):
-        try:
-            finding = judge(finding, own)
-        except Exception:
-            pass
-        out.append(finding)
-    from gilscope.engine.evaluate import _order
-
-    return sorted(out, key=_order)
+    return [finding for finding, _ in one_per_diff(merge_same_change(enriched))]
 
 
-__all__ = ["Clues", "NoRewrite", "callers_of", "clues_for", "enrich", "locate", "propose"]
+def _source_chars(finding: Finding, hotspots: list[Hotspot]) -> int:
+    """The size of the source advice looks through for `finding` (0: none, it stays as it is)."""
+    if not finding.function:
+        return 0
+    hotspot = _hotspot_for(finding, hotspots)
+    src = load((hotspot.file if hotspot else "") or finding.file)
+    return sum(len(line) for line in src.lines) if src else 0
+
+
+def advised(
+    finding: Finding, hotspots: list[Hotspot], profile: Profile | None, facts: Facts | None
+) -> tuple[Finding, int | None]:
+    """The finding with its change (see _enriched), or as it was when advice fails: the one place where
+    advice's errors are caught, so that advice never costs the report.
+
+    What the source can cause (SOURCE_PROBLEMS) leaves the finding as it was. Anything else is a bug in
+    advice: with GILSCOPE_STRICT=1 (the test suite) it is raised; otherwise the finding is left as it was but
+    for a line in its `because` that names the error, so that it is seen and can be reported."""
+    try:
+        return _enriched(finding, hotspots, profile, facts)
+    except SOURCE_PROBLEMS:
+        return finding, None
+    except Exception as error:
+        if os.environ.get(STRICT_ENV) == "1":
+            raise
+        note = f"gilscope could not work out the change for this finding ({type(error).__name__}: {error})"
+        return finding.model_copy(update={"because": [*finding.because, note]}), None
+
+
+__all__ = ["Clues", "NoRewrite", "advised", "callers_of", "clues_for", "enrich", "locate", "propose"]

@@ -2,7 +2,9 @@
 
 Four hot methods called under one loop are one edit (the loop), so they are one finding: it names the
 functions, adds up their shares of the run, and its estimate is the engine's (gilscope.engine.speedup.estimate)
-for the summed share. The order of the findings is kept; the first of a group stands for it.
+for the summed share. The order of the findings is kept; the first of a group stands for it. Severities are
+left as they are (the members of a group are one rule's, so they share its severity): gilscope.engine.triage
+decides which findings are not worth acting on, and sorts them, after advice.
 """
 
 from __future__ import annotations
@@ -69,7 +71,6 @@ def merged(group: list[Enriched]) -> tuple[Finding, Facts | None]:
             ),
             Evidence(metric="share_of_wall", value=round(share, 4), source="advice: summed over them"),
         ],
-        "severity": max((f.severity for f, _, _ in group), key=lambda s: s.rank),
         "change_requires": list(dict.fromkeys(r for f, _, _ in group for r in f.change_requires)),
     }
     if facts is not None and share > facts.share_of_wall:

@@ -1,9 +1,16 @@
-"""Evaluate rules against Facts and turn matches into sorted Findings."""
+"""Evaluate rules against Facts and turn matches into sorted Findings.
+
+    evaluate_rules(rules, facts) -> findings        # sorted by finding_order
+    finding_order(finding) -> key                   # the report's order: severity, speedup, rule, place
+    facts_for(finding, facts) -> Facts | None       # the Facts a finding was made from
+
+After advice, triage.py caps what is not worth acting on and sorts again, with finding_order.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from gilscope.engine.conditions import Match, evaluate, facts_read
 from gilscope.engine.rule import Rule
@@ -20,12 +27,25 @@ def evaluate_rules(rules: Iterable[Rule], facts_list: Iterable[Facts]) -> list[F
             match = evaluate(rule.when, facts)
             if match.ok:
                 findings.append(make_finding(rule, facts, match))
-    return sorted(findings, key=_order)
+    return sorted(findings, key=finding_order)
 
 
-def _order(finding: Finding) -> tuple:
+def finding_order(finding: Finding) -> tuple:
+    """The order of a report's findings: most severe first, then the biggest estimated speedup, then rule id,
+    file, line and function (so equal findings always come out in the same order)."""
     speedup = finding.estimated_speedup.factor if finding.estimated_speedup else 0.0
     return (-finding.severity.rank, -speedup, finding.rule, finding.file, finding.line, finding.function)
+
+
+def facts_for(finding: Finding, facts: Sequence[Facts]) -> Facts | None:
+    """The Facts `finding` was made from: the hotspot's at its function, file and line, or the run's for a
+    finding about the whole run; None when none is there."""
+    for f in facts:
+        if (f.function, f.file, f.line) == (finding.function, finding.file, finding.line) and (
+            f.scope == "hotspot"
+        ) == bool(finding.function):
+            return f
+    return next((f for f in facts if f.scope == "run"), None) if not finding.function else None
 
 
 def make_finding(rule: Rule, facts: Facts, match: Match) -> Finding:

@@ -29,7 +29,6 @@ BATCHING_CAP = 0.99  # batching removes at most this share of the run
 LOCK_WAIT_CUT = 0.5  # without a measured holder: share of lock waiting a narrower critical section removes
 WAIT_OVERCOUNT = 1.15  # measured waits may exceed the real ones by this factor (see rounds())
 CONTENDED = 0.85  # a CPU-bound run that got less of a core than this was sharing the machine
-WORTH_IT = 1.10  # below this gain a finding is at most info: not worth the change
 
 
 def estimate(strategy: Strategy, facts: Facts, concurrency: int | None = None) -> Speedup | None:
@@ -391,17 +390,3 @@ def _removed(
         )
     factor = round(amdahl(p, float("inf")), 2)
     return Speedup(factor=factor, formula=f"1 / (1 - {p:.2f}) = {factor:.2f}", assumptions=assumptions)
-
-
-def not_worth_it(strategy: Strategy, speedup: Speedup | None, facts: Facts) -> str:
-    """Why acting on this advice would not pay, or '' when it would."""
-    if facts.scope == "hotspot" and 0 < facts.run_wall_s < 0.2:
-        return f"the run took only {facts.run_wall_s:.2f} s: profile a longer run before changing code for it"
-    if speedup is None or speedup.factor >= WORTH_IT:
-        return ""
-    gain = f"the estimated gain is {speedup.factor:.2f}x (under {WORTH_IT - 1:.0%})"
-    if strategy is Strategy.multiprocessing:
-        return f"{gain}: starting processes and pickling cost about as much as the parallel work saves"
-    if strategy in (Strategy.asyncio, Strategy.offload) and max(facts.waits, facts.loop_stalls) <= 1:
-        return f"{gain}: a single wait has nothing to overlap with"
-    return f"{gain}: not worth the change"

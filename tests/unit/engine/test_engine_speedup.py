@@ -8,10 +8,9 @@ from gilscope.engine.speedup import (
     THREAD_POOL_S,
     amdahl,
     estimate,
-    not_worth_it,
     rounds,
 )
-from gilscope.model import Facts, Speedup, Strategy
+from gilscope.model import Facts, Strategy
 
 S = Strategy
 
@@ -119,15 +118,6 @@ def test_busy_machine_shrinks_the_parallel_gain():
     assert quiet.factor == pytest.approx(2.0)
     # the run got half a core: 3 other busy tasks on 2 cores, so 2 workers get 2 * 4 / 5 = 1.6 of what one had
     assert busy.factor == pytest.approx(1.6) and any("other processes" in a for a in busy.assumptions)
-
-
-def test_not_worth_it_says_why():
-    small = Speedup(factor=1.04, formula="x", assumptions=[])
-    facts = Facts(kind="cpu", run_wall_s=2.0)
-    assert "pickling" in not_worth_it(S.multiprocessing, small, facts)
-    assert "single wait" in not_worth_it(S.offload, small, facts.model_copy(update={"loop_stalls": 1}))
-    assert not_worth_it(S.multiprocessing, Speedup(factor=1.5, formula="x", assumptions=[]), facts) == ""
-    assert "only 0.05 s" in not_worth_it(S.threads, None, Facts(run_wall_s=0.05))
 
 
 def test_cython_is_an_assumed_factor_on_the_python_part():
