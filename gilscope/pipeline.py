@@ -1,4 +1,4 @@
-"""collect -> classify -> evaluate rules -> advice -> Report: `gilscope profile` without the command line.
+"""collect -> classify -> evaluate rules -> advice -> triage -> Report: `gilscope profile` without the command line.
 
 `run(RunOptions([...]))` runs a target and returns its Report (a library call: no config file, no output
 file, no terminal). The CLI (gilscope/cli/) calls the same steps: collected() and analyse(). Not pure: run_info
@@ -16,11 +16,9 @@ from pathlib import Path
 from gilscope import __version__
 from gilscope.classify import classify, parallelism, summarize_threads
 from gilscope.classify.facts import hotspot_facts, run_facts
+from gilscope.classify.thresholds import SHORT_RUN_S, SHORT_RUN_SAMPLES
 from gilscope.collect.launch import Outcome
 from gilscope.model import Profile, Report, RunInfo
-
-MIN_SAMPLES = 100
-MIN_WALL_S = 0.2
 
 
 def run_info(outcome: Outcome, argv: list[str], engine: str, duration: bool = False) -> RunInfo:
@@ -103,7 +101,7 @@ def caveats(profile: Profile | None, run: RunInfo, extra: list[str]) -> list[str
     out = list(extra)
     if profile is not None:
         out.extend(profile.notes)
-        if profile.interval_s and (run.samples < MIN_SAMPLES or run.wall_s < MIN_WALL_S):
+        if profile.interval_s and (run.samples < SHORT_RUN_SAMPLES or run.wall_s < SHORT_RUN_S):
             out.append(
                 f"short run: {run.samples} samples over {run.wall_s:.2f} s; shares and kinds are rough, "
                 "profile a longer run to trust them"

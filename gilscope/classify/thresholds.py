@@ -7,5 +7,9 @@ NATIVE_OF_RUNNING = 0.65  # native's share of the running time above which runni
 # between them about half the time, so half is not yet "C code that releases the GIL"
 MIN_SHARE = 0.02  # hotspots below this share of the run are not listed
 MAX_HOTSPOTS = 25
+# A short run: the report says its shares are rough (a caveat), and no advice about its hotspots is more than
+# info (engine/triage.py). rules/meta/GS901 says the same from the samples fact.
+SHORT_RUN_S = 0.2
+SHORT_RUN_SAMPLES = 100
 CONFIDENT_SAMPLES = 50  # samples behind a hotspot for "high" confidence
 SOME_SAMPLES = 10  # ... for "medium"

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from gilscope.classify.thresholds import SHORT_RUN_S
 from gilscope.engine.evaluate import facts_for, finding_order
 from gilscope.model import Facts, Finding, Severity, Speedup, Strategy
 
 WORTH_IT = 1.10  # below this gain a finding is at most info: not worth the change
-SHORT_RUN_S = 0.2  # a hotspot of a run shorter than this is at most info: profile a longer run first
 
 # Advice that is a change to the code at one place: a warning promises it, so it needs the change shown.
 CODE_CHANGES = frozenset(
