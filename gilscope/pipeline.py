@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gilscope import __version__
 from gilscope.classify import classify, parallelism, summarize_threads
-from gilscope.classify.facts import hotspot_facts, run_facts
+from gilscope.classify.facts import hotspot_facts, run_context, run_facts
 from gilscope.classify.thresholds import SHORT_RUN_S, SHORT_RUN_SAMPLES
 from gilscope.collect.launch import Outcome
 from gilscope.model import Profile, Report, RunInfo
@@ -76,8 +76,9 @@ def analyse(
 ) -> Report:
     hotspots = classify(profile, min_share, max_hotspots) if profile else []
     threads = summarize_threads(profile) if profile else []
-    facts = [hotspot_facts(h, run, profile, threads) for h in hotspots]
-    facts.append(run_facts(run, profile, threads))
+    context = run_context(profile, hotspots)  # what the hotspots' facts share, in one pass each
+    facts = [hotspot_facts(h, run, profile, threads, context) for h in hotspots]
+    facts.append(run_facts(run, profile, threads, context))
     from gilscope.engine import evaluate_rules, triage
 
     findings = evaluate_rules(rules, facts)

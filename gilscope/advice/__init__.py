@@ -45,10 +45,10 @@ def clues_for(finding: Finding, hotspot: Hotspot | None, profile: Profile | None
     blockers = list(hotspot.blockers) if hotspot else []
     if facts.get("blocker"):
         blockers.append(str(facts["blocker"]))
-    holder = str(facts.get("lock_holder") or _evidence(hotspot, "lock_holder") or "")
-    waits = int(float(facts.get("waits") or _evidence(hotspot, "waits") or 0))
+    holder = str(facts.get("lock_holder") or (hotspot.lock_holder if hotspot else ""))
+    waits = int(float(facts.get("waits") or (hotspot.waits if hotspot else 0)))
     kind = str(facts.get("kind") or (hotspot.kind.value if hotspot else ""))
-    in_loop = str(facts.get("in_event_loop", "")) == "true" or bool(_evidence(hotspot, "event_loop_s"))
+    in_loop = str(facts.get("in_event_loop", "")) == "true" or bool(hotspot and hotspot.event_loop_s)
     return Clues(
         target=finding.function,
         strategy=finding.strategy,
@@ -60,12 +60,6 @@ def clues_for(finding: Finding, hotspot: Hotspot | None, profile: Profile | None
         in_event_loop=in_loop,
         line=hotspot.shared_object_line if hotspot else 0,
     )
-
-
-def _evidence(hotspot: Hotspot | None, metric: str):
-    if hotspot is None:
-        return None
-    return next((e.value for e in hotspot.evidence if e.metric == metric), None)
 
 
 def callers_of(profile: Profile | None, hotspot: Hotspot | None) -> list[str]:

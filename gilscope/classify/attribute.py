@@ -25,7 +25,7 @@ def in_event_loop(profile: Profile, frames: tuple[int, ...]) -> bool:
 class _Index:
     """Per-frame facts computed once, and owners cached per frames tuple."""
 
-    __slots__ = ("user", "functions", "bootstrap", "handle_run", "_owners", "memo")
+    __slots__ = ("user", "functions", "bootstrap", "handle_run", "_owners")
 
     def __init__(self, profile: Profile):
         # No reference back to the profile: the index lives exactly as long as the profile does.
@@ -48,7 +48,6 @@ class _Index:
             )
         )
         self._owners: dict[tuple[int, ...], int | None] = {}
-        self.memo: dict = {}  # other per-profile results: facts.ipc_share, facts.lock_held
 
     def owner(self, frames: tuple[int, ...]) -> int | None:
         try:

@@ -109,8 +109,6 @@ def classify(
     kept.sort(key=lambda k: (-round(k[2], 4), table[k[0]].file, table[k[0]].line, table[k[0]].function))
     kept = kept[:max_hotspots]
     holders = lock_holders(profile, [key for key, acc, _ in kept if acc.contention])
-    # facts.lock_held looks at these hotspots next: it can then do all of them in one pass.
-    index_of(profile).memo["lock_hotspots"] = [(table[key].function, table[key].file) for key in holders]
     hotspots = [
         _hotspot(profile, key, acc, share, stalls.get(key), holders.get(key)) for key, acc, share in kept
     ]
@@ -271,6 +269,11 @@ def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
         samples=acc.samples,
         calls=calls,
         confidence=confidence,
+        waits=acc.waits,
+        event_loop_s=round(acc.event_loop_s, 4),
+        loop_stalls=stall[0] if stall is not None else 0,
+        loop_stall_s=round(stall[1], 4) if stall is not None else 0.0,
+        lock_holder=holder or "",
         evidence=evidence,
     )
 

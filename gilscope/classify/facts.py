@@ -1,6 +1,7 @@
 """Hotspots + run info -> Facts, the only values rules can read."""
 
 import re
+from dataclasses import dataclass, field
 
 from gilscope.agent.callgraph import wait_kind
 from gilscope.agent.sampler import OBJECT_LOCK
@@ -9,14 +10,29 @@ from gilscope.model import Facts, Hotspot, Profile, RunInfo, State, ThreadSummar
 from gilscope.model.common import Role
 
 
-def evidence_value(hotspot: Hotspot, metric: str, default=0):
-    for item in hotspot.evidence:
-        if item.metric == metric:
-            return item.value
-    return default
+@dataclass(frozen=True)
+class RunContext:
+    """What the facts of every hotspot of a run share, computed once (each is a pass over the stacks)."""
+
+    ipc_share: float = 0.0
+    # (function, file) of a lock hotspot with a known holder -> (running seconds by state, threads)
+    lock_held: dict = field(default_factory=dict)
 
 
-def run_facts(run: RunInfo, profile: Profile | None, threads: list[ThreadSummary]) -> Facts:
+def run_context(profile: Profile | None, hotspots: list[Hotspot]) -> RunContext:
+    if profile is None:
+        return RunContext()
+    groups = [(h.function, h.file) for h in hotspots if h.lock_holder]
+    return RunContext(
+        ipc_share=ipc_share(profile),
+        lock_held=_lock_held_scan(profile, groups) if groups else {},
+    )
+
+
+def run_facts(
+    run: RunInfo, profile: Profile | None, threads: list[ThreadSummary], context: RunContext | None = None
+) -> Facts:
+    context = context if context is not None else run_context(profile, [])
     return Facts(
         scope="run",
         role=Role.main,
@@ -28,7 +44,7 @@ def run_facts(run: RunInfo, profile: Profile | None, threads: list[ThreadSummary
         samples=run.samples,
         exit_code=run.exit_code or 0,
         process_cpu_cores=_cores(run),
-        ipc_share=ipc_share(profile),
+        ipc_share=context.ipc_share,
         gil_reenabled_by=", ".join(profile.gil_reenabled_by) if profile else "",
         busy_threads=_busy_threads(threads),
         planned_stop=run.interrupted == "duration",
@@ -38,8 +54,14 @@ def run_facts(run: RunInfo, profile: Profile | None, threads: list[ThreadSummary
 
 
 def hotspot_facts(
-    hotspot: Hotspot, run: RunInfo, profile: Profile | None, threads: list[ThreadSummary]
+    hotspot: Hotspot,
+    run: RunInfo,
+    profile: Profile | None,
+    threads: list[ThreadSummary],
+    context: RunContext | None = None,
 ) -> Facts:
+    """`context`: run_context() of the run's hotspots (computed here for this one hotspot when not given)."""
+    context = context if context is not None else run_context(profile, [hotspot])
     total = hotspot.split.total_s or 1.0
     blocker = next(iter(hotspot.blockers), "")
     waits_on_pool = any(part in blocker for part in ("pool", "map", "result")) or _pool_wait(hotspot, profile)
@@ -65,14 +87,14 @@ def hotspot_facts(
         process_cpu_cores=_cores(run),
         cpu_count=run.cpu_count,
         calls=hotspot.calls,
-        waits=int(evidence_value(hotspot, "waits", 0)),
-        in_event_loop=float(evidence_value(hotspot, "event_loop_s", 0.0)) >= 0.5 * hotspot.wall_s,
-        loop_stall_s=float(evidence_value(hotspot, "loop_stall_s", 0.0)),
-        loop_stalls=int(evidence_value(hotspot, "loop_stalls", 0)),
+        waits=hotspot.waits,
+        in_event_loop=hotspot.event_loop_s >= 0.5 * hotspot.wall_s,
+        loop_stall_s=hotspot.loop_stall_s,
+        loop_stalls=hotspot.loop_stalls,
         in_child_process=hotspot.role in (Role.pool_worker, Role.child),
-        lock_holder=str(evidence_value(hotspot, "lock_holder", "")),
-        **lock_held(hotspot, profile, run),
-        ipc_share=ipc_share(profile) if waits_on_pool or hotspot.role == Role.pool_worker else 0.0,
+        lock_holder=hotspot.lock_holder,
+        **lock_held(hotspot, context, profile, run),
+        ipc_share=context.ipc_share if waits_on_pool or hotspot.role == Role.pool_worker else 0.0,
         free_threaded=run.free_threaded_build,
         gil_enabled=run.gil_enabled,
         gil_measured=bool(profile and profile.gil_measured),
@@ -191,21 +213,15 @@ def gc_facts(profile: Profile | None, run: RunInfo) -> dict:
     }
 
 
-def lock_held(hotspot: Hotspot, profile: Profile | None, run: RunInfo) -> dict:
+def lock_held(hotspot: Hotspot, context: RunContext, profile: Profile | None, run: RunInfo) -> dict:
     """For a lock hotspot with a known holder: the share of the run threads spent inside the function doing
     work rather than queuing for the lock (the work done holding it), and what kind of work that was."""
-    if profile is None or not evidence_value(hotspot, "lock_holder", ""):
+    group = (hotspot.function, hotspot.file)
+    if profile is None or not hotspot.lock_holder or group not in context.lock_held:
         return {}
-    from gilscope.classify.attribute import index_of
     from gilscope.classify.classify import kind_of
 
-    group = (hotspot.function, hotspot.file)
-    memo = index_of(profile).memo
-    done = memo.setdefault("lock_held", {})
-    if group not in done:  # the lock hotspots classify found, all in one pass over the stacks
-        wanted = [g for g in memo.get("lock_hotspots", ()) if g not in done]
-        done.update(_lock_held_scan(profile, wanted if group in wanted else [group]))
-    seconds, threads = done[group]
+    seconds, threads = context.lock_held[group]
     wall = profile.wall_s or run.wall_s
     if not seconds or wall <= 0:
         return {}
@@ -247,12 +263,7 @@ def ipc_share(profile: Profile | None) -> float:
     unpickling, waiting to be fed): high when a pool is fed many tiny tasks."""
     if profile is None or len(profile.processes) < 2:
         return 0.0
-    from gilscope.classify.attribute import index_of
-
-    memo = index_of(profile).memo
-    if "ipc_share" not in memo:  # asked for the run and again for every hotspot that waits on a pool
-        memo["ipc_share"] = _ipc_share(profile)
-    return memo["ipc_share"]
+    return _ipc_share(profile)
 
 
 def _ipc_share(profile: Profile) -> float:

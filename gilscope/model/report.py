@@ -67,6 +67,11 @@ class Hotspot(BaseModel):
     own_bytecode_s: Seconds = 0.0  # bytecode in the function's own frames, not in library Python it calls
     # free-threaded builds: the user's line where its threads queued most on an object's internal lock (0: none)
     shared_object_line: int = 0
+    waits: int = 0  # blocking waits that ended while in it (wake-ups)
+    event_loop_s: Seconds = 0.0  # time inside an asyncio callback
+    loop_stalls: int = 0  # separate stalls of the event loop it caused
+    loop_stall_s: Seconds = 0.0
+    lock_holder: str = ""  # the function the thread holding the lock it waited on ran, when known
     samples: int = 0
     calls: int = 0
     confidence: Literal["low", "medium", "high"] = "medium"

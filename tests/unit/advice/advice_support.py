@@ -43,6 +43,10 @@ def hotspot(
         split=TimeSplit(cpu_s=1.0),
         blockers=blockers or {},
         evidence=[Evidence(metric=k, value=v, source="test") for k, v in evidence.items()],
+        # the typed fields classify fills, from the same evidence
+        lock_holder=str(evidence.get("lock_holder", "")),
+        waits=int(evidence.get("waits", 0)),
+        event_loop_s=float(evidence.get("event_loop_s", 0.0)),
     )
 
 

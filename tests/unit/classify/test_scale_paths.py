@@ -6,7 +6,7 @@ from collections import defaultdict
 from gilscope.classify import classify
 from gilscope.classify.attribute import index_of, owner
 from gilscope.classify.classify import lock_holders
-from gilscope.classify.facts import _lock_held_scan, lock_held
+from gilscope.classify.facts import _lock_held_scan, lock_held, run_context
 from gilscope.collect.merge import merge
 from gilscope.model import Report, RunInfo, State
 from gilscope.render import Format, render
@@ -102,11 +102,9 @@ def test_lock_held_for_all_hotspots_matches_each_alone():
     )
     hotspots = classify(profile)
     assert any(h.function == "update" for h in hotspots)
-    batched = [lock_held(h, profile, run) for h in hotspots]  # classify registered its lock hotspots
-    fresh = _profile()
-    classify(fresh)
-    index_of(fresh).memo.clear()  # no hint: one scan per hotspot
-    alone = [lock_held(h, fresh, run) for h in hotspots]
+    context = run_context(profile, hotspots)  # one scan for every lock hotspot
+    batched = [lock_held(h, context, profile, run) for h in hotspots]
+    alone = [lock_held(h, run_context(profile, [h]), profile, run) for h in hotspots]  # one scan each
     assert batched == alone and any(batched)
     groups = [(h.function, h.file) for h in hotspots]
     assert _lock_held_scan(profile, groups) == {g: _lock_held_scan(profile, [g])[g] for g in groups}
