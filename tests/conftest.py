@@ -81,15 +81,9 @@ FREE_THREADED_EXPECTED = {
     "cannot read a free-threaded 3.13 (no partial report to give)",
 }
 FREE_THREADED_OPEN = {  # open bugs on 3.13t, not build limits: see issue 13
-    "test_python_subprocess_is_profiled_as_a_child": "3.13t: the child's sampler reads its stacks once or twice",
     "test_the_target_ends_through_pythons_own_shutdown": "3.13t: a finaliser run at interpreter shutdown is lost",
-    "test_unusual_target_is_profiled_and_reported[daemon_threads]": "3.13t: the sampler reads stacks only once",
-    "test_unusual_target_is_profiled_and_reported[forks]": "3.13t: forked children's samplers read no stacks",
-    "test_pool_workers_hot_code_is_found_in_the_workers[spawn]": "3.13t: spawned workers' samplers read no stacks",
-    "test_pool_workers_hot_code_is_found_in_the_workers[fork]": "3.13t: forked workers' samplers read no stacks",
-    "test_expected_function_is_a_hotspot_of_an_accepted_kind[gil_threads.py:checksum]": "3.13t: the "
-    "sampler can read the four threads' stacks only a few times (a dict look-up stalls while its owner runs), "
-    "and the kind can come out mixed",
+    "test_unusual_target_is_profiled_and_reported[daemon_threads]": "3.13t: flaky, 1 run in 5 the sampler reads "
+    "the daemon threads' stacks only once",
     "test_remote_exec_attach_to_a_process_that_exits_gives_a_partial_report": "3.13t: the target "
     "exits before the attach (no sys.remote_exec before 3.14)",
 }
