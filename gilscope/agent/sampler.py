@@ -34,7 +34,7 @@ from gilscope.agent.stacks import (
     code_flags,
     qualname,
 )
-from gilscope.agent.wire import FrameRow, StackRow, StallRow
+from gilscope.agent.wire import GC_FUNCTION, OBJECT_LOCK, FrameRow, StackRow, StallRow
 
 MAX_DEPTH = 128  # innermost frames kept per stack; deeper recursion is cut at the root side
 MAX_SEGMENTS = 4000  # timeline segments per thread before they are coarsened
@@ -43,13 +43,10 @@ HELD_LONG_S = 0.002  # ... this long beyond the switch interval: held by code th
 HELD_EXCESS_S = 0.0005  # a wait past the switch interval counted as uninterruptible C code (below it: noise)
 FT_STOP_BUDGET = 20  # free-threaded builds: an interval at least 20x the latest stop-the-world stack read
 FT_MAX_INTERVAL_S = 0.05  # ... and at most this long
-GC_FUNCTION = "garbage collection"
 UNTRACED = "untraced wait"  # off the CPU, not in a call we can name, and longer than any thread held the GIL
 # Free-threaded builds: a thread that loses a PyMutex (an object's internal lock, a threading.Lock) spins on
 # sched_yield, then parks on a futex, and is scheduled in again each time: thousands of times a second (80k-190k
 # for 4 threads sharing one dict, 2 cores), against ~130 for free-running threads.
-# (The queue is the object's own lock, or the interpreter's for reference counts of objects several threads use.)
-OBJECT_LOCK = "shared object"  # queued on an object other threads use (free-threaded)
 CONTENDED_SWITCHES_PER_S = 2000
 _SLEEP_CALLS = {"nanosleep", "clock_nanosleep"}
 _POLL_CALLS = {"select", "pselect6", "poll", "ppoll", "epoll_wait", "epoll_pwait", "epoll_pwait2"}

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+# Names the rows use for what no call names.
+GC_FUNCTION = "garbage collection"  # StackRow.c_function of a collection's time
+# StackRow.blocker of a thread queued on an object other threads use (free-threaded builds): the object's own
+# lock, or the interpreter's for reference counts of objects several threads use
+OBJECT_LOCK = "shared object"
+
 
 class FrameRow(NamedTuple):
     """A code location the stacks refer to by index."""

@@ -4,14 +4,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
-from gilscope.agent.sampler import OBJECT_LOCK
+from gilscope.agent.wire import GC_FUNCTION, OBJECT_LOCK
 from gilscope.classify import thresholds as T
 from gilscope.classify.attribute import index_of, owner
 from gilscope.gcpause import without_gc
 from gilscope.model import Evidence, Hotspot, Kind, Profile, State, TimeSplit
 from gilscope.model.common import Role
-
-GC_FUNCTION = "garbage collection"  # the sampler's name for a collection's time (gilscope.agent.sampler)
 
 
 @dataclass

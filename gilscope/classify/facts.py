@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, field
 
 from gilscope.agent.callgraph import wait_kind
-from gilscope.agent.sampler import OBJECT_LOCK
+from gilscope.agent.wire import OBJECT_LOCK
 from gilscope.classify.shared_state import shared_update_at
 from gilscope.model import Facts, Hotspot, Profile, RunInfo, State, ThreadSummary, TimeSplit
 from gilscope.model.common import Role

@@ -4,7 +4,7 @@ the GIL, and waiting on I/O or locks; and how many cores the threads used agains
 from collections import defaultdict
 from typing import Literal
 
-from gilscope.agent.sampler import OBJECT_LOCK
+from gilscope.agent.wire import OBJECT_LOCK
 from gilscope.model import Parallelism, Profile, RunInfo, State, ThreadSummary, TimeSplit
 from gilscope.model.common import Role
 

@@ -22,7 +22,8 @@ from pydantic import (
 from gilscope.engine.conditions import Cond, fmt, parse_condition, to_data
 from gilscope.model import Facts, Severity, Strategy
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+# defer_build: a profile run loads the rules from their cache (engine/loader.py) and never validates one
+_FROZEN = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 Category = Literal["cpu", "io", "gil", "native", "lock", "async", "process", "meta", "freethreading", "gc"]
 Confidence = Literal["low", "medium", "high"]
 Condition = Annotated[
