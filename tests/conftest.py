@@ -117,6 +117,26 @@ GIL_BUILD_EXPECTED = {
 }
 
 
+# Debian sid's CPython 3.14.10 and 3.15.2 (no fix for gh-111331 yet, merged upstream 2026-08): a pool fed 70,000
+# tiny tasks under the sampler gets "BufferError: Existing exports of data" from BytesIO clean-up in
+# multiprocessing's connection code, many times a run, and now and then the pool hangs until the test's
+# timeout (README, "Known problem"). --engine cprofile shows none.
+_BYTESIO_EXPORTS = (
+    "CPython 3.14/3.15 without gh-111331's fix: a pool of tiny tasks under the sampler meets BytesIO clean-up "
+    "errors and can hang"
+)
+CPYTHON_BYTESIO_EXPORTS = {
+    name: _BYTESIO_EXPORTS
+    for name in (
+        "test_report_records_the_exit_code[pool_tiny_tasks.py]",
+        "test_expected_function_is_a_hotspot_of_an_accepted_kind[pool_tiny_tasks.py:sum_squares]",
+        "test_findings_give_an_expected_strategy[pool_tiny_tasks.py:sum_squares]",
+        "test_finding_points_at_the_construct_and_shows_the_change[pool_tiny_tasks.py]",
+        "test_every_printed_diff_keeps_stdout_and_exit_code[pool_tiny_tasks.py]",
+    )
+}
+
+
 def _known_for_this_build() -> dict:
     import sys
 
@@ -124,6 +144,8 @@ def _known_for_this_build() -> dict:
         return {**FREE_THREADED_OPEN, **FREE_THREADED_EXPECTED}
     if sys.version_info[:3] == (3, 12, 1):
         return {**CPYTHON_3121, **GIL_BUILD_EXPECTED}
+    if sys.version_info[:3] in ((3, 14, 10), (3, 15, 2)):
+        return {**CPYTHON_BYTESIO_EXPORTS, **GIL_BUILD_EXPECTED}
     return GIL_BUILD_EXPECTED
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import os
 import signal
@@ -88,6 +89,19 @@ class Session:
                 os.kill(os.getpid(), self._die_after)
 
     def _write(self, exit_code) -> None:
+        # No collection while the data is gathered and written: one here runs the program's finalizers in the
+        # middle of the snapshot (a pool worker on 3.14 failed with "BufferError: Existing exports of data" from
+        # multiprocessing's buffers, and its pool then waited for it).
+        collecting = gc.isenabled()
+        if collecting:
+            gc.disable()
+        try:
+            self._write_data(exit_code)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _write_data(self, exit_code) -> None:
         if exit_code is not None:
             self.exit_code = exit_code
         data = self.collector.stop_and_collect() if self.collector else {}
