@@ -105,6 +105,7 @@ CPYTHON_3121 = {
         "test_finding_points_at_the_construct_and_shows_the_change[pool_tiny_tasks.py]",
         "test_pool_workers_hot_code_is_found_in_the_workers[spawn]",
         "test_pool_workers_hot_code_is_found_in_the_workers[fork]",
+        "test_pool_workers_hot_code_is_found_in_the_workers[forkserver]",
     )
 }
 
