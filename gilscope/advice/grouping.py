@@ -80,13 +80,14 @@ def merged(group: list[Enriched]) -> tuple[Finding, Facts | None]:
 
 
 def one_per_diff(items: list[tuple[Finding, Facts | None]]) -> list[tuple[Finding, Facts | None]]:
-    """Findings of different rules that show the very same diff are one change, so one finding: the most
+    """Findings of different rules, of one strategy, that show the very same diff are one change, so one finding
+    (findings of different strategies stay apart: each names a way to act): the most
     severe leads, says what the others say, and keeps an estimate where one of them has it (GS304's lost
     updates and GS303's queue at one line, both fixed by a part per thread)."""
-    by_diff: dict[tuple[str, str], list[int]] = {}
+    by_diff: dict[tuple, list[int]] = {}
     for i, (finding, _) in enumerate(items):
         if finding.diff and finding.change_at is not None:
-            by_diff.setdefault((finding.change_at.file, finding.diff), []).append(i)
+            by_diff.setdefault((finding.strategy, finding.change_at.file, finding.diff), []).append(i)
     folded: dict[int, tuple[Finding, Facts | None]] = {}
     dropped: set[int] = set()
     for members in by_diff.values():
