@@ -316,7 +316,7 @@ class Sampler(threading.Thread):
             seen = []
             main_waiting = False
             for (th, frame), reading in zip(threads, readings):
-                ran_free = lookup(early, th.ident, -1) >= 0 and lookup(ran, th.ident, 0) >= 0.5e9 * gap > 0
+                ran_free = early.get(th.ident, -1) >= 0 and ran.get(th.ident, 0) >= 0.5e9 * gap > 0
                 rec = self._observe(
                     th,
                     frame,
@@ -438,7 +438,7 @@ class Sampler(threading.Thread):
             f = inner = f.f_back
         while f is not None and depth < MAX_DEPTH:
             code = f.f_code
-            entry = lookup(code_index, code)
+            entry = code_index.get(code)  # (only this thread writes it: its values are this thread's own)
             if entry is None:
                 entry = self._register(code)
             key.append(entry[0])
@@ -544,7 +544,7 @@ class Sampler(threading.Thread):
             same += 1
         invocations = self.invocations
         for i in range(n - same):
-            invocations[key[i]] = lookup(invocations, key[i], 0) + 1
+            invocations[key[i]] = invocations.get(key[i], 0) + 1
         th.frame_ids, th.lastis = ids, lastis
 
     def finish_thread(self, ident, thread=None) -> None:
