@@ -16,7 +16,7 @@ Stages, timed in one child process that does them all in order, as `gilscope pro
 --html F --sarif F --speedscope F` does (median of --repeat children):
   load       gilscope.collect.launch.read_data: the agent's data files read and parsed
   merge      gilscope.collect.merge.merge -> Profile
-  classify   gilscope.classify.classify
+  classify   gilscope.analysis.classify
   threads    summarize_threads
   facts      hotspot_facts for every hotspot + run_facts
   rules      gilscope.engine.evaluate_rules with the builtin rules
@@ -278,8 +278,8 @@ def run_stages(data_dir: str, upto: list[str], measure: str, write_dir: str = ""
     import tracemalloc
 
     from gilscope import __version__
-    from gilscope.classify import classify, summarize_threads
-    from gilscope.classify.facts import hotspot_facts, run_facts
+    from gilscope.analysis import classify, summarize_threads
+    from gilscope.analysis.facts import hotspot_facts, run_facts
     from gilscope.collect.launch import Outcome, read_data
     from gilscope.collect.merge import merge
     from gilscope.engine import evaluate_rules, load_rules

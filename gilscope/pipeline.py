@@ -1,4 +1,4 @@
-"""collect -> classify -> evaluate rules -> advice -> triage -> Report: `gilscope profile` without the command line.
+"""collect -> analysis -> evaluate rules -> advice -> triage -> Report: `gilscope profile` without the command line.
 
 `run(RunOptions([...]))` runs a target and returns its Report (a library call: no config file, no output
 file, no terminal). The CLI (gilscope/cli/) calls the same steps: collected() and analyse(). Not pure: run_info
@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gilscope import __version__
-from gilscope.classify import classify, parallelism, summarize_threads
-from gilscope.classify.facts import hotspot_facts, run_context, run_facts
-from gilscope.classify.thresholds import SHORT_RUN_S, SHORT_RUN_SAMPLES
+from gilscope.analysis import classify, parallelism, summarize_threads
+from gilscope.analysis.facts import hotspot_facts, run_context, run_facts
+from gilscope.analysis.thresholds import SHORT_RUN_S, SHORT_RUN_SAMPLES
 from gilscope.collect.launch import Outcome
 from gilscope.model import Profile, Report, RunInfo
 
@@ -118,7 +118,7 @@ def caveats(profile: Profile | None, run: RunInfo, extra: list[str]) -> list[str
                 f"{why}, and each read's time went to the stacks it found then; the time split per thread is "
                 "measured, the stacks within a stretch are not"
             )
-        from gilscope.classify.facts import busy_facts
+        from gilscope.analysis.facts import busy_facts
 
         busy = busy_facts(profile, run)
         if busy["machine_busy"]:

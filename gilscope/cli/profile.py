@@ -261,7 +261,7 @@ def _preload_stages(options: ProfileOptions) -> None:
     """Import what analysis and rendering need while the target still runs (it was started early), so the
     user does not wait for those imports after it ends. Only the renderers this run uses."""
     import gilscope.advice
-    import gilscope.classify
+    import gilscope.analysis
     import gilscope.pipeline
 
     wanted = {fmt for fmt, path in options.outputs.items() if path is not None}

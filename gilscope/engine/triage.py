@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from gilscope.classify.thresholds import SHORT_RUN_S
+from gilscope.analysis.thresholds import SHORT_RUN_S
 from gilscope.engine.evaluate import facts_for, finding_order
 from gilscope.model import Facts, Finding, Severity, Speedup, Strategy
 

@@ -13,7 +13,7 @@ from gilscope.advice.change import rewrite
 from gilscope.advice.constructs import site_at
 from gilscope.advice.rewrite import apply
 from gilscope.advice.source import load
-from gilscope.classify.shared_state import shared_update_at
+from gilscope.analysis.shared_state import shared_update_at
 from gilscope.model import Hotspot, Kind, Strategy, TimeSplit
 
 COUNTER = """

@@ -1,7 +1,7 @@
 """Report.parallelism: how many cores the threads with work used against how many they could, and what held them
 back, from the per-thread summaries."""
 
-from gilscope.classify.threads import parallelism
+from gilscope.analysis.threads import parallelism
 from gilscope.model import RunInfo, ThreadSummary, TimeSplit
 from gilscope.model.common import Role
 

@@ -3,10 +3,10 @@
 import json
 from collections import defaultdict
 
-from gilscope.classify import classify
-from gilscope.classify.attribute import index_of, owner
-from gilscope.classify.classify import lock_holders
-from gilscope.classify.facts import _lock_held_scan, lock_held, run_context
+from gilscope.analysis import classify
+from gilscope.analysis.attribute import index_of, owner
+from gilscope.analysis.classify import lock_holders
+from gilscope.analysis.facts import _lock_held_scan, lock_held, run_context
 from gilscope.collect.merge import merge
 from gilscope.model import Report, RunInfo, State
 from gilscope.render import Format, render

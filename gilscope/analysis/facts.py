@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from gilscope.agent.callgraph import wait_kind
 from gilscope.agent.wire import OBJECT_LOCK
-from gilscope.classify.shared_state import shared_update_at
+from gilscope.analysis.shared_state import shared_update_at
 from gilscope.model import Facts, Hotspot, Profile, RunInfo, State, ThreadSummary, TimeSplit
 from gilscope.model.common import Role
 
@@ -219,7 +219,7 @@ def lock_held(hotspot: Hotspot, context: RunContext, profile: Profile | None, ru
     group = (hotspot.function, hotspot.file)
     if profile is None or not hotspot.lock_holder or group not in context.lock_held:
         return {}
-    from gilscope.classify.classify import kind_of
+    from gilscope.analysis.classify import kind_of
 
     seconds, threads = context.lock_held[group]
     wall = profile.wall_s or run.wall_s
@@ -267,7 +267,7 @@ def ipc_share(profile: Profile | None) -> float:
 
 
 def _ipc_share(profile: Profile) -> float:
-    from gilscope.classify.attribute import owner
+    from gilscope.analysis.attribute import owner
 
     loops = {i for i, f in enumerate(profile.frames) if _is_worker_loop(f.function, f.file)}
     # Only worker processes' own threads: a multiprocessing ThreadPool runs the same task loop in daemon

@@ -1,7 +1,7 @@
 """Facts of a hotspot whose threads queued on a shared object (free-threaded builds), and GS303's estimate."""
 
 from gilscope.agent.wire import OBJECT_LOCK
-from gilscope.classify.facts import shared_object_facts
+from gilscope.analysis.facts import shared_object_facts
 from gilscope.engine.speedup import estimate
 from gilscope.model import Facts, Hotspot, Kind, Strategy, TimeSplit
 

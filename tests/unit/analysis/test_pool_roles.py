@@ -1,9 +1,9 @@
 """Roles and pools from hand-built profiles: GS701 sees only worker processes, never a thread pool, and a
 hotspot that only daemon threads ran is a daemon thread's (GS202 and GS203 skip it)."""
 
-from gilscope.classify import classify
-from gilscope.classify.facts import hotspot_facts, ipc_share, run_facts
-from gilscope.classify.threads import summarize_threads
+from gilscope.analysis import classify
+from gilscope.analysis.facts import hotspot_facts, ipc_share, run_facts
+from gilscope.analysis.threads import summarize_threads
 from gilscope.collect.merge import merge
 from gilscope.engine import evaluate_rules, load_rules
 from gilscope.model import RunInfo

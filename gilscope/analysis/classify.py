@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from gilscope.agent.wire import GC_FUNCTION, OBJECT_LOCK
-from gilscope.classify import thresholds as T
-from gilscope.classify.attribute import index_of, owner
+from gilscope.analysis import thresholds as T
+from gilscope.analysis.attribute import index_of, owner
 from gilscope.gcpause import without_gc
 from gilscope.model import Evidence, Hotspot, Kind, Profile, State, TimeSplit
 from gilscope.model.common import Role
