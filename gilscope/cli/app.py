@@ -68,6 +68,7 @@ _TARGET = inspect.Parameter(
         list[str], typer.Argument(help="SCRIPT [ARGS]... or -m MODULE [ARGS]...", show_default=False)
     ],
 )
+_CONTEXT = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
 _PID = inspect.Parameter(
     "pid",
     inspect.Parameter.POSITIONAL_OR_KEYWORD,
@@ -78,14 +79,17 @@ _PID = inspect.Parameter(
 
 
 @app.command(context_settings={"allow_interspersed_args": False})
-@_with_options(PROFILE, _TARGET)
-def profile(target: list[str], **values: Any) -> None:
+@_with_options(PROFILE, _CONTEXT, _TARGET)
+def profile(ctx: typer.Context, target: list[str], **values: Any) -> None:
     """Run SCRIPT (or -m MODULE) exactly as python would, profile it, and report hotspots and advice.
 
     Defaults come from [tool.gilscope] in the nearest pyproject.toml; options given here win."""
-    from gilscope.cli.profile import profile_options, run_command
+    from gilscope.cli.profile import EarlyStart, profile_options, run_command
 
-    raise typer.Exit(run_command(profile_options(target, values)))
+    early = ctx.obj  # cli/main.py: what the early start resolved, or None
+    raise typer.Exit(
+        run_command(profile_options(target, values), early if isinstance(early, EarlyStart) else None)
+    )
 
 
 @app.command(context_settings={"allow_interspersed_args": True})

@@ -62,7 +62,7 @@ class Config:
             return None
         path = self._resolve(value)
         if field == "baseline" and not path.is_file():
-            _warn_once(
+            _warn(
                 f"{_shown(self.source)}: [tool.gilscope] baseline: no file {path} yet; every finding counts"
             )
             return None
@@ -165,15 +165,8 @@ def resolve_profile(options: ProfileOptions, config: Config | None = None) -> Pr
     )
 
 
-_WARNED: set[str] = set()
-
-
-def _warn_once(message: str) -> None:
-    """Said once: the early start can resolve the config and still leave the run to typer (a --python in the
-    config, say), which resolves it again."""
-    if message not in _WARNED:
-        _WARNED.add(message)
-        sys.stderr.write(f"gilscope: warning: {message}\n")
+def _warn(message: str) -> None:
+    sys.stderr.write(f"gilscope: warning: {message}\n")
 
 
 def _shown(path: Path) -> str:

@@ -3,8 +3,9 @@ the target's run instead of adding to it. Only a plain command line whose option
 started early; anything else (and every error) is left to the typer command.
 
 The options are parsed with the option table (cli/options.py) into the same ProfileOptions typer would give,
-and [tool.gilscope] is resolved here, once: cli/main.py hands the EarlyRun (the run and the resolved options)
-straight to the profile command (cli/profile.py run_command), without typer.
+and [tool.gilscope] is resolved here, once. The EarlyStart (the resolved options or the error, and the run when
+it started) goes on explicitly: cli/main.py hands a started run straight to the profile command
+(cli/profile.py run_command) without typer, and anything else to typer's profile command as its context object.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from gilscope.cli.options import FLAGS, NOT_EARLY, PROFILE, options_of
 
 if TYPE_CHECKING:
-    from gilscope.cli.profile import EarlyRun
+    from gilscope.cli.profile import EarlyStart
 
 
 def _early_values(argv: list[str]) -> tuple[dict[str, Any], list[str]] | None:
@@ -58,13 +59,14 @@ def _early_values(argv: list[str]) -> tuple[dict[str, Any], list[str]] | None:
     return values, argv[split + 1 :]
 
 
-def start_early(argv: list[str]) -> EarlyRun | None:
-    """Start the target of a plain `gilscope profile` command line, or return None."""
+def start_early(argv: list[str]) -> EarlyStart | None:
+    """A plain `gilscope profile` command line resolved with [tool.gilscope], and its target started when
+    nothing is left for typer to judge; None when the command line is not plain."""
     parsed = _early_values(argv)
     if parsed is None or not parsed[1]:
         return None
     from gilscope.cli.config import resolve_profile
-    from gilscope.cli.profile import EarlyRun, check_outputs, check_target, profile_options
+    from gilscope.cli.profile import EarlyStart, check_outputs, check_target, profile_options
     from gilscope.errors import GilscopeError
 
     given = profile_options(parsed[1], parsed[0])
@@ -73,8 +75,8 @@ def start_early(argv: list[str]) -> EarlyRun | None:
         options = resolve_profile(given)
         check_target(options.target)
         check_outputs(options.outputs)
-    except GilscopeError:
-        return None  # the full parse reports it
+    except GilscopeError as exc:
+        return EarlyStart(given, error=exc)  # typer's command reports it
     from gilscope.formats import Engine
 
     if (
@@ -87,7 +89,7 @@ def start_early(argv: list[str]) -> EarlyRun | None:
         or not 0.0005 <= options.interval_s <= 1.0
         or (options.timeout_s is not None and options.timeout_s < 0.01)
     ):
-        return None  # typer judges these; user rules and a baseline are validated before anything runs
+        return EarlyStart(given, options)  # typer judges these; user rules and a baseline are checked first
     from gilscope.collect import launch
 
     started = launch.start(
@@ -100,7 +102,7 @@ def start_early(argv: list[str]) -> EarlyRun | None:
         fork=True,
     )  # nothing heavy is imported yet and no thread runs: a fork is safe
     _pass_signals_on(started.proc)
-    return EarlyRun(given, options, started)
+    return EarlyStart(given, options, started=started)
 
 
 def _pass_signals_on(proc) -> None:

@@ -14,14 +14,14 @@ def main() -> None:
 
     argv = split_profile_args(sys.argv[1:])
     early = start_early(argv)
-    if early is not None:  # a plain command line, parsed and checked: typer would find the same (~20 ms)
+    if early is not None and early.started is not None:  # parsed and checked: typer would find the same
         from gilscope.cli.profile import run_command
 
         _exit_now(run_command(early.given, early))
     from gilscope.cli.app import app
 
     try:
-        app(args=argv, prog_name="gilscope")
+        app(args=argv, prog_name="gilscope", obj=early)  # the config already resolved, if it was
     except SystemExit as done:
         _exit_now(done.code)
     _exit_now(0)

@@ -17,7 +17,7 @@ from gilscope.formats import Engine, Format
 if TYPE_CHECKING:
     from gilscope.collect.launch import Started
 
-__all__ = ["EarlyRun", "ProfileOptions", "check_outputs", "check_target", "profile_options", "run_profile"]
+__all__ = ["EarlyStart", "ProfileOptions", "check_outputs", "check_target", "profile_options", "run_profile"]
 
 SUFFIXES = (".py", ".pyw", ".pyz")
 
@@ -141,20 +141,24 @@ def parse_severity(value: str | None):
 
 
 @dataclass
-class EarlyRun:
-    """A run the entry point started before typer was imported (cli/early.py), with its options."""
+class EarlyStart:
+    """What the entry point made of a plain command line before typer was imported (cli/early.py): the config
+    resolved once, into options or the error it raised, and the target started when typer has nothing left to
+    judge. The profile command takes it instead of resolving again."""
 
     given: ProfileOptions  # the command line's options, before [tool.gilscope]
-    options: ProfileOptions  # resolved with [tool.gilscope]
-    started: Started
+    options: ProfileOptions | None = None  # resolved with [tool.gilscope], target and outputs checked
+    error: GilscopeError | None = None  # what resolving or checking raised instead
+    started: Started | None = None
 
     def stop(self) -> None:
         """Kill the target: it must not outlive a usage error, nor run twice."""
-        self.started.proc.kill()
-        self.started.proc.wait()
+        if self.started is not None:
+            self.started.proc.kill()
+            self.started.proc.wait()
 
 
-def run_command(options: ProfileOptions, early: EarlyRun | None = None) -> int:
+def run_command(options: ProfileOptions, early: EarlyStart | None = None) -> int:
     """`gilscope profile`'s exit code, errors printed: what typer's command and cli/main.py's fast path run."""
     try:
         return run_profile(options, early)
@@ -165,20 +169,25 @@ def run_command(options: ProfileOptions, early: EarlyRun | None = None) -> int:
         return exits.code_for(exc)
 
 
-def run_profile(options: ProfileOptions, early: EarlyRun | None = None) -> int:
-    """`options` as the command line gave them; `early`: the run the entry point started for that same command
-    line (with the config already resolved), or None."""
+def run_profile(options: ProfileOptions, early: EarlyStart | None = None) -> int:
+    """`options` as the command line gave them; `early`: what the entry point made of that same command line
+    (the config resolved, maybe the run started), or None."""
     from gilscope.cli.config import resolve_profile
 
     if early is not None and early.given != options:  # cannot happen through the CLI: same argv, same table
         early.stop()
         early = None
-    options = early.options if early is not None else resolve_profile(options)
-    if options.engine not in tuple(Engine):
-        raise UsageError(f"--engine {options.engine!r}: use one of {', '.join(Engine)}")
-    if early is None:  # cli/early.py checked the target and the outputs before it started the run
+    if early is None:
+        options = resolve_profile(options)
         check_target(options.target)
         check_outputs(options.outputs)
+    elif early.options is None:
+        raise early.error or UsageError("the command line was not resolved")
+    else:
+        options = early.options
+    started_early = early.started if early is not None else None
+    if options.engine not in tuple(Engine):
+        raise UsageError(f"--engine {options.engine!r}: use one of {', '.join(Engine)}")
     if options.python:
         from gilscope.collect.interpreter import check
 
@@ -200,7 +209,7 @@ def run_profile(options: ProfileOptions, early: EarlyRun | None = None) -> int:
 
             baseline = load_report(options.baseline)
         _preload_stages(options)
-        if early is not None:
+        if started_early is not None:
             import gc
 
             gc.freeze()  # this process ends in os._exit: no collection need ever walk these objects again
@@ -208,7 +217,7 @@ def run_profile(options: ProfileOptions, early: EarlyRun | None = None) -> int:
     # The collector stays off from reading the data to the last report: this process builds and serialises
     # ~10 objects per distinct stack and ends with os._exit (benchmarks/scale.py: ~1 s of 3.8 s at 100k stacks).
     with paused_gc():
-        profile, run, extra = _collect(options, early)
+        profile, run, extra = _collect(options, started_early)
         from gilscope.pipeline import analyse
 
         report = analyse(
@@ -277,7 +286,7 @@ def _preload_stages(options: ProfileOptions) -> None:
         preload(wanted)
 
 
-def _collect(options: ProfileOptions, early: EarlyRun | None):
+def _collect(options: ProfileOptions, started_early: Started | None):
     from gilscope.cli.progress import Progress, wanted
     from gilscope.collect.launch import Launch, start, wait
     from gilscope.pipeline import collected
@@ -289,7 +298,7 @@ def _collect(options: ProfileOptions, early: EarlyRun | None):
         timeout_s=options.timeout_s,
         python=options.python or sys.executable,
     )
-    started = early.started if early is not None else start(launch)
+    started = started_early if started_early is not None else start(launch)
     if wanted(options.quiet):
         with Progress(lambda: started.proc.pid, options.interval_s or 0.005, since=started.started):
             outcome = wait(started)

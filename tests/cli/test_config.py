@@ -98,6 +98,20 @@ def test_command_line_overrides_config(project):
     assert runs(root) == 1
 
 
+def test_config_is_resolved_once_when_typer_runs_the_command(tmp_path):
+    """A [tool.gilscope] python leaves the run to typer after the early start resolved the config: the
+    resolved options go on to typer's command, so the missing baseline is warned about once, not twice."""
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.gilscope]\nbaseline = "ci/main.json"\npython = {json.dumps(sys.executable)}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "app.py").write_text("print('ran')\n", encoding="utf-8")
+    result = gilscope(tmp_path, "profile", "-q", "app.py")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ran\n"
+    assert result.stderr.count("baseline: no file ci/main.json yet") == 1, result.stderr
+
+
 def test_early_start_runs_the_target_once_with_the_configs_settings(project):
     root = project("early")
     result = gilscope(root, "profile", "-q", "app.py")
