@@ -1,118 +1,24 @@
-"""Call graphs from deterministic profilers turned into gilscope's stacks, and what a blocking call waits on.
+"""Call graphs from deterministic profilers turned into gilscope's stacks.
 
 - A user function's own time is Python running ("cpu").
 - A built-in's own time goes to its nearest user caller as a stack [caller, built-in] whose state the
-  built-in's name gives (time.sleep -> io, lock.acquire -> lock, zlib.compress -> native, else cpu).
+  built-in's name gives (agent/calls.py: time.sleep -> io, lock.acquire -> lock, zlib.compress -> native,
+  else cpu).
 - Library Python's own time goes to its nearest user caller; callers share by time on the edge, or calls.
 - Python time beyond a thread's measured running time (on a CPU or queued for one) was spent off the CPU
   where no call was traced (waiting for the GIL, or in `with lock:`), and is booked that way.
-wait_kind and fill_critical also serve the py-spy engine (gilscope.collect.pyspy_parse).
+fill_critical also serves the py-spy engine (gilscope.collect.pyspy_parse).
 """
 
 from __future__ import annotations
 
-import re
 import sys
 
+from gilscope.agent.calls import SYNC_PARTS, builtin_name, wait_kind
 from gilscope.agent.stacks import is_user_file
 from gilscope.agent.wire import FrameRow, StackRow
 
 _OWN_FILES = {__file__.replace("callgraph.py", "deterministic.py"), __file__}
-
-_IO_ATTRS = {
-    "sleep",
-    "recv",
-    "recv_into",
-    "recvfrom",
-    "recvfrom_into",
-    "recvmsg",
-    "send",
-    "sendall",
-    "sendto",
-    "sendmsg",
-    "sendfile",
-    "read",
-    "readinto",
-    "readline",
-    "readlines",
-    "readall",
-    "write",
-    "flush",
-    "accept",
-    "connect",
-    "connect_ex",
-    "select",
-    "poll",
-    "control",
-    "waitpid",
-    "wait3",
-    "wait4",
-    "waitid",
-    "communicate",
-    "getaddrinfo",
-    "gethostbyname",
-    "getresponse",
-    "urlopen",
-    "fsync",
-    "input",
-    "_recv",
-    "_recv_bytes",
-    "do_handshake",
-}
-_LOCK_ATTRS = {"acquire", "join", "wait", "wait_for", "result", "as_completed", "_wait_for_tstate_lock"}
-_NATIVE_MODULES = {
-    "zlib",
-    "hashlib",
-    "bz2",
-    "lzma",
-    "md5",
-    "sha1",
-    "sha256",
-    "sha512",
-    "sha3",
-    "blake2",
-    "numpy",
-    "scipy",
-}
-_ALIASES = {"posix": "os", "_socket": "socket", "_thread": "thread"}
-SYNC_PARTS = ("/threading.py", "/queue.py", "/concurrent/futures/", "/multiprocessing/", "/asyncio/locks.py")
-_LABEL = re.compile(r"<(?:built-in method|method) '?([\w.]+)'?(?: of '([\w.]+)' objects)?>")
-
-
-def builtin_name(label: str) -> str:
-    """A C function's profiler label as users write the call: "<built-in method time.sleep>" -> "time.sleep",
-    "<method 'acquire' of '_thread.lock' objects>" -> "lock.acquire", "posix.waitpid" -> "os.waitpid"."""
-    match = _LABEL.fullmatch(label.strip())
-    attr, owner = match.groups() if match else (label, None)
-    if owner is None:
-        owner, _, attr = attr.rpartition(".")
-    parts = [p for p in owner.split(".") if p]
-    if parts:
-        parts[0] = _ALIASES.get(parts[0], parts[0].lstrip("_") or parts[0])
-        if len(parts) == 2 and parts[0] in ("thread", "socket"):  # lock.acquire, socket.recv, RLock.release
-            parts = parts[1:]
-    return ".".join([*parts, attr])
-
-
-def wait_kind(name: str, receiver_needed: bool = False) -> str | None:
-    """What a call to `name` (dotted, as written or as builtin_name gives it) waits for: "io", "lock",
-    "native" (C code that releases the GIL), or None (runs holding the GIL). With `receiver_needed` (names
-    read from source text), a bare `join(` or `get(` is str.join or dict.get-like, not a thread or a queue."""
-    owner, _, attr = name.rpartition(".")
-    low = name.lower()
-    if owner in ("str", "bytes", "dict", "list", "os.path"):
-        return None
-    if owner.split(".")[0].lstrip("_").lower() in _NATIVE_MODULES:
-        return "native"
-    if attr == "wait" and ("proc" in low or "popen" in low or owner in ("os", "subprocess")):
-        return "io"
-    if attr in _IO_ATTRS:
-        return "io"
-    if attr in _LOCK_ATTRS and (owner or not receiver_needed):
-        return "lock"
-    if attr in ("get", "put") and ("queue" in low or owner[-1:] in ("q", "Q")):
-        return "lock"
-    return None
 
 
 def fill_critical(data: dict) -> None:

@@ -18,7 +18,7 @@ import time
 import weakref
 
 from gilscope.agent import gcwatch, procfs, sigterm_rescue
-from gilscope.agent.callgraph import wait_kind
+from gilscope.agent.calls import POLL_SYSCALLS, SLEEP_SYSCALLS, SYSCALL_OF_CALL, wait_kind
 from gilscope.agent.ftsafe import lookup
 from gilscope.agent.procfs import cpu_ns
 from gilscope.agent.stacks import (
@@ -48,8 +48,6 @@ UNTRACED = "untraced wait"  # off the CPU, not in a call we can name, and longer
 # sched_yield, then parks on a futex, and is scheduled in again each time: thousands of times a second (80k-190k
 # for 4 threads sharing one dict, 2 cores), against ~130 for free-running threads.
 CONTENDED_SWITCHES_PER_S = 2000
-_SLEEP_CALLS = {"nanosleep", "clock_nanosleep"}
-_POLL_CALLS = {"select", "pselect6", "poll", "ppoll", "epoll_wait", "epoll_pwait", "epoll_pwait2"}
 
 
 class _Thread:
@@ -201,7 +199,7 @@ class Sampler(threading.Thread):
             # The first look-up of a dict by a thread other than its owner marks it shared, and waits (60 ms and
             # more, 3.13t) while the owner thread runs. Collectors wait for this thread's first round, so that it
             # meets the module-level dicts it reads while the main thread is still blocked, not running the target.
-            lookup(procfs.SYSCALLS, 0), lookup(_IO_NAMES, ""), lookup(threading._active, 0)
+            lookup(procfs.SYSCALLS, 0), lookup(SYSCALL_OF_CALL, ""), lookup(threading._active, 0)
         me = threading.get_ident()
         interval = self.interval
         perf, own_cpu = time.perf_counter, time.thread_time
@@ -616,9 +614,9 @@ class Sampler(threading.Thread):
             if not self.gil_enabled:
                 return "lock", name or "futex"
             return "gil", "GIL"
-        if call in _SLEEP_CALLS:
+        if call in SLEEP_SYSCALLS:
             return "io", called_name(inner.f_code, inner.f_lasti)[0] or "sleep"
-        if call in _POLL_CALLS:
+        if call in POLL_SYSCALLS:
             if inner_flags & SELECTOR and inner_flags & LOOP:
                 return "io", "idle"
             return "io", called_name(inner.f_code, inner.f_lasti)[0] or call
@@ -800,25 +798,6 @@ def _coarsen(segments):
     return out
 
 
-_IO_NAMES = {
-    "sleep": "nanosleep",
-    "recv": "recvfrom",
-    "recv_into": "recvfrom",
-    "read": "read",
-    "readline": "read",
-    "accept": "accept",
-    "connect": "connect",
-    "select": "select",
-    "poll": "poll",
-    "communicate": "wait4",
-    "wait": "wait4",
-    "sendall": "sendto",
-    "send": "sendto",
-    "urlopen": "recvfrom",
-    "getresponse": "recvfrom",
-}
-
-
 def _guess_syscall(name: str) -> str:
     """Without /proc/<tid>/syscall, guess the blocking call from the name the Python code is calling."""
-    return lookup(_IO_NAMES, name.rsplit(".", 1)[-1], "futex")
+    return lookup(SYSCALL_OF_CALL, name.rsplit(".", 1)[-1], "futex")

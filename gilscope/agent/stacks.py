@@ -12,6 +12,7 @@ import dis
 import os
 import site
 
+from gilscope.agent.calls import INNERMOST_LOCK_CALLS, QUEUE_CALLS, QUICK_BUILTINS, SYNC_PARTS, is_queue
 from gilscope.agent.ftsafe import lookup
 
 # Flags per code object.
@@ -24,12 +25,6 @@ LOOP = (
 )
 NO_LOOPS = 32  # the code has no backward jump: its instruction pointer going back means a new call
 
-_SYNC_PARTS = ("/threading.py", "/queue.py", "/concurrent/futures/", "/multiprocessing/", "/asyncio/locks.py")
-# Calls that wait on a lock when the innermost frame makes them. Only C calls are made there (a Python-level call
-# has its own frame): lock.acquire and __enter__, and a C queue's get/put (SimpleQueue). Thread.join, Event.wait,
-# Queue.get and Future.result run in threading/queue code (SYNC frames); a C "get" or "join" is dict.get, str.join.
-_LOCK_CALLS = {"acquire", "__enter__", "acquire_lock"}
-_QUEUE_CALLS = {"get", "put", "get_nowait", "put_nowait"}
 _GILSCOPE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -91,7 +86,7 @@ def code_flags(code) -> int:
     flags = USER if is_user_file(filename) else 0
     if not flags:
         norm = filename.replace("\\", "/")
-        if any(part in norm for part in _SYNC_PARTS):
+        if any(part in norm for part in SYNC_PARTS):
             flags |= SYNC
         if code.co_name == "_run" and norm.endswith("asyncio/events.py"):
             flags |= HANDLE_RUN
@@ -144,81 +139,6 @@ _OPERATORS = {
     "CONTAINS_OP",
     "BINARY_SUBSCR",
     "BINARY_SLICE",
-}
-
-
-# Builtins too quick to hold the GIL for long: stopping right after one says little about where time went.
-_TRIVIAL_CALLS = {
-    "len",
-    "isinstance",
-    "issubclass",
-    "range",
-    "enumerate",
-    "zip",
-    "iter",
-    "next",
-    "min",
-    "max",
-    "abs",
-    "int",
-    "float",
-    "str",
-    "bool",
-    "repr",
-    "hash",
-    "id",
-    "ord",
-    "chr",
-    "round",
-    "divmod",
-    "getattr",
-    "setattr",
-    "hasattr",
-    "append",
-    "pop",
-    "get",
-    "items",
-    "keys",
-    "values",
-    "add",
-    "time",
-    "perf_counter",
-    "monotonic",
-    "thread_time",
-    "process_time",
-    "perf_counter_ns",
-    "time_ns",
-    "monotonic_ns",
-    "startswith",
-    "endswith",
-    "isdigit",
-    "lower",
-    "upper",
-    "strip",
-    "type",
-    "tuple",
-    "list",
-    "dict",
-    "set",
-    "frozenset",
-    "sum",
-    "any",
-    "all",
-    "sorted",
-    "reversed",
-    "callable",
-    "super",
-    "format",
-    "encode",
-    "decode",
-    "update",
-    "extend",
-    "insert",
-    "remove",
-    "index",
-    "count",
-    "copy",
-    "sleep",
 }
 
 
@@ -334,7 +254,7 @@ def _c_code_at(code, lasti: int, held_long: bool) -> str:
         name = _callable_of(instructions, here)
         if name is None:
             name = called_name(code, lasti)[0]
-        if not held_long and name.rsplit(".", 1)[-1] in _TRIVIAL_CALLS:
+        if not held_long and name.rsplit(".", 1)[-1] in QUICK_BUILTINS:
             return ""  # a quick builtin the interpreter checks for a hand-over after: bytecode's time
         return name or "a C function"
     if not held_long:
@@ -411,8 +331,6 @@ def _called_name(code, lasti: int) -> tuple[str, bool]:
     del line_start
     for name in names:
         receiver, _, attr = name.rpartition(".")
-        if attr in _LOCK_CALLS or (
-            attr in _QUEUE_CALLS and ("queue" in receiver.lower() or receiver[-1:] in ("q", "Q"))
-        ):
+        if attr in INNERMOST_LOCK_CALLS or (attr in QUEUE_CALLS and is_queue(receiver)):
             return name, True
     return (names[0] if names else ""), False

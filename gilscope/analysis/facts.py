@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass, field
 
-from gilscope.agent.callgraph import wait_kind
+from gilscope.agent.calls import wait_kind
 from gilscope.agent.wire import OBJECT_LOCK
 from gilscope.analysis.shared_state import shared_update_at
 from gilscope.model import Facts, Hotspot, Profile, RunInfo, State, ThreadSummary, TimeSplit

@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gilscope.agent.callgraph import SYNC_PARTS, fill_critical, wait_kind
+from gilscope.agent.callgraph import fill_critical
+from gilscope.agent.calls import HOLDS_GIL, IO_FILES, SYNC_PARTS, wait_kind
 from gilscope.agent.wire import FrameRow, StackRow
 
 _PROCESS = re.compile(r'process (\d+):"')
@@ -23,58 +24,6 @@ _THREAD = re.compile(r"thread \((0x[0-9a-fA-F]+|\d+)\)(?::\s*(.*))?$")
 _FRAME = re.compile(r"^(.*) \((.*?)(?::(\d+))?\)$")
 _CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
 _WITH = re.compile(r"^(?:async\s+)?with\s+([\w.]+)")
-_HOLDS_GIL = {
-    "range",
-    "len",
-    "int",
-    "float",
-    "str",
-    "bytes",
-    "list",
-    "dict",
-    "set",
-    "tuple",
-    "sum",
-    "min",
-    "max",
-    "sorted",
-    "reversed",
-    "enumerate",
-    "zip",
-    "map",
-    "filter",
-    "isinstance",
-    "abs",
-    "round",
-    "divmod",
-    "pow",
-    "hash",
-    "iter",
-    "next",
-    "getattr",
-    "hasattr",
-    "repr",
-    "format",
-    "append",
-    "extend",
-    "pop",
-    "get",
-    "items",
-    "keys",
-    "values",
-    "update",
-    "join",
-    "split",
-    "strip",
-    "replace",
-    "bool",
-    "any",
-    "all",
-    "type",
-    "super",
-    "print",
-}
-_IO_FILES = ("/selectors.py", "/socket.py", "/ssl.py", "/subprocess.py", "/http/", "/urllib/", "/asyncio/")
 OWN_THREAD_FILES = ("/gilscope/agent/sampler.py", "/gilscope/agent/sigterm_rescue.py")  # gilscope's threads
 
 
@@ -136,16 +85,16 @@ def leaf_wait(function: str, filename: str, text: str) -> tuple[str | None, str 
     if with_target and any(w in with_target.group(1).lower() for w in ("lock", "sem", "cond", "mutex")):
         return "lock", f"with {with_target.group(1)}"
     if "/" in norm and not norm.startswith("<"):
-        library = any(part in norm for part in SYNC_PARTS + _IO_FILES) or "/lib/python" in norm
+        library = any(part in norm for part in SYNC_PARTS + IO_FILES) or "/lib/python" in norm
         kind = wait_kind(function) if library else None
         if kind in ("io", "lock"):
             return kind, function
         if any(part in norm for part in SYNC_PARTS):
             return "lock", function
-        if any(part in norm for part in _IO_FILES):
+        if any(part in norm for part in IO_FILES):
             return "io", function
     native = [c for c in calls if wait_kind(c, receiver_needed=True) == "native"]
-    other = [c for c in calls if c.rsplit(".", 1)[-1] not in _HOLDS_GIL]
+    other = [c for c in calls if c.rsplit(".", 1)[-1] not in HOLDS_GIL]
     return None, (native or other or [None])[0]
 
 

@@ -12,14 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gilscope.agent.callgraph import (
-    Graph,
-    build_thread,
-    builtin_name,
-    fill_critical,
-    graph_to_stacks,
-    wait_kind,
-)
+from gilscope.agent.callgraph import Graph, build_thread, fill_critical, graph_to_stacks
+from gilscope.agent.calls import builtin_name, wait_kind
 from gilscope.agent.deterministic import MIXED_THREADS_NOTE, CProfileCollector, YappiCollector, new_data
 
 ROOT = Path(__file__).resolve().parents[3]
