@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from gilscope.agent.calls import wait_kind
 from gilscope.agent.wire import OBJECT_LOCK
 from gilscope.analysis.shared_state import shared_update_at
+from gilscope.analysis.threads import has_work
+from gilscope.analysis.thresholds import BUSY_CORE_WAIT, BUSY_OTHER_LOAD, IN_EVENT_LOOP, POOL_WAIT
 from gilscope.model import Facts, Hotspot, Profile, RunInfo, State, ThreadSummary, TimeSplit
 from gilscope.model.common import Role
 
@@ -88,7 +90,7 @@ def hotspot_facts(
         cpu_count=run.cpu_count,
         calls=hotspot.calls,
         waits=hotspot.waits,
-        in_event_loop=hotspot.event_loop_s >= 0.5 * hotspot.wall_s,
+        in_event_loop=hotspot.event_loop_s >= IN_EVENT_LOOP * hotspot.wall_s,
         loop_stall_s=hotspot.loop_stall_s,
         loop_stalls=hotspot.loop_stalls,
         in_child_process=hotspot.role in (Role.pool_worker, Role.child),
@@ -139,10 +141,6 @@ def waits_in_flight(hotspot: Hotspot, run: RunInfo) -> float:
     if span <= 0 or hotspot.split.io_s <= 0:
         return 0.0
     return round(hotspot.split.io_s / span, 2)
-
-
-BUSY_CORE_WAIT = 0.4  # threads waited this share of their runnable time for a core ...
-BUSY_OTHER_LOAD = 0.25  # ... while other processes used this share of the machine or more
 
 
 def busy_facts(profile: Profile | None, run: RunInfo) -> dict:
@@ -301,17 +299,11 @@ def _is_worker_loop(function: str, file: str) -> bool:
 def _pool_wait(hotspot: Hotspot, profile: Profile | None) -> bool:
     if profile is None or len(profile.processes) < 2:
         return False
-    return hotspot.role == Role.main and hotspot.split.lock_s > 0.5 * hotspot.split.total_s
+    return hotspot.role == Role.main and hotspot.split.lock_s > POOL_WAIT * hotspot.split.total_s
 
 
 def _busy_threads(threads: list[ThreadSummary]) -> int:
-    return sum(
-        1
-        for t in threads
-        if t.wall_s > 0
-        and (t.split.cpu_s + t.split.native_s + t.split.gil_s + t.shared_object_s) / t.wall_s >= 0.3
-        and t.pid == (threads[0].pid if threads else 0)
-    )
+    return sum(1 for t in threads if has_work(t) and t.pid == (threads[0].pid if threads else 0))
 
 
 def _cores(run: RunInfo) -> float:

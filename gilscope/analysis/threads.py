@@ -5,11 +5,11 @@ from collections import defaultdict
 from typing import Literal
 
 from gilscope.agent.wire import OBJECT_LOCK
+from gilscope.analysis.thresholds import HELD_BACK, WORKING
 from gilscope.model import Parallelism, Profile, RunInfo, State, ThreadSummary, TimeSplit
 from gilscope.model.common import Role
 
 HeldBack = Literal["", "gil", "shared-object", "lock", "other-processes"]
-WORKING = 0.3  # a thread with work: running, or held up by the GIL or a shared object, this share of its life
 
 
 def summarize_threads(profile: Profile) -> list[ThreadSummary]:
@@ -60,11 +60,11 @@ def parallelism(threads: list[ThreadSummary], run: RunInfo, machine_busy: bool =
     if not threads or run.wall_s <= 0:
         return None
     pid = threads[0].pid
-    working = [t for t in threads if t.pid == pid and t.wall_s > 0 and _working_s(t) >= WORKING * t.wall_s]
+    working = [t for t in threads if t.pid == pid and has_work(t)]
     possible = min(max(len(working), 1), max(run.cpu_count, 1))
     used = round(run.cpu_s / run.wall_s, 2)
     held_back: HeldBack = ""
-    if len(working) >= 2 and used < 0.8 * possible:
+    if len(working) >= 2 and used < HELD_BACK * possible:
         waits: dict[HeldBack, float] = {
             "gil": sum(t.split.gil_s for t in working),
             "shared-object": sum(t.shared_object_s for t in working),
@@ -75,5 +75,7 @@ def parallelism(threads: list[ThreadSummary], run: RunInfo, machine_busy: bool =
     return Parallelism(threads=len(working), cores_used=used, cores_possible=possible, held_back_by=held_back)
 
 
-def _working_s(t: ThreadSummary) -> float:
-    return t.split.cpu_s + t.split.native_s + t.split.gil_s + t.shared_object_s
+def has_work(t: ThreadSummary) -> bool:
+    """Running, or held up by the GIL or a shared object, for WORKING of its life."""
+    working_s = t.split.cpu_s + t.split.native_s + t.split.gil_s + t.shared_object_s
+    return t.wall_s > 0 and working_s >= WORKING * t.wall_s

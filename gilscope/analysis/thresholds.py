@@ -13,3 +13,12 @@ SHORT_RUN_S = 0.2
 SHORT_RUN_SAMPLES = 100
 CONFIDENT_SAMPLES = 50  # samples behind a hotspot for "high" confidence
 SOME_SAMPLES = 10  # ... for "medium"
+# Threads and the machine (threads.py, facts.py)
+WORKING = 0.3  # a thread with work: running, or held up by the GIL or a shared object, this share of its life
+HELD_BACK = 0.8  # threads with work used under this share of the cores they could: something held them back
+BUSY_CORE_WAIT = 0.4  # threads waited this share of their runnable time for a core ...
+BUSY_OTHER_LOAD = (
+    0.25  # ... while other processes used this share of the machine or more: the machine was busy
+)
+IN_EVENT_LOOP = 0.5  # a hotspot ran inside an event loop's callbacks for this share of its time
+POOL_WAIT = 0.5  # the main process's hotspot waits on a lock this share of its time while workers run
