@@ -5,7 +5,7 @@ It is saved inside the JSON report so that reports can be re-rendered without ru
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gilscope.model.common import Role, Seconds, State
+from gilscope.model.common import Role, Seconds, State, new_dict, new_list
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -47,9 +47,9 @@ class ThreadProfile(BaseModel):
     daemon: bool = False
     wall_s: Seconds = 0.0
     cpu_s: Seconds = 0.0
-    states: dict[State, Seconds] = Field(default_factory=dict)
+    states: dict[State, Seconds] = Field(default_factory=new_dict)
     # (start_s, end_s, state) from the run's start, adjacent equal states merged, capped in count
-    segments: list[tuple[float, float, State]] = Field(default_factory=list)
+    segments: list[tuple[float, float, State]] = Field(default_factory=new_list)
 
 
 class LoopStall(BaseModel):
@@ -78,7 +78,7 @@ class ProcessProfile(BaseModel):
     model_config = _FROZEN
     pid: int
     role: Role = Role.main  # main, pool worker or child
-    argv: list[str] = Field(default_factory=list)
+    argv: list[str] = Field(default_factory=new_list)
     wall_s: Seconds = 0.0
     cpu_s: Seconds = 0.0
 
@@ -93,19 +93,21 @@ class Profile(BaseModel):
     cpu_s: Seconds
     samples: int = 0
     gil_measured: bool = True  # False when the engine cannot see the GIL (or there is none)
-    frames: list[Frame] = Field(default_factory=list)
-    threads: list[ThreadProfile] = Field(default_factory=list)
-    processes: list[ProcessProfile] = Field(default_factory=list)
-    stacks: list[StackCount] = Field(default_factory=list)
-    loop_stalls: list[LoopStall] = Field(default_factory=list)
+    frames: list[Frame] = Field(default_factory=new_list)
+    threads: list[ThreadProfile] = Field(default_factory=new_list)
+    processes: list[ProcessProfile] = Field(default_factory=new_list)
+    stacks: list[StackCount] = Field(default_factory=new_list)
+    loop_stalls: list[LoopStall] = Field(default_factory=new_list)
     calls: dict[int, int] = Field(
-        default_factory=dict
+        default_factory=new_dict
     )  # frame index -> exact call count (deterministic engines)
     # frame index -> separate calls of that function the sampler saw running (a lower bound on its call count)
-    invocations: dict[int, int] = Field(default_factory=dict)
-    gil_reenabled_by: list[str] = Field(default_factory=list)
-    ipc: dict[str, float] = Field(default_factory=dict)  # inter-process counters: tasks, pickled_bytes, ...
-    notes: list[str] = Field(default_factory=list)  # collector caveats, shown in the report
-    gc: list[GcGeneration] = Field(default_factory=list)  # per generation; empty when not measured
+    invocations: dict[int, int] = Field(default_factory=new_dict)
+    gil_reenabled_by: list[str] = Field(default_factory=new_list)
+    ipc: dict[str, float] = Field(
+        default_factory=new_dict
+    )  # inter-process counters: tasks, pickled_bytes, ...
+    notes: list[str] = Field(default_factory=new_list)  # collector caveats, shown in the report
+    gc: list[GcGeneration] = Field(default_factory=new_list)  # per generation; empty when not measured
     rounds: int = 0  # times the sampler read the stacks (samples counts intervals covered)
     gil_wait_s: Seconds = 0.0  # time the main process's sampler waited for the GIL after its sleeps

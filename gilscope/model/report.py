@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gilscope.model.common import Kind, Ratio, Role, Seconds, Severity, State, Strategy
+from gilscope.model.common import Kind, Ratio, Role, Seconds, Severity, State, Strategy, new_dict, new_list
 from gilscope.model.profile import Profile
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -58,12 +58,12 @@ class Hotspot(BaseModel):
     share: Ratio  # share of the run's wall time the program spent here (critical path)
     split: TimeSplit
     role: Role = Role.main
-    threads: list[str] = Field(default_factory=list)
-    blockers: dict[str, Seconds] = Field(default_factory=dict)
+    threads: list[str] = Field(default_factory=new_list)
+    blockers: dict[str, Seconds] = Field(default_factory=new_dict)
     # seconds in C code that held the GIL (part of split.cpu_s), by the C function as the code calls it
-    c_functions: dict[str, Seconds] = Field(default_factory=dict)
+    c_functions: dict[str, Seconds] = Field(default_factory=new_dict)
     # seconds running without the GIL (part of split.native_s), by the call it was in, where known
-    native_calls: dict[str, Seconds] = Field(default_factory=dict)
+    native_calls: dict[str, Seconds] = Field(default_factory=new_dict)
     own_bytecode_s: Seconds = 0.0  # bytecode in the function's own frames, not in library Python it calls
     # free-threaded builds: the user's line where its threads queued most on an object's internal lock (0: none)
     shared_object_line: int = 0
@@ -75,7 +75,7 @@ class Hotspot(BaseModel):
     samples: int = 0
     calls: int = 0
     confidence: Literal["low", "medium", "high"] = "medium"
-    evidence: list[Evidence] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=new_list)
 
 
 class Speedup(BaseModel):
@@ -100,8 +100,8 @@ class Finding(BaseModel):
     strategy: Strategy
     message: str
     fingerprint: str
-    because: list[str] = Field(default_factory=list)
-    evidence: list[Evidence] = Field(default_factory=list)
+    because: list[str] = Field(default_factory=new_list)
+    evidence: list[Evidence] = Field(default_factory=new_list)
     estimated_speedup: Speedup | None = None
     change_at: Location | None = (
         None  # the construct to change, found in the source (may differ from the hotspot)
@@ -110,7 +110,7 @@ class Finding(BaseModel):
     after: str = ""
     diff: str = ""  # a unified diff built from the user's own lines, never applied
     # when no diff is shown because its safety could not be shown: what must hold for the change to be safe
-    change_requires: list[str] = Field(default_factory=list)
+    change_requires: list[str] = Field(default_factory=new_list)
 
 
 class ThreadSummary(BaseModel):
@@ -175,9 +175,9 @@ class Report(BaseModel):
     tool: str = "gilscope"
     version: str = ""
     run: RunInfo
-    hotspots: list[Hotspot] = Field(default_factory=list)
-    findings: list[Finding] = Field(default_factory=list)
-    threads: list[ThreadSummary] = Field(default_factory=list)
+    hotspots: list[Hotspot] = Field(default_factory=new_list)
+    findings: list[Finding] = Field(default_factory=new_list)
+    threads: list[ThreadSummary] = Field(default_factory=new_list)
     parallelism: Parallelism | None = None
-    caveats: list[str] = Field(default_factory=list)
+    caveats: list[str] = Field(default_factory=new_list)
     profile: Profile | None = None
