@@ -3,6 +3,11 @@ pairs (so a busy spell hits both), the median of each and of the per-pair differ
 
     python benchmarks/startup.py [--pairs 10] [--json benchmarks/results/startup.json]
 
+Both commands run with this checkout first on PYTHONPATH, so the console script imports this checkout's
+gilscope even when the installed one (an editable install, say) points at another copy. Both use this
+interpreter's own path (sys.executable); give --command that path too, not a pyenv shim (`python3` under
+pyenv is a shell script: ~70 ms of CPU and ~110 ms of wall time before Python starts).
+
 The README quotes the median difference as the start-up and reporting cost. The CPU time of the same pairs
 (user + system, gilscope and the target together) is printed next to it: on a shared machine it moves less
 than the wall time, so it is the figure to compare two versions by when the load is high.
@@ -33,11 +38,41 @@ def gilscope_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "gilscope"]
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def child_env() -> dict[str, str]:
+    """This checkout first on PYTHONPATH, for both commands of a pair."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def versions() -> dict[str, str]:
+    """What the figure depends on besides gilscope: pydantic (most of the import time) and typing_extensions
+    (before 4.16 its @deprecated imports asyncio for pydantic_core on Python 3.11 and 3.12)."""
+    code = "import pydantic, pydantic_core, typing_extensions as t, importlib.metadata as m; print(" + (
+        "pydantic.VERSION, pydantic_core.__version__, m.version('typing_extensions'))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True, text=True)
+    names = ("pydantic", "pydantic_core", "typing_extensions")
+    return dict(zip(names, found.stdout.split())) if found.returncode == 0 else {}
+
+
+def commit() -> str:
+    found = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return found.stdout.strip()
+
+
 def timed(argv: list[str], cwd: str) -> tuple[float, float]:
     """(wall, CPU) seconds of one run; CPU is user + system of the process and every child it waited for."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        argv, cwd=cwd, env=child_env(), check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+    )
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
@@ -72,6 +107,10 @@ def main() -> None:
         "fixed_cost_s": round(cost, 4),
         "fixed_cpu_s": round(cpu_cost, 4),
         "python": sys.version.split()[0],
+        "executable": sys.executable,
+        "command": [*gilscope, "profile", "-q", "empty.py"],
+        "gilscope_commit": commit(),
+        **versions(),
         "cpus": os.cpu_count(),
         "load_1min": round(os.getloadavg()[0], 2),
     }
