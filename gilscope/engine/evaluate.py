@@ -9,10 +9,10 @@ After advice, triage.py caps what is not worth acting on and sorts again, with f
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 
 from gilscope.engine.conditions import Match, evaluate, facts_read
+from gilscope.engine.digest import sha256
 from gilscope.engine.rule import Rule
 from gilscope.engine.speedup import estimate
 from gilscope.model import Evidence, Facts, Finding
@@ -82,7 +82,7 @@ def fingerprint(rule_id: str, file: str, function: str) -> str:
     Only the file's last two path parts count, so two checkouts in different folders agree.
     """
     short = "/".join([part for part in file.replace("\\", "/").split("/") if part][-2:])
-    return hashlib.sha256(f"{rule_id}|{short}|{function}".encode()).hexdigest()[:16]
+    return sha256(f"{rule_id}|{short}|{function}".encode()).hexdigest()[:16]
 
 
 def run_rule_tests(rule: Rule) -> list[str]:

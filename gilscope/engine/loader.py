@@ -10,7 +10,6 @@ User folders are always read and checked afresh.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from gilscope.engine.conditions import ConditionError
+from gilscope.engine.digest import sha256
 from gilscope.engine.rule import Rule
 from gilscope.errors import RuleLoadError
 
@@ -104,7 +104,7 @@ def _cache_file() -> Path | None:
             base = os.path.join(os.path.expanduser("~"), ".cache")
     if not os.path.isabs(base):  # no home folder: no cache
         return None
-    installation = hashlib.sha256(str(_PACKAGE).encode()).hexdigest()[:12]
+    installation = sha256(str(_PACKAGE).encode()).hexdigest()[:12]
     return Path(base, "gilscope", f"rules-{sys.implementation.cache_tag}-{installation}.pickle")
 
 
@@ -112,7 +112,7 @@ def _cache_key(root: Path, paths: list[Path]) -> str:
     import pydantic_core
     from pydantic.version import VERSION
 
-    digest = hashlib.sha256()
+    digest = sha256()
     for part in (sys.version, VERSION, pydantic_core.__version__, str(pickle.HIGHEST_PROTOCOL)):
         digest.update(part.encode() + b"\0")
     code = [file for folder in _CODE for file in sorted(folder.glob("*.py"))] + list(_CODE_FILES)
