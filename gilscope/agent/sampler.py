@@ -364,7 +364,7 @@ class Sampler(threading.Thread):
             held_total = sum(held_by.values()) + gil_wait + 0.001
             for th, (frames_key, line, dwall, state, blocker, cpu_part, off_state) in seen:
                 if contended:  # the sampler waited its turn among threads: that says nothing of C code
-                    off_state = (*off_state[:5], 0.0, "")
+                    off_state = (*off_state[:5], 0.0, "", *off_state[7:])
                 if not contended and off_state[0] == "gil":
                     off_state, blocker = ("cpu", *off_state[1:]), None
                     if state == "gil":
@@ -516,7 +516,7 @@ class Sampler(threading.Thread):
             state,
             blocker,
             running_share,
-            (off_state, run_state, wakeups, c_code, gc_s, *hold),
+            (off_state, run_state, wakeups, c_code, gc_s, *hold, drun),
         )
 
     def _count_calls(self, th, key, ids, lastis) -> None:
@@ -598,7 +598,7 @@ class Sampler(threading.Thread):
             state,
             blocker,
             running,
-            (off_state, "cpu", wakeups, "", 0.0, 0.0, ""),
+            (off_state, "cpu", wakeups, "", 0.0, 0.0, "", drun),
             dwall * th.critical_ratio,
             now,
         )
@@ -641,10 +641,15 @@ class Sampler(threading.Thread):
 
     # ---- aggregation --------------------------------------------------------------------------------
     def _add(self, th, frames_key, line, dwall, state, blocker, running_s, off_run, critical, now):
-        off_state, run_state, wakeups, c_code, gc_s, hold_s, hold_code = off_run
+        off_state, run_state, wakeups, c_code, gc_s, hold_s, hold_code, queued_s = off_run
         run_s = min(running_s, dwall)
         off_s = dwall - run_s
-        cpu_s = run_s
+        # Of the running time, the run-queue wait: runnable, waiting for a core. It is booked with the running
+        # state (the thread wanted the CPU) but is no CPU time, and it is kept apart (queued) so that the kind
+        # says what the code does when it has a core, not how busy the machine was.
+        queued_s = min(queued_s, run_s) if run_s > 0 else 0.0
+        on_cpu_share = 1.0 - queued_s / run_s if run_s > 0 else 1.0
+        cpu_s = run_s - queued_s
         # Split the interval: its running part and its blocked part are booked separately; a collection's
         # time (it holds the GIL) apart from the code that triggered it.
         parts: list[tuple[str, str | None, str | None, float, float]] = []
@@ -668,12 +673,14 @@ class Sampler(threading.Thread):
             parts.append((off_state, blocker, None, off_s, 0.0))
         if not parts:
             parts.append((state, blocker, None, dwall, 0.0))
-        for part_state, part_blocker, part_c, seconds, cpu in parts:
+        for part_state, part_blocker, part_c, seconds, running in parts:
             k = (th.index, frames_key, line, part_state, part_blocker, part_c)
             agg = lookup(self.stacks, k)
             if agg is None:
-                agg = self.stacks[k] = [0, 0.0, 0.0, 0.0, 0.0]
-            if part_state in ("io", "lock") and cpu == 0.0:
+                agg = self.stacks[k] = [0, 0.0, 0.0, 0.0, 0.0, 0.0]
+            cpu = running * on_cpu_share
+            agg[5] += running - cpu
+            if part_state in ("io", "lock") and running == 0.0:
                 # Each time a blocked thread was scheduled in again, one wait ended. An interval that also ran
                 # was scheduled in for other reasons too (preemption, the GIL): keep the blocked part's share.
                 agg[4] += wakeups * (seconds / dwall)
@@ -761,9 +768,11 @@ class Sampler(threading.Thread):
                     for th in self.thread_list
                 ],
                 # keys (thread, frames innermost first, line, state, blocker, C code), values [samples, wall,
-                # cpu, critical, waits]
+                # cpu, critical, waits, queued]
                 "stacks": [
-                    StackRow(k[0], list(reversed(k[1])), k[2], k[3], k[4], v[0], v[1], v[2], v[3], v[4], k[5])
+                    StackRow(
+                        k[0], list(reversed(k[1])), k[2], k[3], k[4], v[0], v[1], v[2], v[3], v[4], k[5], v[5]
+                    )
                     for k, v in self.stacks.items()
                 ],
                 "stalls": [StallRow(k[0], list(reversed(k[1])), k[2], *v) for k, v in self.stalls.items()],

@@ -39,6 +39,7 @@ class StackRow(NamedTuple):
     critical_s: float  # of wall_s, the time on the program's critical path
     waits: float = 0  # blocking waits that ended in it (wake-ups)
     c_function: str | None = None  # C code it ran holding the GIL (cpu state), or garbage collection
+    core_wait_s: float = 0.0  # of wall_s, runnable but waiting for a core (run-queue time): no CPU time
 
 
 class StallRow(NamedTuple):

@@ -23,6 +23,7 @@ class _Acc:
     threads: set = field(default_factory=set)
     blockers: dict = field(default_factory=lambda: defaultdict(float))
     event_loop_s: float = 0.0
+    core_wait: float = 0.0  # runnable, waiting for a core: left out of seconds (the shares)
     processes: set = field(default_factory=set)
     contention: float = (
         0.0  # seconds waiting on a lock taken in this function's own code (with lock: / acquire)
@@ -68,7 +69,9 @@ def classify(
         acc = accs[key]
         thread = stack.thread
         state, wall = stack.state, stack.wall_s
-        acc.seconds[state] += wall
+        queued = min(stack.core_wait_s, wall)
+        acc.seconds[state] += wall - queued
+        acc.core_wait += queued
         acc.wall += wall
         acc.cpu += stack.cpu_s
         acc.critical += stack.critical_s / divisor[thread]
@@ -185,6 +188,16 @@ def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
                     detail=_STATE_MEANING[state],
                 )
             )
+    if acc.core_wait >= T.CORE_WAIT_SHOWN * acc.wall:
+        evidence.append(
+            Evidence(
+                metric="core_wait",
+                value=round(acc.core_wait / acc.wall, 3),
+                source="/proc schedstat",
+                detail=f"{acc.core_wait:.3f} s runnable, waiting for a core (other processes, or more threads "
+                "than cores): left out of the shares, which say what the code does when it has one",
+            )
+        )
     if acc.blockers:
         name, seconds = max(acc.blockers.items(), key=lambda kv: kv[1])
         evidence.append(
@@ -269,6 +282,7 @@ def _hotspot(profile, key, acc, share, stall, holder=None) -> Hotspot:
         confidence=confidence,
         waits=acc.waits,
         event_loop_s=round(acc.event_loop_s, 4),
+        core_wait_s=round(acc.core_wait, 4),
         loop_stalls=stall[0] if stall is not None else 0,
         loop_stall_s=round(stall[1], 4) if stall is not None else 0.0,
         lock_holder=holder or "",

@@ -11,6 +11,7 @@ MAX_HOTSPOTS = 25
 # info (engine/triage.py). rules/meta/GS901 says the same from the samples fact.
 SHORT_RUN_S = 0.2
 SHORT_RUN_SAMPLES = 100
+CORE_WAIT_SHOWN = 0.05  # a hotspot's run-queue wait (of its wall time) shown as evidence from this share
 CONFIDENT_SAMPLES = 50  # samples behind a hotspot for "high" confidence
 SOME_SAMPLES = 10  # ... for "medium"
 # Threads and the machine (threads.py, facts.py)

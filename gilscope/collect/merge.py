@@ -52,6 +52,8 @@ def _same_as_construct() -> bool:
         cpu_s=0.25,
         critical_s=0.125,
         waits=6,
+        c_function="y",
+        core_wait_s=0.0625,
     )
     try:
         a, b = _fast_stack(**sample), _construct_stack(**sample)
@@ -140,6 +142,7 @@ def merge(data: list[dict], engine: str) -> Profile:
                     critical_s=critical if critical > 0 else 0.0,
                     waits=waits if waits > 0 else 0,
                     c_function=None if c_function is None else str(c_function),
+                    core_wait_s=queued if (queued := float(st.core_wait_s)) > 0 else 0.0,
                 )
             )
         for row in d.get("stalls", []):

@@ -36,6 +36,7 @@ class StackCount(BaseModel):
     waits: int = Field(0, ge=0)  # blocking waits that ended (the thread was scheduled in again), if known
     c_function: str | None = None  # cpu state only: the C function running while holding the GIL
     # (e.g. "json.dumps"); None means Python bytecode
+    core_wait_s: Seconds = 0.0  # of wall_s, runnable but waiting for a core (run-queue time), if measured
 
 
 class ThreadProfile(BaseModel):

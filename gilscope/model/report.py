@@ -69,6 +69,9 @@ class Hotspot(BaseModel):
     shared_object_line: int = 0
     waits: int = 0  # blocking waits that ended while in it (wake-ups)
     event_loop_s: Seconds = 0.0  # time inside an asyncio callback
+    # runnable but waiting for a core (other processes, or more threads than cores): part of wall_s, not of
+    # split, whose shares (and so the kind) say what the code does when it has a core
+    core_wait_s: Seconds = 0.0
     loop_stalls: int = 0  # separate stalls of the event loop it caused
     loop_stall_s: Seconds = 0.0
     lock_holder: str = ""  # the function the thread holding the lock it waited on ran, when known

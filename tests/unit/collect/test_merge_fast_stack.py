@@ -1,0 +1,30 @@
+"""merge builds StackCounts without validation when that leaves what model_construct leaves: its check must
+name every field, or the fast path is silently off (it was, from c_function's addition until core_wait_s)."""
+
+from gilscope.collect import merge
+from gilscope.model.profile import StackCount
+
+
+def test_the_fast_path_is_on_for_the_installed_pydantic():
+    assert merge._same_as_construct()
+    assert merge._stack is merge._fast_stack
+
+
+def test_the_fast_path_gives_what_validation_gives():
+    values = dict(
+        thread=0,
+        frames=(1,),
+        line=3,
+        state="cpu",
+        blocker=None,
+        samples=2,
+        wall_s=0.25,
+        cpu_s=0.125,
+        critical_s=0.0,
+        waits=0,
+        c_function=None,
+        core_wait_s=0.125,
+    )
+    fast = merge._fast_stack(**{**values, "state": merge._STATES["cpu"]})
+    assert fast == StackCount(**values)
+    assert fast.model_dump_json() == StackCount(**values).model_dump_json()
