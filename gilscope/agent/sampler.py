@@ -365,7 +365,14 @@ class Sampler(threading.Thread):
             for th, (frames_key, line, dwall, state, blocker, cpu_part, off_state) in seen:
                 if contended:  # the sampler waited its turn among threads: that says nothing of C code
                     off_state = (*off_state[:5], 0.0, "", *off_state[7:])
-                if not contended and off_state[0] == "gil":
+                if not contended and off_state[0] == "gil" and off_state[8] is not None:
+                    # Off the CPU now only for the GIL this sampler holds, blocked in a call at the last sample:
+                    # the interval's off-CPU time was the end of that call (a sleep's tail), not running.
+                    resumed_state, blocker = off_state[8]
+                    off_state = (resumed_state, *off_state[1:])
+                    if state == "gil":
+                        state = resumed_state
+                elif not contended and off_state[0] == "gil":
                     off_state, blocker = ("cpu", *off_state[1:]), None
                     if state == "gil":
                         state = "cpu"
@@ -507,6 +514,9 @@ class Sampler(threading.Thread):
             self._track_stall(th, lookup(handle.f_locals, "self"), tuple(key), state, dwall, now)
         elif th.stall_key is not None:
             self._close_stall(th)
+        # Blocked in a call at the last sample: if it is not now, that call ended in this interval (see sample())
+        prev = th.last
+        resumed = (prev[2], prev[3]) if prev is not None and prev[2] in ("io", "lock") else None
         th.last = (tuple(key), line, off_state, blocker)
         th.has_user = bool(seen_flags & USER)
         return (
@@ -516,7 +526,7 @@ class Sampler(threading.Thread):
             state,
             blocker,
             running_share,
-            (off_state, run_state, wakeups, c_code, gc_s, *hold, drun),
+            (off_state, run_state, wakeups, c_code, gc_s, *hold, drun, resumed),
         )
 
     def _count_calls(self, th, key, ids, lastis) -> None:
@@ -598,7 +608,7 @@ class Sampler(threading.Thread):
             state,
             blocker,
             running,
-            (off_state, "cpu", wakeups, "", 0.0, 0.0, "", drun),
+            (off_state, "cpu", wakeups, "", 0.0, 0.0, "", drun, None),
             dwall * th.critical_ratio,
             now,
         )
@@ -641,7 +651,7 @@ class Sampler(threading.Thread):
 
     # ---- aggregation --------------------------------------------------------------------------------
     def _add(self, th, frames_key, line, dwall, state, blocker, running_s, off_run, critical, now):
-        off_state, run_state, wakeups, c_code, gc_s, hold_s, hold_code, queued_s = off_run
+        off_state, run_state, wakeups, c_code, gc_s, hold_s, hold_code, queued_s, _resumed = off_run
         run_s = min(running_s, dwall)
         off_s = dwall - run_s
         # Of the running time, the run-queue wait: runnable, waiting for a core. It is booked with the running

@@ -15,7 +15,7 @@ def _booked(queued_s: float) -> tuple[Sampler, object]:
     now = time.perf_counter()
     th = sampler._thread_for(threading.get_ident(), now)
     # 10 ms: 8 ms running or runnable (of it `queued_s` in the run queue), 2 ms asleep
-    off_run = ("io", "cpu", 0, "", 0.0, 0.0, "", queued_s)
+    off_run = ("io", "cpu", 0, "", 0.0, 0.0, "", queued_s, None)
     sampler._add(th, (0,), 5, 0.010, "cpu", "time.sleep", 0.008, off_run, 0.0, now)
     return sampler, th
 
@@ -42,3 +42,4 @@ def test_stack_rows_carry_the_core_wait():
     row = StackRow(0, [0], 5, "cpu", None, 1, 0.008, 0.005, 0.0, 0, None, 0.003)
     assert row.core_wait_s == 0.003
     assert StackRow(*row[:11]).core_wait_s == 0.0  # an older agent's row
+
