@@ -42,4 +42,3 @@ def test_stack_rows_carry_the_core_wait():
     row = StackRow(0, [0], 5, "cpu", None, 1, 0.008, 0.005, 0.0, 0, None, 0.003)
     assert row.core_wait_s == 0.003
     assert StackRow(*row[:11]).core_wait_s == 0.0  # an older agent's row
-
