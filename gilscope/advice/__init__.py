@@ -28,6 +28,7 @@ from gilscope.engine.speedup import IO_POOL_WORKERS, default_executor_workers, e
 from gilscope.model import Facts, Finding, Hotspot, Location, Profile
 
 MAX_CONTEXT_LINES = 4
+MIN_BLOCKER_SHARE = 0.05  # a blocker below this share of its hotspot's wall time is no clue to the change
 # enrich() looks for constructs in at most this much source per report, a file counted once for each finding
 # in it (the matchers and the safety checks walk the whole file for each finding: 3 to 5 s per million
 # characters on a slow 2-core machine); past it, findings keep their rule docs' snippets. A bound on the work,
@@ -42,8 +43,14 @@ _INLINE = (".<listcomp>", ".<dictcomp>", ".<setcomp>", ".<genexpr>", ".<lambda>"
 
 def clues_for(finding: Finding, hotspot: Hotspot | None, profile: Profile | None = None) -> Clues:
     facts = {e.metric: e.value for e in finding.evidence}
-    blockers = list(hotspot.blockers) if hotspot else []
-    if facts.get("blocker"):
+    # Calls it spent a real part of its time in: a sampling moment's blocker (a coroutine found once in the call
+    # the previous one slept in) must not point a CPU hotspot's change at another function's line.
+    blockers = (
+        [b for b, seconds in hotspot.blockers.items() if seconds >= MIN_BLOCKER_SHARE * hotspot.wall_s]
+        if hotspot
+        else []
+    )
+    if facts.get("blocker") and hotspot is None:  # (with a hotspot, its blockers above say it, by time)
         blockers.append(str(facts["blocker"]))
     holder = str(facts.get("lock_holder") or (hotspot.lock_holder if hotspot else ""))
     waits = int(float(facts.get("waits") or (hotspot.waits if hotspot else 0)))

@@ -514,13 +514,19 @@ class Sampler(threading.Thread):
             self._track_stall(th, lookup(handle.f_locals, "self"), tuple(key), state, dwall, now)
         elif th.stall_key is not None:
             self._close_stall(th)
-        # Blocked in a call at the last sample: if it is not now, that call ended in this interval (see sample())
+        # Blocked in a call at the last sample, in the same function: if it is not now, that call ended in this
+        # interval (see sample()). In another function it has run code since, and the call is not this one's.
         prev = th.last
-        resumed = (prev[2], prev[3]) if prev is not None and prev[2] in ("io", "lock") else None
-        th.last = (tuple(key), line, off_state, blocker)
+        key_now = tuple(key)
+        resumed = (
+            (prev[2], prev[3])
+            if prev is not None and prev[2] in ("io", "lock") and prev[0] == key_now
+            else None
+        )
+        th.last = (key_now, line, off_state, blocker)
         th.has_user = bool(seen_flags & USER)
         return (
-            tuple(key),
+            key_now,
             line,
             dwall,
             state,
