@@ -365,17 +365,14 @@ class Sampler(threading.Thread):
             for th, (frames_key, line, dwall, state, blocker, cpu_part, off_state) in seen:
                 if contended:  # the sampler waited its turn among threads: that says nothing of C code
                     off_state = (*off_state[:5], 0.0, "", *off_state[7:])
-                if not contended and off_state[0] == "gil" and off_state[8] is not None:
-                    # Off the CPU now only for the GIL this sampler holds, blocked in a call at the last sample:
-                    # the interval's off-CPU time was the end of that call (a sleep's tail), not running.
-                    resumed_state, blocker = off_state[8]
-                    off_state = (resumed_state, *off_state[1:])
+                if not contended and off_state[0] == "gil":
+                    # Off the CPU now only for the GIL this sampler holds. Blocked in a call at the last sample:
+                    # the interval's off-CPU time was the end of that call (a sleep's tail). Else it was running.
+                    resumed = off_state[8]
+                    now_state, blocker = resumed if resumed is not None else ("cpu", None)
+                    off_state = (now_state, *off_state[1:])
                     if state == "gil":
-                        state = resumed_state
-                elif not contended and off_state[0] == "gil":
-                    off_state, blocker = ("cpu", *off_state[1:]), None
-                    if state == "gil":
-                        state = "cpu"
+                        state = now_state
                 elif off_state[0] == "gil" and self.gil_enabled:
                     waited = dwall - min(cpu_part, dwall)
                     if held_total - held_by[th.index] < 0.5 * waited:
@@ -510,14 +507,14 @@ class Sampler(threading.Thread):
             if (off_state != "io" or blocker == UNTRACED) and wait_kind(name) != "io":
                 blocker = (name or "lock") if inner_flags & SYNC or lockish else OBJECT_LOCK
                 state = off_state = run_state = "lock"
+        key_now = tuple(key)
         if handle is not None:
-            self._track_stall(th, lookup(handle.f_locals, "self"), tuple(key), state, dwall, now)
+            self._track_stall(th, lookup(handle.f_locals, "self"), key_now, state, dwall, now)
         elif th.stall_key is not None:
             self._close_stall(th)
         # Blocked in a call at the last sample, in the same function: if it is not now, that call ended in this
         # interval (see sample()). In another function it has run code since, and the call is not this one's.
         prev = th.last
-        key_now = tuple(key)
         resumed = (
             (prev[2], prev[3])
             if prev is not None and prev[2] in ("io", "lock") and prev[0] == key_now
