@@ -8,6 +8,13 @@ gilscope even when the installed one (an editable install, say) points at anothe
 interpreter's own path (sys.executable); give --command that path too, not a pyenv shim (`python3` under
 pyenv is a shell script: ~70 ms of CPU and ~110 ms of wall time before Python starts).
 
+With --target-s S the target sleeps S seconds instead of being empty: gilscope's imports then overlap its run,
+and the difference is what a real program pays (start-up before the fork, then analysis and reporting).
+
+With --instructions each command also runs once under valgrind's callgrind, which counts instructions: the same
+count for the same code whatever else the machine does, so two versions compare on a noisy machine where their
+wall times do not. The parent (gilscope's own process) and the other processes are counted apart.
+
 The README quotes the median difference as the start-up and reporting cost. The CPU time of the same pairs
 (user + system, gilscope and the target together) is printed next to it: on a shared machine it moves less
 than the wall time, so it is the figure to compare two versions by when the load is high.
@@ -78,6 +85,25 @@ def timed(argv: list[str], cwd: str) -> tuple[float, float]:
     return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
+def instructions(argv: list[str], cwd: str) -> list[int]:
+    """Instructions executed by each process of one run, the first process first (callgrind)."""
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.%p", *argv],
+            cwd=cwd,
+            env=child_env(),
+            check=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        counts = []
+        for path in sorted(Path(out).glob("cg.*"), key=lambda p: int(p.suffix[1:])):
+            summary = next(line for line in path.read_text().splitlines() if line.startswith("summary:"))
+            counts.append(int(summary.split()[1]))
+        return counts
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pairs", type=int, default=10)
@@ -87,17 +113,26 @@ def main() -> None:
         help="how to run gilscope (default: the console script), e.g. to compare "
         "another checkout: --command 'python3 -m gilscope' with PYTHONPATH=that/checkout",
     )
+    ap.add_argument(
+        "--target-s", type=float, default=0.0, help="the target sleeps this long (default: empty)"
+    )
+    ap.add_argument("--instructions", action="store_true", help="also count instructions (needs valgrind)")
     ns = ap.parse_args()
+    name = "empty.py" if not ns.target_s else "sleeps.py"
+    counted: dict[str, list[int]] = {}
     with tempfile.TemporaryDirectory() as folder:  # no pyproject.toml above it: no [tool.gilscope]
-        empty = os.path.join(folder, "empty.py")
-        Path(empty).write_text("", encoding="utf-8")
+        script = os.path.join(folder, name)
+        body = f"import time\ntime.sleep({ns.target_s})\n" if ns.target_s else ""
+        Path(script).write_text(body, encoding="utf-8")
         gilscope = shlex.split(ns.command) if ns.command else gilscope_command()
-        bare_cmd, profiled_cmd = [sys.executable, empty], [*gilscope, "profile", "-q", empty]
+        bare_cmd, profiled_cmd = [sys.executable, script], [*gilscope, "profile", "-q", script]
         timed(profiled_cmd, folder)  # warm-up: bytecode caches, page cache
         bare, profiled = [], []
         for _ in range(ns.pairs):
             bare.append(timed(bare_cmd, folder))
             profiled.append(timed(profiled_cmd, folder))
+        if ns.instructions:
+            counted = {"bare": instructions(bare_cmd, folder), "profiled": instructions(profiled_cmd, folder)}
     cost = statistics.median(p[0] - b[0] for p, b in zip(profiled, bare))
     cpu_cost = statistics.median(p[1] - b[1] for p, b in zip(profiled, bare))
     result = {
@@ -108,17 +143,31 @@ def main() -> None:
         "fixed_cpu_s": round(cpu_cost, 4),
         "python": sys.version.split()[0],
         "executable": sys.executable,
-        "command": [*gilscope, "profile", "-q", "empty.py"],
+        "command": [*gilscope, "profile", "-q", name],
+        "target_s": ns.target_s,
         "gilscope_commit": commit(),
         **versions(),
         "cpus": os.cpu_count(),
         "load_1min": round(os.getloadavg()[0], 2),
     }
+    if counted:
+        result["instructions"] = {
+            "bare": sum(counted["bare"]),
+            "gilscope_process": counted["profiled"][0],
+            "other_processes": sum(counted["profiled"][1:]),
+        }
     print(
-        f"python empty.py {result['bare_s']:.3f} s, gilscope profile -q empty.py {result['profiled_s']:.3f} s: "
+        f"python {name} {result['bare_s']:.3f} s, gilscope profile -q {name} {result['profiled_s']:.3f} s: "
         f"fixed cost {cost:.3f} s (median of {ns.pairs} alternating pairs; load {result['load_1min']}); "
         f"CPU {cpu_cost:.3f} s"
     )
+    if counted:
+        counts = result["instructions"]
+        print(
+            f"instructions: bare {counts['bare'] / 1e6:.0f}M; "
+            f"gilscope's process {counts['gilscope_process'] / 1e6:.0f}M, "
+            f"the agent and target {counts['other_processes'] / 1e6:.0f}M"
+        )
     if ns.json:
         ns.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
