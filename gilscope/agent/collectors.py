@@ -28,8 +28,7 @@ class SamplerCollector:
 
     def stop_and_collect(self) -> dict:
         self.sampler.stop()
-        for ident in list(self.sampler.threads):  # book every live thread's last interval
-            self.sampler.finish_thread(ident)
+        self.sampler.finish_all()  # every live thread's last interval, and those no round saw
         data = self.sampler.snapshot()
         data["interval_s"] = self.sampler.interval
         data["gil_measured"] = self.gil_enabled

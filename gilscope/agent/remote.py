@@ -89,8 +89,7 @@ class Attached(threading.Thread):
         self.sampler.stop()
         if self.sampler.is_alive() and threading.current_thread() is not self.sampler:
             self.sampler.join(2.0)
-        for ident in list(self.sampler.threads):
-            self.sampler.finish_thread(ident)
+        self.sampler.finish_all()
         self._write(partial=False)
         gcwatch.WATCH.remove()
         try:

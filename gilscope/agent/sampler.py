@@ -558,6 +558,20 @@ class Sampler(threading.Thread):
             invocations[key[i]] = invocations.get(key[i], 0) + 1
         th.frame_ids, th.lastis = ids, lastis
 
+    def finish_all(self) -> None:
+        """At stop: book every live thread's last interval, and the whole life of each live thread no round saw.
+        A thread that started between the last two rounds, or while this sampler waited for the GIL for most
+        of a short run (two threads in Python code starve it), would otherwise be missing from the report."""
+        seen = list(self.threads)
+        for ident in seen:
+            self.finish_thread(ident)
+        own = (self.ident, sigterm_rescue.watcher_ident())
+        for thread in threading.enumerate():
+            ident = thread.ident
+            if ident is None or ident in own or ident in seen or ident in self.ended:
+                continue
+            self.finish_thread(ident, thread)
+
     def finish_thread(self, ident, thread=None) -> None:
         """Book a thread's time since its last sample; called as the thread exits (and for all at stop)."""
         with self._lock:
