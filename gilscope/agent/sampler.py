@@ -567,10 +567,10 @@ class Sampler(threading.Thread):
             self.finish_thread(ident)
         own = (self.ident, sigterm_rescue.watcher_ident())
         for thread in threading.enumerate():
-            ident = thread.ident
-            if ident is None or ident in own or ident in seen or ident in self.ended:
+            live = thread.ident
+            if live is None or live in own or live in seen or live in self.ended:
                 continue
-            self.finish_thread(ident, thread)
+            self.finish_thread(live, thread)
 
     def finish_thread(self, ident, thread=None) -> None:
         """Book a thread's time since its last sample; called as the thread exits (and for all at stop)."""
