@@ -67,6 +67,7 @@ def _start(cmd, tmp_path, env=None, ready_port=None, ready_file=None):
         stderr=open(tmp_path / "err.txt", "w"),
         text=True,
         env={**_env(), **(env or {})},
+        start_new_session=True,  # its own process group: _stop ends what it started too (pool workers)
     )
     proc.tmp = tmp_path
     deadline = time.monotonic() + 20
@@ -100,6 +101,10 @@ def _stop(proc):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    try:  # a pool's workers outlive a parent ended by SIGTERM, waiting for work forever
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
     return _output(proc)
 
 
