@@ -146,6 +146,10 @@ class Sampler(threading.Thread):
         self.late_s = 0.0  # total delay in getting the GIL back after each sleep
         self.late_rounds = 0  # rounds that waited more than 1 ms for it
         self.cost_s = 0.0  # time spent sampling, i.e. gilscope's own overhead
+        # The process's CPU time and this sampler's own at the last round: what else the process ran in an
+        # interval, besides its Python threads, was C code's own threads (a BLAS pool, a codec's workers).
+        self.process_cpu: float | None = None
+        self.own_cpu = 0.0
         self.stop_world_s = 0.0  # wall time of the latest sys._current_frames()
         self.register_s = 0.0  # CPU time this round spent on code objects seen for the first time
 
@@ -311,6 +315,7 @@ class Sampler(threading.Thread):
             gap = time.perf_counter() - early_at
             ran = {th.ident: cpu_ns(th.clock) - early[th.ident] for th, _ in threads if th.ident in early}
             readings = procfs.settled_readings([th.probe for th, _ in threads], self.gil_enabled)
+            frame_of = {th.index: frame for th, frame in threads}
             seen = []
             main_waiting = False
             for (th, frame), reading in zip(threads, readings):
@@ -362,6 +367,7 @@ class Sampler(threading.Thread):
                     seen = [(th, r[:3] + ("cpu",) + r[4:] if r is runners[0] else r) for th, r in seen]
             held_by = {th.index: (rec[5] if rec[6][1] == "cpu" else 0.0) for th, rec in seen}
             held_total = sum(held_by.values()) + gil_wait + 0.001
+            helpers_cpu = self._helper_threads_cpu(seen, readings)
             for th, (frames_key, line, dwall, state, blocker, cpu_part, off_state) in seen:
                 if contended:  # the sampler waited its turn among threads: that says nothing of C code
                     off_state = (*off_state[:5], 0.0, "", *off_state[7:])
@@ -376,9 +382,21 @@ class Sampler(threading.Thread):
                 elif off_state[0] == "gil" and self.gil_enabled:
                     waited = dwall - min(cpu_part, dwall)
                     if held_total - held_by[th.index] < 0.5 * waited:
-                        off_state, blocker = ("io", *off_state[1:]), UNTRACED
+                        native_elsewhere = helpers_cpu + sum(
+                            max(0.0, r[5] - r[6][7]) for t, r in seen if t is not th and r[6][1] == "native"
+                        )
+                        if native_elsewhere >= 0.5 * waited > 0:
+                            # Meanwhile the process ran C code without the GIL, in threads that run no Python
+                            # or in others inside C calls: it waited in C code on that work (numpy's matmul
+                            # on a BLAS pool, or on the library's lock while another thread's call runs).
+                            # Native work, not I/O.
+                            call = call_at(frame_of[th.index].f_code, frame_of[th.index].f_lasti)
+                            now_state, blocker = "native", call or "native code"
+                        else:
+                            now_state, blocker = "io", UNTRACED
+                        off_state = (now_state, *off_state[1:])
                         if state == "gil":
-                            state = "io"
+                            state = now_state
                 if th.is_main:
                     critical = 0.0 if main_waiting else dwall
                 elif (
@@ -401,6 +419,17 @@ class Sampler(threading.Thread):
                     gone.probe.close()
                     gone.probe = None
                 self.threads.pop(ident, None)
+
+    def _helper_threads_cpu(self, seen, readings) -> float:
+        """CPU seconds the process spent since the last round in threads that run no Python code: its CPU time
+        less that of its Python threads (from their schedstat) and of this sampler. 0 when not measured."""
+        process_cpu, own_cpu = time.process_time(), time.thread_time()
+        last, self.process_cpu = self.process_cpu, process_cpu
+        own_since, self.own_cpu = own_cpu - self.own_cpu, own_cpu
+        if last is None or not procfs.AVAILABLE or any(r is None or r[0] < 0 for r in readings):
+            return 0.0
+        python_cpu = sum(max(0.0, rec[5] - rec[6][7]) for _, rec in seen)  # running less run-queue time
+        return max(0.0, process_cpu - last - python_cpu - own_since)
 
     @staticmethod
     def _deltas(th, now, reading):
