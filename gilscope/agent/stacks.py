@@ -11,6 +11,7 @@ from __future__ import annotations
 import dis
 import os
 import site
+import sys
 
 from gilscope.agent.calls import INNERMOST_LOCK_CALLS, QUEUE_CALLS, QUICK_BUILTINS, SYNC_PARTS, is_queue
 from gilscope.agent.ftsafe import lookup
@@ -30,14 +31,7 @@ _GILSCOPE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _library_prefixes() -> tuple[str, ...]:
     # Python frames come from .py files: the stdlib's folder and site-packages (sysconfig would cost ~2 ms)
-    paths = {os.path.dirname(os.__file__)}
-    try:
-        paths.update(site.getsitepackages())
-        paths.add(site.getusersitepackages())
-    except AttributeError:  # site-less interpreters (virtualenv's old site.py)
-        pass
-    paths.add(_GILSCOPE_DIR)
-    return tuple(os.path.realpath(p) + os.sep for p in paths if p)
+    return tuple({os.path.realpath(p) + os.sep for p in _library_folders_as_given()})
 
 
 _LIBRARY: tuple[str, ...] = ()
@@ -51,6 +45,7 @@ def exclude_file(filename: str) -> None:
     """Never count this file as the user's: gilscope's console script, which `-m` runs sit under."""
     if filename:
         _EXCLUDED.add(os.path.realpath(filename))
+        _USER_BY_FILE.clear()
 
 
 def profile_library(path: str) -> None:
@@ -58,27 +53,83 @@ def profile_library(path: str) -> None:
     global _PROFILED_LIBRARY
     real = os.path.realpath(path)
     _PROFILED_LIBRARY = (*_PROFILED_LIBRARY, real + os.sep if os.path.isdir(real) else real)
+    _USER_BY_FILE.clear()
+
+
+_RAW_LIBRARY: tuple[str, ...] = ()  # the same folders as given, before symlinks are resolved
+_USER_BY_FILE: dict[str, bool] = {}
+
+
+def library_folders() -> None:
+    """Resolve the library folders now, where no thread competes for the GIL (the agent's start): resolving
+    is a walk of lstat calls, each of which lets go of the GIL, and a sampler that lets go of it while threads
+    run C code holding it waits tens of ms to get it back, each time."""
+    global _LIBRARY, _RAW_LIBRARY
+    if not _LIBRARY:
+        _LIBRARY = _library_prefixes()
+        _RAW_LIBRARY = tuple(
+            {os.path.normpath(p.rstrip(os.sep)) + os.sep for p in _library_folders_as_given()}
+        )
+        for folder in {
+            os.getcwd(),
+            sys.path[0] if sys.path else "",
+        }:  # where the user's files most likely are
+            if folder and os.path.isabs(folder):
+                _resolved_folder(folder)
+
+
+_REAL_FOLDERS: dict[str, str] = {}
+
+
+def _resolved_folder(folder: str) -> str:
+    real = _REAL_FOLDERS.get(folder)
+    if real is None:
+        real = _REAL_FOLDERS[folder] = os.path.realpath(folder)
+    return real
+
+
+def _resolved(filename: str) -> str:
+    """realpath, with each folder resolved once (a file is seldom a symlink of its own; its folder may be)."""
+    if not os.path.isabs(filename):
+        return os.path.realpath(filename)
+    folder, name = os.path.split(os.path.normpath(filename))
+    return os.path.join(_resolved_folder(folder), name)
+
+
+def _library_folders_as_given() -> list[str]:
+    paths = [os.path.dirname(os.__file__), _GILSCOPE_DIR]
+    try:
+        paths.extend(site.getsitepackages())
+        paths.append(site.getusersitepackages())
+    except AttributeError:
+        pass
+    return [p for p in paths if p]
 
 
 def is_user_file(filename: str) -> bool:
-    """The user's own code: not the stdlib, not site-packages, not frozen or generated, not gilscope."""
-    global _LIBRARY
+    """The user's own code: not the stdlib, not site-packages, not frozen or generated, not gilscope. Decided
+    once per file (the sampler asks for every new code object; see library_folders for why that matters)."""
+    known = _USER_BY_FILE.get(filename)
+    if known is None:
+        known = _USER_BY_FILE[filename] = _is_user_file(filename)
+    return known
+
+
+def _is_user_file(filename: str) -> bool:
     if not filename or filename.startswith("<"):
         return False
     if _PROFILED_LIBRARY or _EXCLUDED:
-        real = os.path.realpath(filename)
+        real = _resolved(filename)
         if real in _EXCLUDED:
             return False
         if any(real == p or (p.endswith(os.sep) and real.startswith(p)) for p in _PROFILED_LIBRARY):
             return True
     if "site-packages" in filename or "dist-packages" in filename:
         return False
-    if (
-        not _LIBRARY
-    ):  # computed on first use, in the sampler thread, off the target's start-up path (no imports)
-        _LIBRARY = _library_prefixes()
-    real = os.path.realpath(filename)
-    return not real.startswith(_LIBRARY)
+    library_folders()
+    if os.path.isabs(filename) and os.path.normpath(filename).startswith(_RAW_LIBRARY):
+        return False  # under a library folder as given: no need to resolve symlinks (no system call)
+    return not _resolved(filename).startswith(_LIBRARY)
 
 
 def code_flags(code) -> int:
