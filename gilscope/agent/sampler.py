@@ -32,6 +32,7 @@ from gilscope.agent.stacks import (
     call_at,
     called_name,
     code_flags,
+    library_folders,
     qualname,
 )
 from gilscope.agent.wire import GC_FUNCTION, OBJECT_LOCK, FrameRow, StackRow, StallRow
@@ -115,6 +116,7 @@ class _Thread:
 class Sampler(threading.Thread):
     def __init__(self, interval: float, gil_enabled: bool):
         super().__init__(name="gilscope-sampler", daemon=True)
+        library_folders()  # here, before the target runs: see there
         self.interval = interval
         self.gil_enabled = gil_enabled
         self.t0 = time.perf_counter()
@@ -218,6 +220,7 @@ class Sampler(threading.Thread):
         switches = procfs.SwitchCounter(threading.get_native_id()) if own is not None else None
         mark = own.read() if own is not None else None
         blocked = switches.read() if switches is not None else -1
+        last_cost = 0.0
         while not self._stop_event.is_set():
             before = perf()
             time.sleep(interval)
@@ -257,7 +260,11 @@ class Sampler(threading.Thread):
             # Keep the sampler below ~5% of one core, whatever the thread count. CPU time, not wall time:
             # the wall time of a round includes waits for the GIL, which cost the target nothing. Reading
             # the bytecode of code objects seen for the first time is a one-off, not the round's running cost.
-            interval = max(self.interval, (spent - self.register_s) * 20)
+            # So is one dear round (new threads' files to open, a collection's aftermath): the cheaper of the
+            # last two rounds sets the pace, or one 50 ms round would stop the reads for a second.
+            cost = spent - self.register_s
+            interval = max(self.interval, min(cost, last_cost) * 20)
+            last_cost = cost
             self.register_s = 0.0
             if not self.gil_enabled:
                 # Without a GIL, sys._current_frames() stops the world: every thread halts at its next safe
