@@ -322,7 +322,6 @@ class Sampler(threading.Thread):
             gap = time.perf_counter() - early_at
             ran = {th.ident: cpu_ns(th.clock) - early[th.ident] for th, _ in threads if th.ident in early}
             readings = procfs.settled_readings([th.probe for th, _ in threads], self.gil_enabled)
-            frame_of = {th.index: frame for th, frame in threads}
             seen = []
             main_waiting = False
             for (th, frame), reading in zip(threads, readings):
@@ -375,6 +374,8 @@ class Sampler(threading.Thread):
             held_by = {th.index: (rec[5] if rec[6][1] == "cpu" else 0.0) for th, rec in seen}
             held_total = sum(held_by.values()) + gil_wait + 0.001
             helpers_cpu = self._helper_threads_cpu(seen, readings)
+            native_running = {th.index: max(0.0, r[5] - r[6][7]) for th, r in seen if r[6][1] == "native"}
+            native_total = helpers_cpu + sum(native_running.values())
             for th, (frames_key, line, dwall, state, blocker, cpu_part, off_state) in seen:
                 if contended:  # the sampler waited its turn among threads: that says nothing of C code
                     off_state = (*off_state[:5], 0.0, "", *off_state[7:])
@@ -389,15 +390,14 @@ class Sampler(threading.Thread):
                 elif off_state[0] == "gil" and self.gil_enabled:
                     waited = dwall - min(cpu_part, dwall)
                     if held_total - held_by[th.index] < 0.5 * waited:
-                        native_elsewhere = helpers_cpu + sum(
-                            max(0.0, r[5] - r[6][7]) for t, r in seen if t is not th and r[6][1] == "native"
-                        )
+                        native_elsewhere = native_total - native_running.get(th.index, 0.0)
                         if native_elsewhere >= 0.5 * waited > 0:
                             # Meanwhile the process ran C code without the GIL, in threads that run no Python
                             # or in others inside C calls: it waited in C code on that work (numpy's matmul
                             # on a BLAS pool, or on the library's lock while another thread's call runs).
                             # Native work, not I/O.
-                            call = call_at(frame_of[th.index].f_code, frame_of[th.index].f_lasti)
+                            frame = next(f for t, f in threads if t is th)
+                            call = call_at(frame.f_code, frame.f_lasti)
                             now_state, blocker = "native", call or "native code"
                         else:
                             now_state, blocker = "io", UNTRACED

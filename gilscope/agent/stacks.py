@@ -29,11 +29,6 @@ NO_LOOPS = 32  # the code has no backward jump: its instruction pointer going ba
 _GILSCOPE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _library_prefixes() -> tuple[str, ...]:
-    # Python frames come from .py files: the stdlib's folder and site-packages (sysconfig would cost ~2 ms)
-    return tuple({os.path.realpath(p) + os.sep for p in _library_folders_as_given()})
-
-
 _LIBRARY: tuple[str, ...] = ()
 _EXCLUDED: set[str] = set()  # files that are gilscope's although outside its package (its launcher)
 _PROFILED_LIBRARY: tuple[
@@ -66,14 +61,11 @@ def library_folders() -> None:
     run C code holding it waits tens of ms to get it back, each time."""
     global _LIBRARY, _RAW_LIBRARY
     if not _LIBRARY:
-        _LIBRARY = _library_prefixes()
-        _RAW_LIBRARY = tuple(
-            {os.path.normpath(p.rstrip(os.sep)) + os.sep for p in _library_folders_as_given()}
-        )
-        for folder in {
-            os.getcwd(),
-            sys.path[0] if sys.path else "",
-        }:  # where the user's files most likely are
+        folders = _library_folders_as_given()
+        _LIBRARY = tuple({os.path.realpath(p) + os.sep for p in folders})
+        _RAW_LIBRARY = tuple({os.path.normpath(p.rstrip(os.sep)) + os.sep for p in folders})
+        # where the user's files most likely are
+        for folder in {os.getcwd(), sys.path[0] if sys.path else ""}:
             if folder and os.path.isabs(folder):
                 _resolved_folder(folder)
 
@@ -97,11 +89,12 @@ def _resolved(filename: str) -> str:
 
 
 def _library_folders_as_given() -> list[str]:
+    # Python frames come from .py files: the stdlib's folder and site-packages (sysconfig would cost ~2 ms)
     paths = [os.path.dirname(os.__file__), _GILSCOPE_DIR]
     try:
         paths.extend(site.getsitepackages())
         paths.append(site.getusersitepackages())
-    except AttributeError:
+    except AttributeError:  # site-less interpreters (virtualenv's old site.py)
         pass
     return [p for p in paths if p]
 
