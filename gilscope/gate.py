@@ -11,11 +11,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from pydantic import ValidationError
-
 from gilscope.errors import ReportLoadError
 from gilscope.model import Finding, Hotspot, Report, Severity
 from gilscope.model.report import SCHEMA_VERSION
+from gilscope.model.validate import load_report as validated_report
 
 
 def load_report(path: str | os.PathLike[str]) -> Report:
@@ -51,8 +50,10 @@ def load_report(path: str | os.PathLike[str]) -> Report:
             f"{name} has schema_version {_short(data['schema_version'])}; "
             f"this gilscope reads schema_version {SCHEMA_VERSION}"
         )
+    from pydantic import ValidationError  # only for a report read back, never on `gilscope profile`
+
     try:
-        return Report.model_validate(data)
+        return validated_report(data)
     except ValidationError as exc:
         errors = exc.errors()
         first = errors[0]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from gilscope.errors import UsageError
 from gilscope.model import Severity
+from gilscope.model.validate import validated_json
 from gilscope.render import Format, RenderOptions, SimpleRuleDoc, render
 from gilscope.render.annotations import render_annotations
 
@@ -82,7 +84,7 @@ def test_json_golden_round_trips(load_report_fixture):
     from gilscope.model import Report
 
     report = load_report_fixture("rich")
-    assert Report.model_validate_json(render(report, Format.json)) == report
+    assert validated_json(Report, render(report, Format.json)) == report
 
 
 def many_threads(report):
@@ -94,10 +96,9 @@ def many_threads(report):
         + [f"Thread-{i} (worker)" for i in range(1, 241)]
     )
     threads = [report.threads[0]] + [
-        base.model_copy(update={"name": n, "tid": 1000 + i, "wall_s": 0.5 + i % 7 / 10})
-        for i, n in enumerate(names)
+        replace(base, name=n, tid=1000 + i, wall_s=0.5 + i % 7 / 10) for i, n in enumerate(names)
     ]
-    return report.model_copy(update={"threads": threads})
+    return replace(report, threads=threads)
 
 
 TEXT_CASES = {"rich": "rich", "gil_threads": "gil_threads", "many_threads": "rich"}

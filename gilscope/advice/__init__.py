@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import difflib
 import os
+from dataclasses import replace
 
 from gilscope.advice.change import rewrite
 from gilscope.advice.constructs import Clues, Site, blocker_names, site_at, sites
@@ -255,7 +256,7 @@ def _enriched(
     workers = concurrency(site, clues, facts)
     if facts is not None and workers:
         update["estimated_speedup"] = estimate(finding.strategy, facts, workers) or finding.estimated_speedup
-    return finding.model_copy(update=update), workers
+    return replace(finding, **update), workers
 
 
 def concurrency(site: Site, clues: Clues, facts: Facts | None) -> int | None:
@@ -340,7 +341,7 @@ def advised(
         if os.environ.get(STRICT_ENV) == "1":
             raise
         note = f"gilscope could not work out the change for this finding ({type(error).__name__}: {error})"
-        return finding.model_copy(update={"because": [*finding.because, note]}), None
+        return replace(finding, because=[*finding.because, note]), None
 
 
 __all__ = ["Clues", "NoRewrite", "advised", "callers_of", "clues_for", "enrich", "locate", "propose"]

@@ -9,6 +9,8 @@ decides which findings are not worth acting on, and sorts them, after advice.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gilscope.engine.speedup import estimate
 from gilscope.model import Evidence, Facts, Finding
 
@@ -74,9 +76,9 @@ def merged(group: list[Enriched]) -> tuple[Finding, Facts | None]:
         "change_requires": list(dict.fromkeys(r for f, _, _ in group for r in f.change_requires)),
     }
     if facts is not None and share > facts.share_of_wall:
-        facts = facts.model_copy(update={"share_of_wall": share})
+        facts = replace(facts, share_of_wall=share)
         update["estimated_speedup"] = estimate(lead.strategy, facts, workers) or lead.estimated_speedup
-    return lead.model_copy(update=update), facts
+    return replace(lead, **update), facts
 
 
 def one_per_diff(items: list[tuple[Finding, Facts | None]]) -> list[tuple[Finding, Facts | None]]:
@@ -112,6 +114,6 @@ def one_per_diff(items: list[tuple[Finding, Facts | None]]) -> list[tuple[Findin
             update["estimated_speedup"] = next(
                 (f.estimated_speedup for f in others if f.estimated_speedup), None
             )
-        folded[lead_index] = (lead.model_copy(update=update), facts)
+        folded[lead_index] = (replace(lead, **update), facts)
         dropped.update(i for i in members if i != lead_index)
     return [folded.get(i, item) for i, item in enumerate(items) if i not in dropped]

@@ -113,9 +113,9 @@ def schema() -> None:
     """Print the JSON Schema of the report that --json writes."""
     import json
 
-    from gilscope.model import Report
+    from gilscope.model.validate import report_schema
 
-    sys.stdout.write(json.dumps(Report.model_json_schema(), indent=2) + "\n")
+    sys.stdout.write(json.dumps(report_schema(), indent=2) + "\n")
 
 
 def _register_optional() -> None:

@@ -6,6 +6,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -184,9 +185,7 @@ def check_command(
     data = load_report(report)
     if cfg.ignore:
         skip = set(cfg.ignore)
-        data = data.model_copy(
-            update={"findings": [f for f in data.findings if f.rule not in skip and f.name not in skip]}
-        )
+        data = replace(data, findings=[f for f in data.findings if f.rule not in skip and f.name not in skip])
     old = load_report(baseline) if baseline is not None else None
     code, counted = gate(data, fail_on.severity(), old)
     for f in counted:
@@ -200,7 +199,7 @@ def check_command(
         f"gilscope check: {verdict}: {len(counted)} {scope}finding{'s' if len(counted) != 1 else ''}"
         f"{level}{skipped}"
     )
-    emit_github(data.model_copy(update={"findings": counted}), root=root)
+    emit_github(replace(data, findings=counted), root=root)
     raise typer.Exit(code)
 
 

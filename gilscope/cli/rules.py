@@ -91,6 +91,7 @@ def show(
 ) -> None:
     """Explain one rule: what it detects, when it fires, what to do, with an example."""
     from gilscope.engine import rule_markdown
+    from gilscope.engine.rule import rule_data
 
     loaded = _load(rules, config)
     found = find_rule(loaded, rule)
@@ -103,7 +104,7 @@ def show(
         raise _fail(f"unknown rule '{rule}'{hint}")
     markdown = rule_markdown(found)
     if format is ShowFormat.json:
-        typer.echo(json.dumps({**found.model_dump(mode="json"), "markdown": markdown}, indent=2))
+        typer.echo(json.dumps({**rule_data(found), "markdown": markdown}, indent=2))
     else:
         typer.echo(markdown, nl=False)
 
@@ -130,10 +131,10 @@ def facts() -> None:
     from rich.table import Table
 
     from gilscope.engine.conditions import type_label
-    from gilscope.model import Facts
+    from gilscope.model import fact_fields
 
     table = Table("fact", "type", "default", "description", box=None, pad_edge=False)
-    for name, field in Facts.model_fields.items():
+    for name, field in fact_fields().items():
         default = field.default.value if isinstance(field.default, Enum) else field.default
-        table.add_row(name, type_label(name), repr(default), field.description or "")
+        table.add_row(name, type_label(name), repr(default), field.metadata.get("description", ""))
     Console().print(table)

@@ -17,7 +17,9 @@ from enum import Enum
 from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 
 from gilscope.errors import RuleLoadError
-from gilscope.model import Facts
+from gilscope.model import Facts, fact_fields
+
+FACT_FIELDS = fact_fields()
 
 MAX_DEPTH = 8
 OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "glob")
@@ -87,7 +89,7 @@ class FactType(NamedTuple):
 
 
 def fact_type(name: str) -> FactType:
-    annotation = Facts.model_fields[name].annotation
+    annotation = FACT_FIELDS[name].type
     choices = _choices(annotation)
     if choices:
         return FactType("enum", choices)
@@ -98,7 +100,7 @@ def fact_type(name: str) -> FactType:
 
 def type_label(name: str) -> str:
     """A fact's type for `gilscope rules facts`: float, str, Role, Kind | "", hotspot | run."""
-    return _label(Facts.model_fields[name].annotation)
+    return _label(FACT_FIELDS[name].type)
 
 
 def _label(annotation: Any) -> str:
@@ -151,8 +153,8 @@ def _parse(data: object, path: str, depth: int) -> Cond:
 
 def _parse_leaf(data: dict, path: str) -> Leaf:
     fact = data["fact"]
-    if not isinstance(fact, str) or fact not in Facts.model_fields:
-        close = difflib.get_close_matches(str(fact), list(Facts.model_fields), n=1)
+    if not isinstance(fact, str) or fact not in FACT_FIELDS:
+        close = difflib.get_close_matches(str(fact), list(FACT_FIELDS), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise ConditionError(f"{path}.fact", f"unknown fact {fact!r}{hint}")
     ops = [key for key in data if key != "fact"]

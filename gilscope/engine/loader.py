@@ -10,6 +10,7 @@ User folders are always read and checked afresh.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pickle
 import re
@@ -17,13 +18,15 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
 
 from gilscope.engine.conditions import ConditionError
 from gilscope.engine.digest import sha256
 from gilscope.engine.rule import Rule
 from gilscope.errors import RuleLoadError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 # gilscope/rules is a symlink to ../rules in a checkout and a real folder in a wheel;
@@ -109,17 +112,24 @@ def _cache_file() -> Path | None:
 
 
 def _cache_key(root: Path, paths: list[Path]) -> str:
-    import pydantic_core
-    from pydantic.version import VERSION
-
     digest = sha256()
-    for part in (sys.version, VERSION, pydantic_core.__version__, str(pickle.HIGHEST_PROTOCOL)):
+    for part in (sys.version, _pydantic_version(), str(pickle.HIGHEST_PROTOCOL)):
         digest.update(part.encode() + b"\0")
     code = [file for folder in _CODE for file in sorted(folder.glob("*.py"))] + list(_CODE_FILES)
     for path, name in [(p, p.name) for p in code] + [(p, p.relative_to(root).as_posix()) for p in paths]:
         data = path.read_bytes()
         digest.update(f"{name}\0{len(data)}\0".encode() + data)
     return digest.hexdigest()
+
+
+def _pydantic_version() -> str:
+    """The text of pydantic's version module (its version, and the pydantic_core it requires), read without
+    importing pydantic: a profile run that hits the cache never imports it."""
+    spec = importlib.util.find_spec("pydantic")
+    if spec is None or not spec.submodule_search_locations:
+        return ""
+    path = Path(next(iter(spec.submodule_search_locations)), "version.py")
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
 def _read_cache(cache: Path, key: str) -> list[tuple[Rule, str]] | None:
@@ -186,8 +196,12 @@ def load_rule_file(path: Path, root: Path | None = None, builtin: bool = False) 
 def parse_rule(data: object, where: str = "<rule>") -> Rule:
     """Validate one rule's data (a parsed TOML table); problems raise a one-line RuleLoadError."""
     rule_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
+    from pydantic import ValidationError  # a rule file read afresh (the cache holds checked rules)
+
+    from gilscope.model.validate import validated
+
     try:
-        return Rule.model_validate(data)
+        return validated(Rule, data)
     except ConditionError as exc:
         raise _error(where, rule_id, exc.path, exc.problem) from None
     except ValidationError as exc:
@@ -227,7 +241,12 @@ def _toml_error(path: Path, where: str, exc: Exception) -> RuleLoadError:
     return _error(where, rule_id, key.group(1), f"invalid TOML: {exc}")
 
 
-_PLAIN = {"missing": "missing", "extra_forbidden": "unknown key"}
+_PLAIN = {
+    "missing": "missing",
+    "missing_keyword_argument": "missing",
+    "extra_forbidden": "unknown key",
+    "unexpected_keyword_argument": "unknown key",
+}
 
 
 def _first_error(exc: ValidationError) -> tuple[str, str]:

@@ -11,6 +11,7 @@ the user's own lines could be shown at all. Advice adds the change and never set
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from gilscope.analysis.thresholds import SHORT_RUN_S
 from gilscope.engine.evaluate import facts_for, finding_order
@@ -46,7 +47,7 @@ def capped(finding: Finding, facts: Facts | None) -> Finding:
     update: dict = {"because": [*finding.because, f"not worth acting on: {reason}"]}
     if finding.severity.rank > Severity.info.rank:
         update["severity"] = Severity.info
-    return finding.model_copy(update=update)
+    return replace(finding, **update)
 
 
 def not_worth_acting(finding: Finding, facts: Facts | None) -> str:

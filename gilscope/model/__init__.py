@@ -1,7 +1,8 @@
-"""Pydantic models at the seams of the pipeline: no I/O, no heuristics."""
+"""The models at the seams of the pipeline (frozen dataclasses, gilscope.model.base): no I/O, no heuristics."""
 
+from gilscope.model.base import dumps, field_names, to_data
 from gilscope.model.common import Engine, Format, Kind, Ratio, Role, Scope, Seconds, Severity, State, Strategy
-from gilscope.model.facts import Facts
+from gilscope.model.facts import Facts, fact_fields
 from gilscope.model.profile import (
     Frame,
     GcGeneration,
@@ -25,6 +26,10 @@ from gilscope.model.report import (
 )
 
 __all__ = [
+    "dumps",
+    "fact_fields",
+    "field_names",
+    "to_data",
     "Engine",
     "Evidence",
     "Facts",

@@ -1,30 +1,29 @@
 """The report: what every renderer reads and what `--json` writes."""
 
-from typing import Literal
+from dataclasses import field
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from gilscope.model.common import Kind, Ratio, Role, Seconds, Severity, State, Strategy, new_dict, new_list
+from gilscope.model.base import Constraint, record
+from gilscope.model.common import Kind, Ratio, Role, Seconds, Severity, State, Strategy
 from gilscope.model.profile import Profile
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
 SCHEMA_VERSION: Literal[1] = 1
 
 
-class Evidence(BaseModel):
+@record
+class Evidence:
     """One measured number behind a classification or a finding, with where it came from."""
 
-    model_config = _FROZEN
     metric: str
     value: float | str
     source: str  # the engine or signal that produced it, e.g. "sampler:/proc schedstat"
     detail: str = ""
 
 
-class TimeSplit(BaseModel):
+@record
+class TimeSplit:
     """Seconds of a hotspot's (or thread's) wall time, by what the thread was doing."""
 
-    model_config = _FROZEN
     cpu_s: Seconds = 0.0
     native_s: Seconds = 0.0
     io_s: Seconds = 0.0
@@ -39,16 +38,16 @@ class TimeSplit(BaseModel):
         return self.cpu_s + self.native_s + self.io_s + self.gil_s + self.lock_s
 
 
-class Location(BaseModel):
-    model_config = _FROZEN
+@record
+class Location:
     file: str
     line: int
     function: str = ""
     code: str = ""  # the source line(s), for context
 
 
-class Hotspot(BaseModel):
-    model_config = _FROZEN
+@record
+class Hotspot:
     function: str
     file: str
     line: int
@@ -58,12 +57,12 @@ class Hotspot(BaseModel):
     share: Ratio  # share of the run's wall time the program spent here (critical path)
     split: TimeSplit
     role: Role = Role.main
-    threads: list[str] = Field(default_factory=new_list)
-    blockers: dict[str, Seconds] = Field(default_factory=new_dict)
+    threads: list[str] = field(default_factory=list)
+    blockers: dict[str, Seconds] = field(default_factory=dict)
     # seconds in C code that held the GIL (part of split.cpu_s), by the C function as the code calls it
-    c_functions: dict[str, Seconds] = Field(default_factory=new_dict)
+    c_functions: dict[str, Seconds] = field(default_factory=dict)
     # seconds running without the GIL (part of split.native_s), by the call it was in, where known
-    native_calls: dict[str, Seconds] = Field(default_factory=new_dict)
+    native_calls: dict[str, Seconds] = field(default_factory=dict)
     own_bytecode_s: Seconds = 0.0  # bytecode in the function's own frames, not in library Python it calls
     # free-threaded builds: the user's line where its threads queued most on an object's internal lock (0: none)
     shared_object_line: int = 0
@@ -78,20 +77,20 @@ class Hotspot(BaseModel):
     samples: int = 0
     calls: int = 0
     confidence: Literal["low", "medium", "high"] = "medium"
-    evidence: list[Evidence] = Field(default_factory=new_list)
+    evidence: list[Evidence] = field(default_factory=list)
 
 
-class Speedup(BaseModel):
+@record
+class Speedup:
     """An estimate of the whole-program speedup, with the assumptions it rests on."""
 
-    model_config = _FROZEN
-    factor: float = Field(ge=1)
+    factor: Annotated[float, Constraint(ge=1)]
     formula: str
     assumptions: list[str]
 
 
-class Finding(BaseModel):
-    model_config = _FROZEN
+@record
+class Finding:
     rule: str  # stable id, e.g. GS101
     name: str  # kebab-case slug
     title: str
@@ -103,8 +102,8 @@ class Finding(BaseModel):
     strategy: Strategy
     message: str
     fingerprint: str
-    because: list[str] = Field(default_factory=new_list)
-    evidence: list[Evidence] = Field(default_factory=new_list)
+    because: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
     estimated_speedup: Speedup | None = None
     change_at: Location | None = (
         None  # the construct to change, found in the source (may differ from the hotspot)
@@ -113,11 +112,11 @@ class Finding(BaseModel):
     after: str = ""
     diff: str = ""  # a unified diff built from the user's own lines, never applied
     # when no diff is shown because its safety could not be shown: what must hold for the change to be safe
-    change_requires: list[str] = Field(default_factory=new_list)
+    change_requires: list[str] = field(default_factory=list)
 
 
-class ThreadSummary(BaseModel):
-    model_config = _FROZEN
+@record
+class ThreadSummary:
     name: str
     tid: int
     pid: int = 0
@@ -136,10 +135,10 @@ class ThreadSummary(BaseModel):
     )
 
 
-class Parallelism(BaseModel):
+@record
+class Parallelism:
     """How many cores the program's threads used, against how many they could have."""
 
-    model_config = _FROZEN
     threads: (
         int  # threads of the main process with work to do (running, or held up by the GIL or a shared object)
     )
@@ -148,8 +147,8 @@ class Parallelism(BaseModel):
     held_back_by: Literal["", "gil", "shared-object", "lock", "other-processes"] = ""  # what kept them apart
 
 
-class RunInfo(BaseModel):
-    model_config = _FROZEN
+@record
+class RunInfo:
     argv: list[str]
     python_version: str
     implementation: str = "CPython"
@@ -172,15 +171,15 @@ class RunInfo(BaseModel):
     other_load_cores: float | None = None
 
 
-class Report(BaseModel):
-    model_config = _FROZEN
+@record
+class Report:
     schema_version: Literal[1] = SCHEMA_VERSION
     tool: str = "gilscope"
     version: str = ""
     run: RunInfo
-    hotspots: list[Hotspot] = Field(default_factory=new_list)
-    findings: list[Finding] = Field(default_factory=new_list)
-    threads: list[ThreadSummary] = Field(default_factory=new_list)
+    hotspots: list[Hotspot] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    threads: list[ThreadSummary] = field(default_factory=list)
     parallelism: Parallelism | None = None
-    caveats: list[str] = Field(default_factory=new_list)
+    caveats: list[str] = field(default_factory=list)
     profile: Profile | None = None

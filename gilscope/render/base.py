@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from gilscope.formats import Format  # defined there so the CLI can import it cheaply
-from gilscope.model import Evidence, Finding, Report, Severity
+from gilscope.model import Evidence, Finding, Report, Severity, dumps
 
 INFORMATION_URI = "https://pypi.org/project/gilscope/"
 TOP_HOTSPOTS = 5  # hotspots the terminal report shows unless verbose
@@ -276,6 +276,6 @@ def cores(report: Report) -> float:
 def json_report(report: Report) -> str:
     """The report indented for people, except the saved profile (every stack, ~95% of a big report), which
     is one compact line: a third of the size and of the time (benchmarks/scale.py)."""
-    head = report.model_dump_json(indent=2, exclude={"profile"})
-    body = "null" if report.profile is None else report.profile.model_dump_json()
+    head = dumps({name: value for name, value in vars(report).items() if name != "profile"}, indent=2)
+    body = dumps(report.profile)
     return f'{head[:-2]},\n  "profile": {body}\n}}\n'  # the profile is the last field, as in the model

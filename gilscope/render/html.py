@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from importlib.resources import files
 from pathlib import PurePath
 from string import Template
 from typing import Any
 
-from gilscope.model import Report
+from gilscope.model import Report, dumps
 from gilscope.render.base import (
     STATES,
     cores,
@@ -32,9 +33,9 @@ EMBED_MAX_STACKS = 20_000  # a long run's profile can have hundreds of thousands
 def embed_json(report: Report) -> str:
     """The report as JSON safe inside <script>: ASCII only, and `<`, `>`, `&` as \\u escapes (so no `</`).
 
-    Serialised by pydantic straight to JSON text (as --json writes it, compact): building the Python dicts of a
-    profile with hundreds of thousands of stacks first would take seconds and hundreds of megabytes."""
-    text = embedded_report(report).model_dump_json()
+    Serialised straight to JSON text (as --json writes it, compact): building the Python dicts of a profile
+    with hundreds of thousands of stacks first would take seconds and hundreds of megabytes."""
+    text = dumps(embedded_report(report))
     if not text.isascii():
         text = _NON_ASCII.sub(_json_escape, text)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -54,8 +55,8 @@ def embedded_report(report: Report) -> Report:
         f"this HTML report embeds the {len(kept):,} heaviest of the profile's {len(stacks):,} stacks "
         f"({sum(s.wall_s for s in kept) / total:.1%} of their wall time); the JSON report (--json) has them all"
     )
-    trimmed = profile.model_copy(update={"stacks": kept, "notes": [*profile.notes, note]})
-    return report.model_copy(update={"profile": trimmed})
+    trimmed = replace(profile, stacks=kept, notes=[*profile.notes, note])
+    return replace(report, profile=trimmed)
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")

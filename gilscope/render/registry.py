@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import is_dataclass
 from typing import Any
 
 from gilscope.formats import Format
@@ -98,14 +99,12 @@ def render(
     `rules` (engine Rules or RuleDocs) feed SARIF descriptors and HTML rule docs; `root` makes SARIF paths relative.
     `options` (verbosity, thread rows, width, colour) wins over `color` and `width`.
     """
-    from pydantic_core import PydanticSerializationError
-
     opts = options or RenderOptions(color=color, width=width)
     try:
         text = _render(report, fmt, opts, rules=rules, root=root)
         _check_utf8(text)
         return text
-    except (UnicodeEncodeError, PydanticSerializationError):
+    except UnicodeEncodeError:
         # lone surrogates (a non-UTF-8 argv or path, an odd thread name) cannot be written as UTF-8: escape them
         return _render(encodable(report), fmt, opts, rules=rules, root=root)
 
@@ -133,9 +132,11 @@ def encodable(report: Report) -> Report:
             return {fix(k): fix(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return type(value)(fix(v) for v in value)
+        if is_dataclass(value) and not isinstance(value, type):
+            return type(value)(**{name: fix(field) for name, field in vars(value).items()})
         return value
 
-    return Report.model_validate(fix(report.model_dump()))
+    return fix(report)
 
 
 def _render(

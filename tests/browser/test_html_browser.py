@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from devtools_pipe import CHROMIUM, Chromium
 
-from gilscope.model import Severity
+from gilscope.model import Severity, dumps
 from gilscope.render import Format, SimpleRuleDoc, render
 
 pytestmark = pytest.mark.skipif(
@@ -62,7 +62,7 @@ def test_report_renders_without_errors_or_network(page):
     assert "not measured" in text and "Estimated gain: 2.60x" in text and "Rule docs" in text
     assert page.evaluate("document.querySelectorAll('script:not([type=\"application/json\"])').length") == 0
     embedded = page.evaluate("document.getElementById('gilscope-report').textContent")
-    assert json.loads(embedded) == json.loads(report.model_dump_json())
+    assert json.loads(embedded) == json.loads(dumps(report))
 
 
 def test_charts_are_drawn(page):

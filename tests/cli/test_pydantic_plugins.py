@@ -1,5 +1,6 @@
-"""The profile command builds its models with pydantic's plugins off, without importing their loader
-(importlib.metadata). Each check runs in a fresh interpreter: this one has pydantic imported already."""
+"""Where gilscope profile validates with pydantic (a rule file read afresh, a baseline report), pydantic's
+plugins are off, without importing their loader (importlib.metadata). Each check runs in a fresh interpreter:
+this one has pydantic imported already."""
 
 import json
 import subprocess
@@ -20,10 +21,11 @@ def test_models_build_without_the_plugin_loader():
         import json, sys
         from gilscope.cli.profile import no_pydantic_plugins
         no_pydantic_plugins()
-        from gilscope.model import Report, RunInfo
+        from gilscope.model import Report, RunInfo, dumps
+        from gilscope.model.validate import validated_json
         run = RunInfo(argv=["x.py"], python_version="3.11", gil_enabled=True, free_threaded_build=False,
                       cpu_count=2, wall_s=0.1, cpu_s=0.1, exit_code=0, engine="sampler")
-        report = Report.model_validate_json(Report(run=run).model_dump_json())
+        report = validated_json(Report, dumps(Report(run=run)))
         from pydantic.plugin._schema_validator import create_schema_validator
         print(json.dumps({
             "metadata": "importlib.metadata" in sys.modules,

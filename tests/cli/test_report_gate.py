@@ -1,12 +1,13 @@
 """gilscope.gate: loading reports, gating on findings with a baseline, diffing two runs."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from gilscope.errors import ReportLoadError
 from gilscope.gate import diff, gate, hotspot_key, load_report
-from gilscope.model import Kind, Severity
+from gilscope.model import Kind, Severity, dumps
 
 
 @pytest.mark.parametrize(
@@ -59,14 +60,14 @@ def test_gate_thresholds(load_report_fixture):
 
 def test_baseline_matches_by_fingerprint_even_when_lines_moved(load_report_fixture):
     report = load_report_fixture("rich")
-    moved = [f.model_copy(update={"line": f.line + 30}) for f in report.findings]
-    baseline = report.model_copy(update={"findings": moved})
+    moved = [replace(f, line=f.line + 30) for f in report.findings]
+    baseline = replace(report, findings=moved)
     assert gate(report, Severity.info, baseline) == (0, [])
-    older = report.model_copy(update={"findings": [f for f in report.findings if f.rule != "GS201"]})
+    older = replace(report, findings=[f for f in report.findings if f.rule != "GS201"])
     code, counted = gate(report, Severity.warning, older)
     assert code == 1 and [f.rule for f in counted] == ["GS201"]
     # each baseline finding absorbs one finding: a second copy of a known finding is new
-    twice = report.model_copy(update={"findings": report.findings + [report.findings[0]]})
+    twice = replace(report, findings=report.findings + [report.findings[0]])
     assert [f.rule for f in gate(twice, Severity.error, report)[1]] == ["GS301"]
 
 
@@ -74,15 +75,14 @@ def slowed(report, function, factor=1.0, share=None, kind=None):
     hotspots = []
     for h in report.hotspots:
         if h.function == function:
-            h = h.model_copy(
-                update={
-                    "wall_s": h.wall_s * factor,
-                    "share": share if share is not None else h.share,
-                    "kind": kind or h.kind,
-                }
+            h = replace(
+                h,
+                wall_s=h.wall_s * factor,
+                share=share if share is not None else h.share,
+                kind=kind or h.kind,
             )
         hotspots.append(h)
-    return report.model_copy(update={"hotspots": hotspots})
+    return replace(report, hotspots=hotspots)
 
 
 def test_diff_same_report_is_clean(load_report_fixture):
@@ -107,25 +107,17 @@ def test_diff_slower_by_wall_or_share(load_report_fixture):
 
 def test_diff_matches_on_basename_so_moved_checkouts_still_match(load_report_fixture):
     old = load_report_fixture("rich")
-    moved = old.model_copy(
-        update={
-            "hotspots": [
-                h.model_copy(update={"file": "/ci/build/" + hotspot_key(h)[0]}) for h in old.hotspots
-            ]
-        }
-    )
+    moved = replace(old, hotspots=[replace(h, file="/ci/build/" + hotspot_key(h)[0]) for h in old.hotspots])
     assert diff(old, moved, 10).slower == [] and diff(old, moved, 10).new == []
 
 
 def test_diff_new_gone_and_kind_changed(load_report_fixture):
     old = load_report_fixture("rich")
-    renamed = [
-        h.model_copy(update={"function": "fresh"}) if h.function == "score" else h for h in old.hotspots
-    ]
-    result = diff(old, old.model_copy(update={"hotspots": renamed}), 10)
+    renamed = [replace(h, function="fresh") if h.function == "score" else h for h in old.hotspots]
+    result = diff(old, replace(old, hotspots=renamed), 10)
     assert [c.key[1] for c in result.new] == ["fresh"] and [c.key[1] for c in result.gone] == ["score"]
     assert result.new[0].regression_pct == pytest.approx(45) and result.exit_code == 1
-    assert diff(old, old.model_copy(update={"hotspots": renamed}), 50).exit_code == 0
+    assert diff(old, replace(old, hotspots=renamed), 50).exit_code == 0
     kinds = diff(old, slowed(old, "fetch", kind=Kind.cpu), 10)
     assert [c.key[1] for c in kinds.kind_changed] == ["fetch"] and kinds.exit_code == 0
 
@@ -142,9 +134,9 @@ def test_diff_ignores_noise_under_min_share(load_report_fixture):
 def test_load_report_accepts_its_own_json_output(tmp_path, load_report_fixture):
     path = tmp_path / "r.json"
     report = load_report_fixture("rich")
-    path.write_text(report.model_dump_json(), encoding="utf-8")
+    path.write_text(dumps(report), encoding="utf-8")
     assert load_report(path) == report
-    data = json.loads(report.model_dump_json())
+    data = json.loads(dumps(report))
     data["hotspots"][0]["share"] = 2
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ReportLoadError, match=r"hotspots\.0\.share: Input should be less than or equal to 1"):

@@ -1,6 +1,7 @@
 import io
 import os
 import stat
+from dataclasses import replace
 
 import pytest
 
@@ -37,8 +38,8 @@ def test_emit_github_only_on_actions(load_report_fixture, tmp_path):
 def test_emit_github_prints_annotations_and_appends_summary(load_report_fixture, tmp_path):
     report = load_report_fixture("rich")
     base = report.findings[1]
-    many = [base.model_copy(update={"fingerprint": f"fp{i}", "message": f"msg {i}"}) for i in range(12)]
-    report = report.model_copy(update={"findings": many})
+    many = [replace(base, fingerprint=f"fp{i}", message=f"msg {i}") for i in range(12)]
+    report = replace(report, findings=many)
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     out = io.StringIO()

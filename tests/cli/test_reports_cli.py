@@ -1,13 +1,14 @@
 """`gilscope report|check|diff` through typer's CliRunner on a small app they register into."""
 
 import json
+from dataclasses import replace
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
 from gilscope.cli.reports import register
-from gilscope.model import Report
+from gilscope.model import Report, dumps
 
 app = typer.Typer()
 
@@ -37,7 +38,7 @@ def empty(fixture_path):
 
 def save(tmp_path, report: Report, name="new.json"):
     path = tmp_path / name
-    path.write_text(report.model_dump_json(), encoding="utf-8")
+    path.write_text(dumps(report), encoding="utf-8")
     return path
 
 
@@ -115,7 +116,7 @@ def test_check_exit_codes(rich, empty):
 def test_check_with_baseline(tmp_path, rich, load_report_fixture):
     report = load_report_fixture("rich")
     assert run("check", rich, "--fail-on", "info", "--baseline", rich).exit_code == 0
-    older = save(tmp_path, report.model_copy(update={"findings": report.findings[:1]}), "old.json")
+    older = save(tmp_path, replace(report, findings=report.findings[:1]), "old.json")
     result = run("check", rich, "--baseline", older)
     assert result.exit_code == 1 and "FAIL: 2 new findings at or above warning" in result.stdout
     assert "GS301" not in result.stdout
@@ -124,7 +125,7 @@ def test_check_with_baseline(tmp_path, rich, load_report_fixture):
 
 def test_check_on_github_actions_annotates_new_findings_only(tmp_path, rich, load_report_fixture):
     report = load_report_fixture("rich")
-    older = save(tmp_path, report.model_copy(update={"findings": report.findings[:1]}), "old.json")
+    older = save(tmp_path, replace(report, findings=report.findings[:1]), "old.json")
     summary = tmp_path / "summary.md"
     env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
     result = run("check", rich, "--baseline", older, env=env)
@@ -138,11 +139,8 @@ def test_diff_exit_codes(tmp_path, rich, load_report_fixture):
     report = load_report_fixture("rich")
     same = run("diff", rich, rich)
     assert same.exit_code == 0 and "gilscope diff: OK" in same.stdout
-    slower = [
-        h.model_copy(update={"wall_s": h.wall_s * 1.5}) if h.function == "fetch" else h
-        for h in report.hotspots
-    ]
-    new = save(tmp_path, report.model_copy(update={"hotspots": slower}))
+    slower = [replace(h, wall_s=h.wall_s * 1.5) if h.function == "fetch" else h for h in report.hotspots]
+    new = save(tmp_path, replace(report, hotspots=slower))
     result = run("diff", rich, new)
     assert result.exit_code == 1
     assert 'fetch (net & "io".py): wall 1.000 -> 1.500 s (+50.0%)' in result.stdout

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import warnings
+from dataclasses import replace
 
 import pytest
 
@@ -109,8 +110,8 @@ def test_simulated_gil_reenabling_warning_is_caught_and_reported(tmp_path):
         warnings.showwarning = original
     assert session.gil_reenabled_by == ["yaml._yaml"]
     profile, run = _free_threaded_run(threads=1)
-    profile = profile.model_copy(update={"gil_reenabled_by": ["yaml._yaml"]})
-    run = run.model_copy(update={"gil_enabled": True})
+    profile = replace(profile, gil_reenabled_by=["yaml._yaml"])
+    run = replace(run, gil_enabled=True)
     report = analyse(profile, run, load_rules())
     assert any(f.rule == "GS801" and "yaml._yaml" in f.message for f in report.findings)
 

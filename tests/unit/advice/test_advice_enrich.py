@@ -1,6 +1,8 @@
 """enrich: never costs the report nor hides a bug in advice (advised() is the one place that catches), works
 through a bounded amount of source, and leaves severity and order to the engine."""
 
+from dataclasses import replace
+
 import pytest
 from advice_support import finding, hotspot, write
 
@@ -55,7 +57,7 @@ def test_a_bug_in_advice_is_noted_on_the_finding_otherwise(tmp_path, monkeypatch
 def test_advice_sets_no_severity_and_keeps_the_engines_order(tmp_path):
     file = write(tmp_path, CODE)
     first = finding(file, "fetch", Strategy.threads)  # a code change without facts: triage's, not advice's
-    second = finding(file, "run", Strategy.cython).model_copy(update={"severity": Severity.error})
+    second = replace(finding(file, "run", Strategy.cython), severity=Severity.error)
     out = enrich([first, second], [hotspot(file, "fetch", Kind.io)], None)
     assert [(f.function, f.severity) for f in out] == [("fetch", Severity.warning), ("run", Severity.error)]
 
@@ -64,7 +66,7 @@ def test_the_work_is_bounded_by_the_source_looked_through_not_by_the_clock(tmp_p
     file = write(tmp_path, CODE)
     size = len(open(file).read())
     findings = [finding(file, "fetch", Strategy.threads, waits=5), finding(file, "fetch", Strategy.threads)]
-    findings[1] = findings[1].model_copy(update={"rule": "GS001"})
+    findings[1] = replace(findings[1], rule="GS001")
     hotspots = [hotspot(file, "fetch", Kind.io)]
     both = enrich(findings, hotspots, None)
     assert all(f.change_at for f in both)

@@ -4,6 +4,8 @@ Each test writes a small program, locates the construct as the pipeline does, an
 refuses (NoRewrite with change_requires sentences), or, for the safe variants, that the diff applies and compiles.
 """
 
+from dataclasses import replace
+
 import pytest
 from advice_support import advise, finding, hotspot, line_of, located, write
 
@@ -597,14 +599,12 @@ def test_hot_methods_under_one_loop_become_one_finding_with_the_summed_estimate(
             run_wall_s=2.0,
         ),
     ]
-    findings = [
-        finding(file, f.function, S.multiprocessing).model_copy(update={"line": f.line}) for f in facts
-    ]
-    hotspots = [hotspot(file, f.function).model_copy(update={"line": f.line}) for f in facts]
+    findings = [replace(finding(file, f.function, S.multiprocessing), line=f.line) for f in facts]
+    hotspots = [replace(hotspot(file, f.function), line=f.line) for f in facts]
     out = enrich(findings, hotspots, None, facts)
     assert len(out) == 1, [(f.function, f.change_at) for f in out]
     (one,) = out
     assert one.function == "Tracer.intersect" and "Tracer.shade()" in one.message
     assert not one.diff and one.change_requires  # bound methods: no process pool
-    want = estimate(S.multiprocessing, facts[0].model_copy(update={"share_of_wall": 0.5}))
+    want = estimate(S.multiprocessing, replace(facts[0], share_of_wall=0.5))
     assert one.estimated_speedup == want

@@ -8,7 +8,8 @@ from gilscope.analysis.attribute import index_of, owner
 from gilscope.analysis.classify import lock_holders
 from gilscope.analysis.facts import _lock_held_scan, lock_held, run_context
 from gilscope.collect.merge import merge
-from gilscope.model import Report, RunInfo, State
+from gilscope.model import Report, RunInfo, State, dumps
+from gilscope.model.validate import validated_json
 from gilscope.render import Format, render
 from gilscope.render import html as html_render
 
@@ -56,10 +57,10 @@ def _profile():
 
 def test_merge_builds_the_stacks_validation_would():
     profile = _profile()
-    again = type(profile).model_validate_json(profile.model_dump_json())
+    again = validated_json(type(profile), dumps(profile))
     assert again == profile and again.stacks == profile.stacks
     assert all(isinstance(s.state, State) for s in profile.stacks)
-    assert json.loads(profile.stacks[1].model_dump_json())["state"] == "lock"
+    assert json.loads(dumps(profile.stacks[1]))["state"] == "lock"
 
 
 def test_cached_owner_matches_a_fresh_index():
@@ -126,11 +127,11 @@ def test_html_embeds_at_most_the_heaviest_stacks(monkeypatch):
     report = Report(run=run, hotspots=classify(profile), profile=profile)
     page = render(report, Format.html)
     embedded = json.loads(page.split('id="gilscope-report">')[1].split("</script>")[0])
-    assert embedded == json.loads(report.model_dump_json())
+    assert embedded == json.loads(dumps(report))
     monkeypatch.setattr(html_render, "EMBED_MAX_STACKS", 3)
     page = render(report, Format.html)
     embedded = json.loads(page.split('id="gilscope-report">')[1].split("</script>")[0])
     stacks = embedded["profile"]["stacks"]
     assert [s["wall_s"] for s in stacks] == [0.2, 0.15, 0.15]  # the three heaviest, in profile order
     assert "embeds the 3 heaviest of the profile's 7 stacks" in embedded["profile"]["notes"][-1]
-    assert embedded["hotspots"] == json.loads(report.model_dump_json())["hotspots"]
+    assert embedded["hotspots"] == json.loads(dumps(report))["hotspots"]

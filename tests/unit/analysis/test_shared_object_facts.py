@@ -1,5 +1,7 @@
 """Facts of a hotspot whose threads queued on a shared object (free-threaded builds), and GS303's estimate."""
 
+from dataclasses import replace
+
 from gilscope.agent.wire import OBJECT_LOCK
 from gilscope.analysis.facts import shared_object_facts
 from gilscope.engine.speedup import estimate
@@ -68,4 +70,4 @@ def test_per_thread_data_removes_most_of_the_queue():
     speedup = estimate(Strategy.per_thread_data, facts)
     # 0.9 of the run, 90% of it removed: 10.02 / (10.02 - 8.1)
     assert 5.0 < speedup.factor < 5.5
-    assert estimate(Strategy.per_thread_data, facts.model_copy(update={"threads": 1})) is None
+    assert estimate(Strategy.per_thread_data, replace(facts, threads=1)) is None

@@ -1,5 +1,7 @@
 """evaluate_rules: findings from matching rules, their fields, fingerprints and order."""
 
+from dataclasses import replace
+
 import pytest
 
 from gilscope.engine import evaluate_rules, fingerprint, load_rules, run_rule_tests
@@ -48,7 +50,7 @@ def test_finding_fields_come_from_rule_and_facts():
 
 
 def test_run_scope_rule_only_sees_run_facts():
-    findings = evaluate_rules([BY_ID["GS901"]], [CPU.model_copy(update={"samples": 3}), RUN])
+    findings = evaluate_rules([BY_ID["GS901"]], [replace(CPU, samples=3), RUN])
     assert [(f.rule, f.function, f.file) for f in findings] == [("GS901", "", "")]
 
 
@@ -70,7 +72,7 @@ def test_findings_sorted_by_severity_then_speedup_then_id():
 
 
 def test_fingerprint_ignores_line_and_checkout_folder():
-    moved = CPU.model_copy(update={"line": 99, "file": "/elsewhere/checkout/app/score.py"})
+    moved = replace(CPU, line=99, file="/elsewhere/checkout/app/score.py")
     (a,) = evaluate_rules([BY_ID["GS101"]], [CPU])
     (b,) = evaluate_rules([BY_ID["GS101"]], [moved])
     assert a.fingerprint == b.fingerprint
@@ -83,9 +85,7 @@ def test_fingerprint_ignores_line_and_checkout_folder():
 
 def test_run_rule_tests_reports_a_failing_inline_test():
     rule = BY_ID["GS101"]
-    wrong = rule.model_copy(
-        update={"tests": [t.model_copy(update={"expect": "quiet"}) for t in rule.tests[:1]]}
-    )
+    wrong = replace(rule, tests=[replace(t, expect="quiet") for t in rule.tests[:1]])
     (failure,) = run_rule_tests(wrong)
     assert failure.startswith("GS101 tests[0]: expected quiet but it fired (kind is cpu;")
     assert all(not run_rule_tests(rule) for rule in RULES)

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from gilscope.engine import parse_rule
 from gilscope.engine.conditions import MAX_DEPTH, OPS_FOR, describe, evaluate, fact_type, parse_condition
 from gilscope.errors import RuleLoadError
-from gilscope.model import Facts
+from gilscope.model import Facts, fact_fields
 
-FACT_NAMES = sorted(Facts.model_fields)
+FACT_NAMES = sorted(fact_fields())
 numbers = st.integers(-1000, 1000) | st.floats(-1e6, 1e6, allow_nan=False)
 
 

@@ -1,5 +1,7 @@
 """speedup.estimate: Amdahl's law per strategy, with the numbers and assumptions stated."""
 
+from dataclasses import replace
+
 import pytest
 
 from gilscope.engine.speedup import (
@@ -104,7 +106,7 @@ def test_lock_scope_with_a_measured_holder_overlaps_its_work():
         run_wall_s=1.2,
     )
     assert estimate(S.lock_scope, io).factor == pytest.approx((1.2 + STARTUP_S) / (STARTUP_S + 0.3), abs=0.01)
-    cpu = io.model_copy(update={"lock_held_kind": "cpu"})
+    cpu = replace(io, lock_held_kind="cpu")
     assert estimate(S.lock_scope, cpu).factor == 1.0
 
 

@@ -1,5 +1,7 @@
 """triage: after advice, the engine caps at info what is not worth acting on and puts findings in order."""
 
+from dataclasses import replace
+
 from gilscope.engine import finding_order, triage
 from gilscope.engine.triage import capped, not_worth_acting, not_worth_it
 from gilscope.model import Facts, Finding, Location, Severity, Speedup, Strategy
@@ -28,7 +30,7 @@ def finding(
         because=["the rule fired"],
         estimated_speedup=speedup(factor) if factor else None,
     )
-    return made.model_copy(update=update)
+    return replace(made, **update)
 
 
 def facts(function="work", line=3, **update) -> Facts:
@@ -44,7 +46,7 @@ def test_not_worth_it_says_why():
     small = speedup(1.04)
     run = Facts(kind="cpu", run_wall_s=2.0)
     assert "pickling" in not_worth_it(S.multiprocessing, small, run)
-    assert "single wait" in not_worth_it(S.offload, small, run.model_copy(update={"loop_stalls": 1}))
+    assert "single wait" in not_worth_it(S.offload, small, replace(run, loop_stalls=1))
     assert not_worth_it(S.multiprocessing, speedup(1.5), run) == ""
     assert "only 0.05 s" in not_worth_it(S.threads, None, Facts(run_wall_s=0.05))
 

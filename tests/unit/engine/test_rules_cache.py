@@ -9,6 +9,7 @@ import pytest
 
 from gilscope.engine import loader
 from gilscope.errors import RuleLoadError
+from gilscope.model import dumps
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_a_cached_load_gives_the_rules_a_fresh_load_gives(cache_home, monkeypatc
         patched.setattr(loader, "load_rule_file", lambda *a: pytest.fail("read afresh"))
         second = loader.load_rules()
     assert second == first == [rule for rule, _where in fresh()]
-    assert [r.model_dump_json() for r in second] == [r.model_dump_json() for r in first]
+    assert [dumps(r) for r in second] == [dumps(r) for r in first]
     assert loader._builtin_rules(loader.builtin_rules_dir()) == fresh()  # the `where` of each, too
 
 

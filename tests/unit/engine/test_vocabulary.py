@@ -10,8 +10,9 @@ from gilscope.engine import parse_rule
 from gilscope.engine.conditions import ConditionError, evaluate, fact_type, parse_condition
 from gilscope.errors import RuleLoadError
 from gilscope.formats import FILE_FORMATS
-from gilscope.model import Facts, Hotspot, ProcessProfile, ThreadSummary, TimeSplit
+from gilscope.model import Facts, Hotspot, ProcessProfile, ThreadSummary, TimeSplit, dumps, to_data
 from gilscope.model.common import Engine, Format, Kind, Role
+from gilscope.model.validate import validated
 
 ROLES = ("main", "worker thread", "daemon thread", "pool worker", "child")
 
@@ -54,37 +55,42 @@ def test_enum_facts_know_their_values(fact, choices):
     assert fact_type(fact) == ("enum", choices)
 
 
-def test_models_take_roles_and_reject_others():
-    split = TimeSplit(io_s=1.0)
-    hotspot = Hotspot(
-        function="f",
-        file="a.py",
-        line=1,
-        kind="io",
-        wall_s=1,
-        cpu_s=0,
-        share=0.5,
-        split=split,
-        role="daemon thread",
+def test_models_read_roles_and_reject_others():
+    """Read from outside (a saved report, a rule test's facts), a role is a Role and any other value an error."""
+    split = {"io_s": 1.0}
+    hotspot = validated(
+        Hotspot,
+        {
+            "function": "f",
+            "file": "a.py",
+            "line": 1,
+            "kind": "io",
+            "wall_s": 1,
+            "cpu_s": 0,
+            "share": 0.5,
+            "split": split,
+            "role": "daemon thread",
+        },
     )
-    assert hotspot.role is Role.daemon_thread
-    assert json.loads(hotspot.model_dump_json())["role"] == "daemon thread"
+    assert hotspot.role is Role.daemon_thread and hotspot.split == TimeSplit(io_s=1.0)
+    assert json.loads(dumps(hotspot))["role"] == "daemon thread"
     for model, data in (
-        (Hotspot, hotspot.model_dump()),
+        (Hotspot, to_data(hotspot)),
         (ProcessProfile, {"pid": 1}),
         (ThreadSummary, {"name": "t", "tid": 1, "role": "main", "wall_s": 1, "cpu_s": 0, "split": split}),
         (Facts, {}),
     ):
+        assert validated(model, data).role is Role(data.get("role", "main"))
         with pytest.raises(ValidationError, match="worker thread"):
-            model.model_validate({**data, "role": "background thread"})
+            validated(model, {**data, "role": "background thread"})
 
 
 def test_run_scope_facts_have_no_kind():
     facts = Facts(scope="run")
     assert facts.kind == "" and facts.lock_held_kind == ""
-    assert Facts(kind="lock", lock_held_kind="io").lock_held_kind is Kind.io
+    assert validated(Facts, {"kind": "lock", "lock_held_kind": "io"}).lock_held_kind is Kind.io
     with pytest.raises(ValidationError):
-        Facts(kind="waiting")
+        validated(Facts, {"kind": "waiting"})
 
 
 @pytest.mark.parametrize(

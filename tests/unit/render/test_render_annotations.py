@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from gilscope.model import Severity
 from gilscope.render.annotations import escape_data, escape_property, render_annotations
 
@@ -10,8 +12,8 @@ def test_escaping():
 
 def test_properties_are_escaped(load_report_fixture):
     report = load_report_fixture("rich")
-    f = report.findings[0].model_copy(update={"file": "app/odd, dir/x:y.py", "title": "a: b, c"})
-    text, overflow = render_annotations(report.model_copy(update={"findings": [f]}))
+    f = replace(report.findings[0], file="app/odd, dir/x:y.py", title="a: b, c")
+    text, overflow = render_annotations(replace(report, findings=[f]))
     assert text.startswith(
         "::error file=app/odd%2C dir/x%3Ay.py,line=12,title=GS301 a%3A b%2C c::score keeps"
     )
@@ -27,17 +29,16 @@ def test_at_most_ten_per_level_most_severe_and_largest_first(load_report_fixture
         sev = [Severity.error, Severity.warning][i % 2] if i < 24 else Severity.info
         h = next(h for h in report.hotspots if h.function == fn)
         findings.append(
-            base.model_copy(
-                update={
-                    "severity": sev,
-                    "function": fn,
-                    "file": h.file,
-                    "message": f"m{i}",
-                    "fingerprint": f"fp{i}",
-                }
+            replace(
+                base,
+                severity=sev,
+                function=fn,
+                file=h.file,
+                message=f"m{i}",
+                fingerprint=f"fp{i}",
             )
         )
-    report = report.model_copy(update={"findings": findings})
+    report = replace(report, findings=findings)
     text, overflow = render_annotations(report)
     lines = text.splitlines()
     kinds = [line.split(" ", 1)[0] for line in lines]
@@ -56,7 +57,7 @@ def test_at_most_ten_per_level_most_severe_and_largest_first(load_report_fixture
 def test_run_level_findings_have_no_file(load_report_fixture):
     report = load_report_fixture("rich")
     gs901 = [f for f in report.findings if f.rule == "GS901"]
-    text, _ = render_annotations(report.model_copy(update={"findings": gs901}))
+    text, _ = render_annotations(replace(report, findings=gs901))
     assert (
         text == "::notice title=GS901 Too few samples to trust the split::only 37 samples for weird%25name\n"
     )

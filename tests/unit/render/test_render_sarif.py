@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -86,8 +87,8 @@ def test_results(log):
 
 def test_paths_outside_root_become_file_uris(load_report_fixture, tmp_path):
     report = load_report_fixture("rich")
-    f = report.findings[0].model_copy(update={"file": "/usr/lib/python3.12/x y.py"})
-    log = sarif_log(report.model_copy(update={"findings": [f]}), root=tmp_path)
+    f = replace(report.findings[0], file="/usr/lib/python3.12/x y.py")
+    log = sarif_log(replace(report, findings=[f]), root=tmp_path)
     uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "file:///usr/lib/python3.12/x%20y.py"
 

@@ -1,7 +1,8 @@
 import json
 import re
+from dataclasses import replace
 
-from gilscope.model import Severity
+from gilscope.model import Severity, dumps
 from gilscope.render import Format, RenderOptions, SimpleRuleDoc, render
 from gilscope.render.markdown import md_block, md_code, md_text
 from gilscope.render.mdhtml import markdown_to_html
@@ -40,12 +41,10 @@ def test_no_finding_shows_the_rules_generic_example(load_report_fixture):
     report = load_report_fixture("rich")
     generic = "def score_file(path):  # GENERIC"
     findings = [
-        f.model_copy(update={"before": generic, "after": generic + "  # after", "diff": ""})
-        if f.rule == "GS201"
-        else f
+        replace(f, before=generic, after=generic + "  # after", diff="") if f.rule == "GS201" else f
         for f in report.findings
     ]
-    report = report.model_copy(update={"findings": findings})
+    report = replace(report, findings=findings)
     for fmt in (Format.text, Format.md, Format.html):
         out = render(report, fmt, options=RenderOptions(verbose=True))
         assert "score_file" not in out.split('id="gilscope-report"')[0], fmt
@@ -91,7 +90,7 @@ def test_html_is_self_contained_and_embeds_the_report(load_report_fixture):
     assert 'class="flame"' in page and page.count("<rect") > 10
     assert "default-src 'none'" in page
     data = page.split('<script type="application/json" id="gilscope-report">')[1].split("</script>")[0]
-    assert "</" not in data and json.loads(data) == json.loads(report.model_dump_json())
+    assert "</" not in data and json.loads(data) == json.loads(dumps(report))
     assert '<details id="rule-GS301">' in page and "<h4>What it does</h4>" in page
     assert "not measured" in page and "Estimated gain: 2.60x" in page
 
@@ -141,8 +140,6 @@ def test_flame_graph_is_bounded_for_big_profiles(load_report_fixture):
         )
         for i in range(2800)
     ]
-    big = report.model_copy(
-        update={"profile": report.profile.model_copy(update={"frames": frames, "stacks": stacks})}
-    )
+    big = replace(report, profile=replace(report.profile, frames=frames, stacks=stacks))
     svg = flame_svg(big)
     assert svg.count("<rect") <= MAX_NODES and "frames each under 0.2% of the time, merged" in svg
