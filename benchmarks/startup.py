@@ -73,13 +73,24 @@ def commit() -> str:
     return found.stdout.strip()
 
 
+def run_quietly(argv: list[str], cwd: str) -> None:
+    """One run with this checkout first on PYTHONPATH, no input, its output discarded."""
+    subprocess.run(
+        argv,
+        cwd=cwd,
+        env=child_env(),
+        check=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def timed(argv: list[str], cwd: str) -> tuple[float, float]:
     """(wall, CPU) seconds of one run; CPU is user + system of the process and every child it waited for."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(
-        argv, cwd=cwd, env=child_env(), check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
-    )
+    run_quietly(argv, cwd)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
@@ -88,15 +99,7 @@ def timed(argv: list[str], cwd: str) -> tuple[float, float]:
 def instructions(argv: list[str], cwd: str) -> list[int]:
     """Instructions executed by each process of one run, the first process first (callgrind)."""
     with tempfile.TemporaryDirectory() as out:
-        subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.%p", *argv],
-            cwd=cwd,
-            env=child_env(),
-            check=True,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        run_quietly(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.%p", *argv], cwd)
         counts = []
         for path in sorted(Path(out).glob("cg.*"), key=lambda p: int(p.suffix[1:])):
             summary = next(line for line in path.read_text().splitlines() if line.startswith("summary:"))
@@ -116,6 +119,11 @@ def main() -> None:
     ap.add_argument(
         "--target-s", type=float, default=0.0, help="the target sleeps this long (default: empty)"
     )
+    ap.add_argument(
+        "--report",
+        action="store_true",
+        help="print the terminal report (to a discarded stderr) instead of -q",
+    )
     ap.add_argument("--instructions", action="store_true", help="also count instructions (needs valgrind)")
     ns = ap.parse_args()
     name = "empty.py" if not ns.target_s else "sleeps.py"
@@ -125,7 +133,8 @@ def main() -> None:
         body = f"import time\ntime.sleep({ns.target_s})\n" if ns.target_s else ""
         Path(script).write_text(body, encoding="utf-8")
         gilscope = shlex.split(ns.command) if ns.command else gilscope_command()
-        bare_cmd, profiled_cmd = [sys.executable, script], [*gilscope, "profile", "-q", script]
+        quiet = [] if ns.report else ["-q"]
+        bare_cmd, profiled_cmd = [sys.executable, script], [*gilscope, "profile", *quiet, script]
         timed(profiled_cmd, folder)  # warm-up: bytecode caches, page cache
         bare, profiled = [], []
         for _ in range(ns.pairs):
@@ -143,7 +152,7 @@ def main() -> None:
         "fixed_cpu_s": round(cpu_cost, 4),
         "python": sys.version.split()[0],
         "executable": sys.executable,
-        "command": [*gilscope, "profile", "-q", name],
+        "command": [*gilscope, "profile", *quiet, name],
         "target_s": ns.target_s,
         "gilscope_commit": commit(),
         **versions(),
@@ -157,7 +166,8 @@ def main() -> None:
             "other_processes": sum(counted["profiled"][1:]),
         }
     print(
-        f"python {name} {result['bare_s']:.3f} s, gilscope profile -q {name} {result['profiled_s']:.3f} s: "
+        f"python {name} {result['bare_s']:.3f} s, gilscope profile {' '.join(quiet + [name])} "
+        f"{result['profiled_s']:.3f} s: "
         f"fixed cost {cost:.3f} s (median of {ns.pairs} alternating pairs; load {result['load_1min']}); "
         f"CPU {cpu_cost:.3f} s"
     )

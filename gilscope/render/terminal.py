@@ -4,11 +4,7 @@ diff. Every line fits the width; names and paths are shortened, never split."""
 
 from __future__ import annotations
 
-from io import StringIO
-
 from rich.cells import cell_len
-from rich.console import Console
-from rich.text import Text
 
 from gilscope.model import Finding, Report, TimeSplit
 from gilscope.render.base import (
@@ -234,18 +230,44 @@ def render_text(
 
 
 def _print(out: Lines, opts: RenderOptions) -> str:
-    buf = StringIO()
-    console = Console(
-        file=buf,
-        width=opts.width,
-        color_system="standard" if opts.color else None,
-        force_terminal=opts.color,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        soft_wrap=True,
-        legacy_windows=False,
-    )
-    for line in out.lines:
-        console.print(Text.assemble(*line) if line else Text(""), crop=False)
-    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+    """The lines as text, styled with ANSI SGR codes when colour is on: what rich's Console prints for them
+    (tabs to 8-column stops, trailing spaces cut), without importing it (~25 ms of start-up)."""
+    return "".join(_line(line, opts.color).rstrip() + "\n" for line in out.lines) or "\n"
+
+
+# rich's style words as SGR parameters, in the standard 8-colour system the report uses
+_SGR = {
+    "bold": "1",
+    "dim": "2",
+    "italic": "3",
+    "underline": "4",
+    **{
+        name: str(30 + i)
+        for i, name in enumerate(("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"))
+    },
+}
+
+
+def _line(segments: list[tuple[str, str]], color: bool) -> str:
+    text, column = [], 0
+    for piece, style in segments:
+        piece, column = _expand_tabs(piece, column)
+        codes = ";".join(_SGR[word] for word in style.split()) if color and style else ""
+        text.append(f"\x1b[{codes}m{piece}\x1b[0m" if codes and piece else piece)
+    return "".join(text)
+
+
+def _expand_tabs(piece: str, column: int) -> tuple[str, int]:
+    """`piece` with each tab as the spaces to the next 8-cell stop, from terminal cell `column`; and the cell
+    column after it."""
+    if "\t" not in piece:
+        return piece, column + cell_len(piece)
+    parts = piece.split("\t")
+    out = []
+    for part in parts[:-1]:
+        column += cell_len(part)
+        pad = 8 - column % 8
+        out.append(part + " " * pad)
+        column += pad
+    out.append(parts[-1])
+    return "".join(out), column + cell_len(parts[-1])
