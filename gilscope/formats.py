@@ -1,5 +1,5 @@
 """The report formats and the collection engines. A light module (stdlib only): the CLI's options and the
-early-start fast path need these enums at import, before pydantic. gilscope.model.common re-exports them."""
+early-start fast path need these enums at import, before the models. gilscope.model.common re-exports them."""
 
 from enum import StrEnum
 

@@ -1,6 +1,6 @@
-"""`gilscope profile` starts the target before typer, rich and pydantic are imported, so their import overlaps
-the target's run instead of adding to it. Only a plain command line whose options are all understood here is
-started early; anything else (and every error) is left to the typer command.
+"""`gilscope profile` starts the target before gilscope's stages are imported (and never imports typer), so
+their import overlaps the target's run instead of adding to it. Only a plain command line whose options are all
+understood here is started early; anything else (and every error) is left to the typer command.
 
 The options are parsed with the option table (cli/options.py) into the same ProfileOptions typer would give,
 and [tool.gilscope] is resolved here, once. The EarlyStart (the resolved options or the error, and the run when

@@ -28,8 +28,8 @@ def main() -> None:
 
 
 def _exit_now(code) -> None:
-    """Exit without tearing the interpreter down (tens of ms with pydantic and rich loaded, paid after the
-    target has ended). Every report was written, synced and closed before this point."""
+    """Exit without tearing the interpreter down (ms to tens of ms with gilscope's modules loaded, paid after
+    the target has ended). Every report was written, synced and closed before this point."""
     import os
 
     if code is None:

@@ -198,7 +198,7 @@ def run_profile(options: ProfileOptions, early: EarlyStart | None = None) -> int
     # off while it runs: the ~100k objects made by these imports live until the exit, and walking them again
     # and again as they are made costs a few ms.
     with paused_gc():
-        no_pydantic_plugins()  # before the first model (parse_severity imports them)
+        no_pydantic_plugins()  # before pydantic validates a rule file (cache miss) or a --baseline
         threshold = parse_severity(options.fail_on)
         from gilscope.engine import load_rules
 

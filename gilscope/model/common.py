@@ -2,7 +2,7 @@
 
 Every enum is a StrEnum: its members are the strings the JSON report and the rule files use, they compare
 equal to those strings, and str()/f-strings give the value. Engine and Format are defined in the light
-gilscope.formats (the CLI needs them before pydantic is imported) and re-exported here.
+gilscope.formats (the CLI needs them before the models are imported) and re-exported here.
 """
 
 from enum import StrEnum
