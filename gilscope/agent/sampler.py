@@ -44,6 +44,7 @@ HELD_LONG_S = 0.002  # ... this long beyond the switch interval: held by code th
 HELD_EXCESS_S = 0.0005  # a wait past the switch interval counted as uninterruptible C code (below it: noise)
 FT_STOP_BUDGET = 20  # free-threaded builds: an interval at least 20x the latest stop-the-world stack read
 FT_MAX_INTERVAL_S = 0.05  # ... and at most this long
+READ_WAIT = "held up by the read"  # an interval's part (sampler._add only), booked in the running state
 UNTRACED = "untraced wait"  # off the CPU, not in a call we can name, and longer than any thread held the GIL
 # Free-threaded builds: a thread that loses a PyMutex (an object's internal lock, a threading.Lock) spins on
 # sched_yield, then parks on a futex, and is scheduled in again each time: thousands of times a second (80k-190k
@@ -83,6 +84,7 @@ class _Thread:
         "stall_seen",
         "stall_gc",
         "clock",
+        "read_wait_s",
     )
 
     def __init__(self, index, ident, tid, name, is_main, daemon, now):
@@ -111,6 +113,7 @@ class _Thread:
         self.stall_ref = None  # weak reference to the asyncio Handle of the callback being watched
         self.stall_seen = 0  # consecutive samples inside it
         self.stall_gc = 0.0  # collecting garbage at its first sighting (gc_s), to take out of the stall
+        self.read_wait_s = 0.0  # of its latest interval, the time it was held up by this sampler's read
 
 
 class Sampler(threading.Thread):
@@ -384,6 +387,8 @@ class Sampler(threading.Thread):
                     # the interval's off-CPU time was the end of that call (a sleep's tail). Else it was running.
                     resumed = off_state[8]
                     now_state, blocker = resumed if resumed is not None else ("cpu", None)
+                    if resumed is None:  # its wait for this sampler's GIL: gilscope's cost, not the program's
+                        th.read_wait_s = dwall - min(cpu_part, dwall)
                     off_state = (now_state, *off_state[1:])
                     if state == "gil":
                         state = now_state
@@ -460,6 +465,11 @@ class Sampler(threading.Thread):
         dwall, dcpu, drun, os_state, call, wakeups = self._deltas(th, now, reading)
         if dwall <= 0:
             return None
+        if not self.gil_enabled and os_state == "R":
+            # Running again after this read stopped the world: it stood parked while the read lasted (tens of
+            # ms on a busy machine, waiting for the last thread to get a core). gilscope's cost, not a wait of
+            # the program's own (an untraced wait, I/O).
+            th.read_wait_s = max(0.0, min(self.stop_world_s, dwall - dcpu - drun))
         # Walk the stack once: frame indexes, the innermost user frame's line, and context flags.
         key = []
         ids = []
@@ -715,6 +725,10 @@ class Sampler(threading.Thread):
         cpu_s = run_s - queued_s
         # Split the interval: its running part and its blocked part are booked separately; a collection's
         # time (it holds the GIL) apart from the code that triggered it.
+        # Held up by this sampler's read: the running it interrupted, apart, so that the kind can leave it out.
+        read_wait_s = min(th.read_wait_s, off_s)
+        th.read_wait_s = 0.0
+        off_s -= read_wait_s
         parts: list[tuple[str, str | None, str | None, float, float]] = []
         gc_s = min(gc_s, run_s) if self.gil_enabled or run_state == "cpu" else 0.0
         if gc_s > 0:
@@ -732,15 +746,22 @@ class Sampler(threading.Thread):
                 parts.append((run_state, c_code or "native code", None, run_s, run_s))
             else:
                 parts.append((run_state, None, c_code or None, run_s, run_s))
+        if read_wait_s > 0:
+            parts.append((READ_WAIT, None, None, read_wait_s, 0.0))
         if off_s > 0:
             parts.append((off_state, blocker, None, off_s, 0.0))
         if not parts:
             parts.append((state, blocker, None, dwall, 0.0))
         for part_state, part_blocker, part_c, seconds, running in parts:
+            held_up = part_state is READ_WAIT
+            if held_up:
+                part_state = "cpu"
             k = (th.index, frames_key, line, part_state, part_blocker, part_c)
             agg = lookup(self.stacks, k)
             if agg is None:
-                agg = self.stacks[k] = [0, 0.0, 0.0, 0.0, 0.0, 0.0]
+                agg = self.stacks[k] = [0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+            if held_up:
+                agg[6] += seconds
             cpu = running * on_cpu_share
             agg[5] += running - cpu
             if part_state in ("io", "lock") and running == 0.0:
@@ -831,10 +852,22 @@ class Sampler(threading.Thread):
                     for th in self.thread_list
                 ],
                 # keys (thread, frames innermost first, line, state, blocker, C code), values [samples, wall,
-                # cpu, critical, waits, queued]
+                # cpu, critical, waits, queued, held up by the read]
                 "stacks": [
                     StackRow(
-                        k[0], list(reversed(k[1])), k[2], k[3], k[4], v[0], v[1], v[2], v[3], v[4], k[5], v[5]
+                        k[0],
+                        list(reversed(k[1])),
+                        k[2],
+                        k[3],
+                        k[4],
+                        v[0],
+                        v[1],
+                        v[2],
+                        v[3],
+                        v[4],
+                        k[5],
+                        v[5],
+                        v[6],
                     )
                     for k, v in self.stacks.items()
                 ],

@@ -40,6 +40,9 @@ class StackRow(NamedTuple):
     waits: float = 0  # blocking waits that ended in it (wake-ups)
     c_function: str | None = None  # C code it ran holding the GIL (cpu state), or garbage collection
     core_wait_s: float = 0.0  # of wall_s, runnable but waiting for a core (run-queue time): no CPU time
+    # of wall_s, held up by gilscope's own stack read (waiting for the GIL the sampler held, or parked while a
+    # free-threaded read stopped the world): the running it interrupted, but no CPU time and not the program's
+    read_wait_s: float = 0.0
 
 
 class StallRow(NamedTuple):

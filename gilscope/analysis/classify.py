@@ -70,7 +70,8 @@ def classify(
         thread = stack.thread
         state, wall = stack.state, stack.wall_s
         queued = min(stack.core_wait_s, wall)
-        acc.seconds[state] += wall - queued
+        # Left out of the shares too: time the program lost to gilscope's own stack reads
+        acc.seconds[state] += wall - min(queued + stack.read_wait_s, wall)
         acc.core_wait += queued
         acc.wall += wall
         acc.cpu += stack.cpu_s

@@ -47,6 +47,7 @@ def _same_as_init() -> bool:
         waits=6,
         c_function="y",
         core_wait_s=0.0625,
+        read_wait_s=0.03125,
     )
     a, b = _fast_stack(**sample), StackCount(**sample)
     return tuple(sample) == _STACK_FIELDS and a == b and list(vars(a).items()) == list(vars(b).items())
@@ -126,6 +127,7 @@ def merge(data: list[dict], engine: str) -> Profile:
                     waits=waits if waits > 0 else 0,
                     c_function=None if c_function is None else str(c_function),
                     core_wait_s=queued if (queued := float(st.core_wait_s)) > 0 else 0.0,
+                    read_wait_s=held_up if (held_up := float(st.read_wait_s)) > 0 else 0.0,
                 )
             )
         for row in d.get("stalls", []):

@@ -37,6 +37,7 @@ class StackCount:
     c_function: str | None = None  # cpu state only: the C function running while holding the GIL
     # (e.g. "json.dumps"); None means Python bytecode
     core_wait_s: Seconds = 0.0  # of wall_s, runnable but waiting for a core (run-queue time), if measured
+    read_wait_s: Seconds = 0.0  # of wall_s, held up by gilscope's own stack read (the sampler's cost)
 
 
 @record

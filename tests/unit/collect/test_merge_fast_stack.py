@@ -25,6 +25,7 @@ def test_the_fast_path_gives_what_init_gives():
         waits=0,
         c_function=None,
         core_wait_s=0.125,
+        read_wait_s=0.0625,
     )
     fast = merge._fast_stack(**values)
     assert fast == StackCount(**values)
