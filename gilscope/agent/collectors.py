@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from gilscope.agent.sampler import Sampler
@@ -16,7 +17,11 @@ class SamplerCollector:
     has_thread = True  # its thread also looks after SIGTERM (see sigterm_rescue.py)
 
     def __init__(self, settings: dict, gil_enabled: bool, notes: tuple = ()):
-        self.sampler = Sampler(float(settings.get("interval", DEFAULT_INTERVAL)), gil_enabled)
+        self.sampler = Sampler(
+            float(settings.get("interval", DEFAULT_INTERVAL)),
+            gil_enabled,
+            run_folder=os.path.dirname(settings.get("out", "")) or None,
+        )
         self.gil_enabled = gil_enabled
         self.notes = list(notes)
 

@@ -12,6 +12,7 @@ How one interval of one thread is classified (GIL builds):
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import threading
 import time
@@ -44,6 +45,10 @@ HELD_LONG_S = 0.002  # ... this long beyond the switch interval: held by code th
 HELD_EXCESS_S = 0.0005  # a wait past the switch interval counted as uninterruptible C code (below it: noise)
 FT_STOP_BUDGET = 20  # free-threaded builds: an interval at least 20x the latest stop-the-world stack read
 FT_MAX_INTERVAL_S = 0.05  # ... and at most this long
+RUN_FOLDER_CHECK_S = 1.0  # how often the sampler looks whether gilscope's run folder is still there
+RUN_OVER_INTERVAL_S = (
+    0.02  # once the run is over: the pace of the SIGTERM check alone (sigterm_rescue.GRACE_S)
+)
 READ_WAIT = "held up by the read"  # an interval's part (sampler._add only), booked in the running state
 UNTRACED = "untraced wait"  # off the CPU, not in a call we can name, and longer than any thread held the GIL
 # Free-threaded builds: a thread that loses a PyMutex (an object's internal lock, a threading.Lock) spins on
@@ -117,8 +122,14 @@ class _Thread:
 
 
 class Sampler(threading.Thread):
-    def __init__(self, interval: float, gil_enabled: bool):
+    def __init__(self, interval: float, gil_enabled: bool, run_folder: str | None = None):
         super().__init__(name="gilscope-sampler", daemon=True)
+        # gilscope's folder for this run's data: it removes it once it has reported the run. A process that
+        # outlives that (a pool's worker orphaned by a crash, a daemon the program started) stops sampling,
+        # rather than keep costing CPU and memory for data that nobody will read.
+        self.run_folder = run_folder
+        self.run_over = False
+        self.last_round_s = 0.0  # wall time of the latest round (it holds the GIL throughout on GIL builds)
         library_folders()  # here, before the target runs: see there
         self.interval = interval
         self.gil_enabled = gil_enabled
@@ -224,9 +235,18 @@ class Sampler(threading.Thread):
         mark = own.read() if own is not None else None
         blocked = switches.read() if switches is not None else -1
         last_cost = 0.0
+        next_check = perf() + RUN_FOLDER_CHECK_S
         while not self._stop_event.is_set():
             before = perf()
             time.sleep(interval)
+            if self.run_folder is not None and before >= next_check and not self.run_over:
+                next_check = before + RUN_FOLDER_CHECK_S
+                if not os.path.isdir(self.run_folder):
+                    self._drop_data()
+            if self.run_over:
+                sigterm_rescue.check()
+                interval = RUN_OVER_INTERVAL_S
+                continue
             # CPU time now, as this thread has the GIL: a thread that gains CPU time before the round's readings
             # ran without the GIL (it is this sampler's), whatever it is doing by then.
             early = (
@@ -255,7 +275,9 @@ class Sampler(threading.Thread):
                 gil_wait = max(gil_wait, HELD_S) if waited else 0.0
             cpu_before = own_cpu()
             sigterm_rescue.check()
+            round_start = perf()
             self.sample(me, gil_wait, early)
+            self.last_round_s = perf() - round_start
             if not self.warm.is_set():
                 self.warm.set()
             spent = own_cpu() - cpu_before
@@ -281,6 +303,18 @@ class Sampler(threading.Thread):
             own.close()
         if switches is not None:
             switches.close()
+
+    def _drop_data(self) -> None:
+        """The run is over (its folder is gone): stop sampling and let go of what was gathered."""
+        with self._lock:
+            self.run_over = True
+            self.stacks, self.stalls, self.invocations = {}, {}, {}
+            for th in self.open.values():
+                if th.probe is not None:
+                    th.probe.close()
+                    th.probe = None
+                th.segments = []
+            self.open = {}
 
     # ---- one round ----------------------------------------------------------------------------------
     def sample(self, me: int, gil_wait: float = 0.0, early=None) -> None:
@@ -387,8 +421,12 @@ class Sampler(threading.Thread):
                     # the interval's off-CPU time was the end of that call (a sleep's tail). Else it was running.
                     resumed = off_state[8]
                     now_state, blocker = resumed if resumed is not None else ("cpu", None)
-                    if resumed is None:  # its wait for this sampler's GIL: gilscope's cost, not the program's
-                        th.read_wait_s = dwall - min(cpu_part, dwall)
+                    if resumed is None:
+                        # Its wait for this sampler's GIL: gilscope's cost, not the program's. At most as long as
+                        # the sampler held it (this round so far, and the last one's end): the rest of the time
+                        # off the CPU was something the reads did not see (a whole short sleep), running as before.
+                        held_s = self.last_round_s + (now - early_at if early_at else 0.0)
+                        th.read_wait_s = min(dwall - min(cpu_part, dwall), held_s)
                     off_state = (now_state, *off_state[1:])
                     if state == "gil":
                         state = now_state
