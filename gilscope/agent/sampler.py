@@ -46,10 +46,7 @@ HELD_EXCESS_S = 0.0005  # a wait past the switch interval counted as uninterrupt
 FT_STOP_BUDGET = 20  # free-threaded builds: an interval at least 20x the latest stop-the-world stack read
 FT_MAX_INTERVAL_S = 0.05  # ... and at most this long
 RUN_FOLDER_CHECK_S = 1.0  # how often the sampler looks whether gilscope's run folder is still there
-RUN_OVER_INTERVAL_S = (
-    0.02  # once the run is over: the pace of the SIGTERM check alone (sigterm_rescue.GRACE_S)
-)
-READ_WAIT = "held up by the read"  # an interval's part (sampler._add only), booked in the running state
+RUN_OVER_INTERVAL_S = 0.02  # once the run is over: the SIGTERM check's pace alone (sigterm_rescue.GRACE_S)
 UNTRACED = "untraced wait"  # off the CPU, not in a call we can name, and longer than any thread held the GIL
 # Free-threaded builds: a thread that loses a PyMutex (an object's internal lock, a threading.Lock) spins on
 # sched_yield, then parks on a futex, and is scheduled in again each time: thousands of times a second (80k-190k
@@ -767,39 +764,36 @@ class Sampler(threading.Thread):
         read_wait_s = min(th.read_wait_s, off_s)
         th.read_wait_s = 0.0
         off_s -= read_wait_s
-        parts: list[tuple[str, str | None, str | None, float, float]] = []
+        # (state, blocker, C code, seconds, running, held up by the read)
+        parts: list[tuple[str, str | None, str | None, float, float, float]] = []
         gc_s = min(gc_s, run_s) if self.gil_enabled or run_state == "cpu" else 0.0
         if gc_s > 0:
-            parts.append(("cpu", None, GC_FUNCTION, gc_s, gc_s))
+            parts.append(("cpu", None, GC_FUNCTION, gc_s, gc_s, 0.0))
             run_s -= gc_s
         hold_s = min(hold_s, run_s) if run_state == "cpu" else 0.0
         if hold_s > 0:  # it could not hand the GIL over for this long: C code, not bytecode
-            parts.append(("cpu", None, hold_code or "C code", hold_s, hold_s))
+            parts.append(("cpu", None, hold_code or "C code", hold_s, hold_s, 0.0))
             run_s -= hold_s
         if run_s > 0:
             native = run_state == "native"
             if run_state == "lock":  # spinning on a mutex: its CPU time bought no progress
-                parts.append(("lock", blocker, None, run_s, run_s))
+                parts.append(("lock", blocker, None, run_s, run_s, 0.0))
             elif native:  # (blocker: the call it ran without the GIL; c_code: C code it ran holding it)
-                parts.append((run_state, c_code or "native code", None, run_s, run_s))
+                parts.append((run_state, c_code or "native code", None, run_s, run_s, 0.0))
             else:
-                parts.append((run_state, None, c_code or None, run_s, run_s))
+                parts.append((run_state, None, c_code or None, run_s, run_s, 0.0))
         if read_wait_s > 0:
-            parts.append((READ_WAIT, None, None, read_wait_s, 0.0))
+            parts.append(("cpu", None, None, read_wait_s, 0.0, read_wait_s))
         if off_s > 0:
-            parts.append((off_state, blocker, None, off_s, 0.0))
+            parts.append((off_state, blocker, None, off_s, 0.0, 0.0))
         if not parts:
-            parts.append((state, blocker, None, dwall, 0.0))
-        for part_state, part_blocker, part_c, seconds, running in parts:
-            held_up = part_state is READ_WAIT
-            if held_up:
-                part_state = "cpu"
+            parts.append((state, blocker, None, dwall, 0.0, 0.0))
+        for part_state, part_blocker, part_c, seconds, running, held_up in parts:
             k = (th.index, frames_key, line, part_state, part_blocker, part_c)
             agg = lookup(self.stacks, k)
             if agg is None:
                 agg = self.stacks[k] = [0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
-            if held_up:
-                agg[6] += seconds
+            agg[6] += held_up
             cpu = running * on_cpu_share
             agg[5] += running - cpu
             if part_state in ("io", "lock") and running == 0.0:
